@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RunbookPilot.Engine.Playbooks;
+
+namespace RunbookPilot.Cli.Commands;
+
+public enum OutputFormat { Table, Json }
+
+/// <summary>Options every command shares, and the two output forms (aligned table for people, stable JSON for scripts).</summary>
+internal static class Common
+{
+    public static Option<OutputFormat> OutputOption() => new("--output", "-o")
+    {
+        Description = "table (for people) or json (stable, for scripts; see README 'CLI JSON output')",
+        DefaultValueFactory = _ => OutputFormat.Table,
+    };
+
+    public static Option<string> PlaybooksOption() => new("--playbooks")
+    {
+        Description = "Playbooks folder (its sigma/ subfolder is the Sigma index). Default: $RBPILOT_PLAYBOOKS or ./playbooks",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_PLAYBOOKS") is { Length: > 0 } p ? p : "playbooks",
+    };
+
+    public static Option<string?> PolicyOption() => new("--policy")
+    {
+        Description = "global_policy.yaml to use. Default: $RBPILOT_POLICY or <playbooks>/global_policy.yaml",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_POLICY") is { Length: > 0 } p ? p : null,
+    };
+
+    public static Option<string?> AdaptersOption() => new("--adapters")
+    {
+        Description = "adapters.yaml to use. Default: $RBPILOT_ADAPTERS or <playbooks>/adapters.yaml",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_ADAPTERS") is { Length: > 0 } p ? p : null,
+    };
+
+    public static Option<string?> SigmaOption() => new("--sigma")
+    {
+        Description = "Folder of Sigma rules. Default: <playbooks>/sigma",
+    };
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public static void WriteJson(TextWriter output, object value) => output.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    /// <summary>Writes rows as aligned columns under a header.</summary>
+    public static void WriteTable(TextWriter output, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var all = rows.Prepend(header).ToList();
+        var widths = header.Select((_, i) => all.Max(r => r[i].Length)).ToArray();
+        foreach (var row in all)
+            output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Count - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+    }
+
+    public static string Kind(SourceKind kind) => kind switch
+    {
+        SourceKind.Playbook => "playbook",
+        SourceKind.Policy => "policy",
+        SourceKind.Adapters => "adapters",
+        _ => "sigma",
+    };
+}

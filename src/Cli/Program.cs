@@ -1,0 +1,3 @@
+using RunbookPilot.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error);
