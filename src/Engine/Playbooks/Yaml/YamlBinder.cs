@@ -21,7 +21,16 @@ public sealed partial class YamlBinder(string file)
     /// </summary>
     public bool Incomplete { get; private set; }
 
-    public T? Bind<T>(YNode root) where T : class => Bind(root, typeof(T), "") as T;
+    public T? Bind<T>(YNode root) where T : class
+    {
+        if (root is YScalar { IsNull: true })
+        {
+            Incomplete = true;
+            Error(root.Pos, "", "the document is empty; it must be a mapping (key: value lines)");
+            return null;
+        }
+        return Bind(root, typeof(T), "") as T;
+    }
 
     public void Error(string path, string message) => Error(At(path), path, message);
 
@@ -154,8 +163,8 @@ public sealed partial class YamlBinder(string file)
         foreach (var (key, value) in map.Entries)
         {
             var childPath = Child(path, key.Value);
-            Locations[childPath] = key.Pos;
             var bound = Bind(value, valueType, childPath, member);
+            Locations[childPath] = EntryPos(key, value);
             if (bound is not null || valueType == typeof(JsonNode)) dict[key.Value] = bound;
         }
         return dict;
@@ -190,6 +199,7 @@ public sealed partial class YamlBinder(string file)
             }
             seen.Add(member.Name);
             var bound = Bind(value, member.Type, childPath, member);
+            Locations[childPath] = EntryPos(key, value);
             if (bound is null)
             {
                 if (member.Required)
@@ -200,7 +210,6 @@ public sealed partial class YamlBinder(string file)
                 continue;
             }
             member.Property.SetValue(instance, bound);
-            Locations[childPath] = value.Pos;
         }
         foreach (var member in shape.Members)
         {
@@ -270,6 +279,9 @@ public sealed partial class YamlBinder(string file)
         if (t.TotalSeconds % 60 == 0) return ((long)t.TotalMinutes).ToString(CultureInfo.InvariantCulture) + "m";
         return ((long)t.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
     }
+
+    /// <summary>A value on its key's line is located at the value; a block below its key, at the key.</summary>
+    private static SourcePos EntryPos(YScalar key, YNode value) => value.Pos.Line == key.Pos.Line ? value.Pos : key.Pos;
 
     private static string WhereAmI(string path) => path.Length == 0 ? "" : $" in '{path}'";
 

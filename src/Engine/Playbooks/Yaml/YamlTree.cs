@@ -63,12 +63,14 @@ public static class YamlTree
 
         var stack = new Stack<(YNode Node, YScalar? PendingKey, HashSet<string>? Keys)>();
         YNode? root = null;
+        var last = new SourcePos(1, 1);
         var parser = new Parser(new StringReader(text));
         try
         {
             while (parser.MoveNext())
             {
                 var ev = parser.Current!;
+                last = SourcePos.From(ev.End);
                 switch (ev)
                 {
                     case DocumentStart:
@@ -103,6 +105,12 @@ public static class YamlTree
         catch (YamlException ex)
         {
             errors.Add(Located(file, ex.Start, "invalid YAML: " + CleanMessage(ex.Message)));
+            return [];
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input instead of a located YamlException.
+            errors.Add(new Diagnostic(file, last.Line, last.Column, "", "invalid YAML after this point (the parser could not continue)"));
             return [];
         }
         return documents;
