@@ -73,9 +73,11 @@ public sealed class ModelShape
 
     /// <summary>YAML spelling of each member of an enum.</summary>
     public static IReadOnlyList<(string Name, object Value)> EnumValues(Type enumType) =>
-        enumType.GetFields(BindingFlags.Public | BindingFlags.Static)
+        EnumCache.GetOrAdd(enumType, t => t.GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => (f.GetCustomAttribute<YamlNameAttribute>()?.Name ?? SnakeCase(f.Name), f.GetValue(null)!))
-            .ToList();
+            .ToList());
+
+    private static readonly ConcurrentDictionary<Type, IReadOnlyList<(string Name, object Value)>> EnumCache = new();
 
     public static string EnumName(object value)
     {
