@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+
+namespace RunbookPilot.Engine.Adapters;
+
+/// <summary>The exact HTTP request an adapter sends (secrets redacted as ***): shown to approvers and stored in simulations.</summary>
+public sealed record AdapterRequest(string Method, string Url, IReadOnlyDictionary<string, string> Headers, string? Body);
+
+/// <summary>One call of an adapter action. The idempotency key is stable per execution and step (rbp-&lt;executionId&gt;-&lt;stepId&gt;).</summary>
+public sealed record AdapterCall(string Action, JsonObject Parameters, string IdempotencyKey, bool DryRun = false);
+
+/// <summary>What a call returned. A failure says whether a retry may help and, for 429, how long the vendor asked to wait.</summary>
+public sealed record AdapterResult(bool Success, JsonNode? Output, string? Error, bool Retryable, TimeSpan? RetryAfter, AdapterRequest? Request)
+{
+    public static AdapterResult Ok(JsonNode? output, AdapterRequest? request = null) => new(true, output, null, false, null, request);
+
+    public static AdapterResult Fail(string error, bool retryable, TimeSpan? retryAfter = null, AdapterRequest? request = null) =>
+        new(false, null, error, retryable, retryAfter, request);
+}
+
+/// <summary>
+/// The adapter contract (PRD F5.1). An adapter performs its descriptor's actions against one vendor, describes the
+/// exact request it would send (the approval UI and simulations show it), and checks its own health.
+/// Calls with the same idempotency key must be safe to repeat (re-registering a blocked IP, re-containing a host).
+/// </summary>
+public interface IAdapter
+{
+    AdapterDescriptor Descriptor { get; }
+
+    /// <summary>The request <see cref="ExecuteAsync"/> would send for this call, byte for byte, with secrets redacted.</summary>
+    AdapterRequest Describe(AdapterCall call);
+
+    Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken);
+}
+
+/// <summary>The adapters available to executions, by name.</summary>
+public sealed class AdapterRegistry(IEnumerable<IAdapter> adapters)
+{
+    private readonly Dictionary<string, IAdapter> _adapters = adapters.ToDictionary(a => a.Descriptor.Name, StringComparer.Ordinal);
+
+    public IAdapter? Find(string name) => _adapters.GetValueOrDefault(name);
+
+    public IReadOnlyCollection<IAdapter> All => _adapters.Values;
+
+    /// <summary>The catalogue the validator checks playbooks against: built-in descriptors plus every registered adapter's.</summary>
+    public AdapterCatalog Catalog => _adapters.Values.Aggregate(AdapterCatalog.BuiltIn, (c, a) => c.With(a.Descriptor));
+}

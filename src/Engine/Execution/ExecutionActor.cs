@@ -1,0 +1,165 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Policy;
+
+namespace RunbookPilot.Engine.Execution;
+
+/// <summary>What an execution needs from its surroundings: adapters, the current policy, the clock and defaults.</summary>
+public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolicy> Policy, TimeProvider Time, ExecutionDefaults Defaults);
+
+/// <summary>Published on the event stream after every persisted decision (live views, the CLI's wait for settled executions).</summary>
+public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events);
+
+/// <summary>
+/// One execution: a thin event-sourced actor around <see cref="ExecutionDecider"/>. It persists the decided events in one
+/// write, applies them, then performs the effects (start a step runner, arm a timer, reply, publish). Recovery is
+/// <see cref="ExecutionState.Apply"/> over the journal; afterwards open work resumes by itself. Timers use the injected
+/// <see cref="TimeProvider"/>, so tests move time instead of waiting for it.
+/// </summary>
+public sealed class ExecutionActor : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ExecutionRuntime _runtime;
+    private readonly bool _sharded;
+    private readonly Dictionary<IActorRef, RunStep> _running = [];
+    private readonly Dictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
+    private ExecutionState _state = ExecutionState.Empty;
+    private int _runnerSeq;
+
+    public ExecutionActor(string executionId, ExecutionRuntime runtime, bool sharded)
+    {
+        ExecutionId = executionId;
+        _runtime = runtime;
+        _sharded = sharded;
+        Recover<IExecutionEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_state.Started && _state.HasOpenWork)
+            {
+                _log.Info("Execution {0} recovered with open work ({1}); resuming", ExecutionId, _state.Status);
+                Self.Tell(new ResumeExecution(ExecutionId), ActorRefs.NoSender);
+            }
+        });
+        Command<GetExecution>(_ => Sender.Tell(new ExecutionSnapshot(_state, _state.Settled)));
+        Command<IExecutionCommand>(Handle);
+        Command<Terminated>(t =>
+        {
+            if (!_running.Remove(t.ActorRef, out var work)) return;
+            // The runner stopped without reporting: supervision gave up on it after repeated crashes.
+            Self.Tell(new RecordAttempt(ExecutionId, work.StepId, work.Attempt, work.Rollback,
+                AdapterResult.Fail("step runner crashed repeatedly", retryable: true), 0), ActorRefs.NoSender);
+        });
+    }
+
+    public string ExecutionId { get; }
+
+    public override string PersistenceId => "execution-" + ExecutionId;
+
+    public static Props Props(string executionId, ExecutionRuntime runtime, bool sharded = true) =>
+        Akka.Actor.Props.Create(() => new ExecutionActor(executionId, runtime, sharded));
+
+    /// <summary>A crashing step runner is restarted (it repeats its attempt); after 3 crashes in a minute it is stopped.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(3, TimeSpan.FromMinutes(1), ex =>
+        {
+            _log.Warning("Step runner of execution {0} crashed: {1}", ExecutionId, ex.Message);
+            return Directive.Restart;
+        });
+
+    private void Handle(IExecutionCommand command)
+    {
+        if (command is RecordAttempt && Sender is { } child && _running.Remove(child)) Context.Unwatch(child);
+        var ctx = new DecisionContext(_runtime.Policy(), _runtime.Time.GetUtcNow(), _runtime.Adapters, _runtime.Defaults);
+        var decision = ExecutionDecider.Decide(_state, command, ctx);
+        var replyTo = Sender;
+        if (decision.Events.Count == 0)
+        {
+            Complete(decision, replyTo);
+            return;
+        }
+        var remaining = decision.Events.Count;
+        PersistAll(decision.Events, e =>
+        {
+            _state = _state.Apply(e);
+            if (--remaining == 0) Complete(decision, replyTo);
+        });
+    }
+
+    private void Complete(Decision decision, IActorRef replyTo)
+    {
+        foreach (var effect in decision.Effects) Perform(effect);
+        if (decision.Reply is { } reply && !replyTo.IsNobody() && !replyTo.Equals(Context.System.DeadLetters)) replyTo.Tell(reply);
+        if (decision.Events.Count > 0)
+        {
+            foreach (var e in decision.Events) LogEvent(e);
+            Context.System.EventStream.Publish(new ExecutionUpdated(ExecutionId, _state.Playbook?.Id ?? "", _state.Status, _state.Settled, decision.Events));
+        }
+        if (_state.Started && !_state.HasOpenWork && _running.Count == 0 && _sharded)
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    }
+
+    private void Perform(Effect effect)
+    {
+        switch (effect)
+        {
+            case RunStep run:
+                var name = $"{(run.Rollback ? "rollback" : "step")}-{Uri.EscapeDataString(run.StepId)}-{run.Attempt}-{++_runnerSeq}";
+                var runner = Context.ActorOf(StepRunner.Props(ExecutionId, run, _runtime.Adapters, _runtime.Time), name);
+                Context.Watch(runner);
+                _running[runner] = run;
+                break;
+            case ScheduleRetry retry:
+                Arm($"retry-{retry.StepId}-{retry.Rollback}", retry.At, new RetryDue(ExecutionId, retry.StepId, retry.Attempt, retry.Rollback));
+                break;
+            case ArmDeadline deadline:
+                Arm($"deadline-{deadline.StepId}", deadline.At, new DeadlineReached(ExecutionId, deadline.StepId, deadline.ApprovalId));
+                break;
+        }
+    }
+
+    /// <summary>Tells this actor <paramref name="message"/> at <paramref name="at"/> by the injected clock (at once if that time has passed).</summary>
+    private void Arm(string key, DateTimeOffset at, IExecutionCommand message)
+    {
+        if (_timers.Remove(key, out var old)) old.Dispose();
+        var delay = at - _runtime.Time.GetUtcNow();
+        var self = Self;
+        if (delay <= TimeSpan.Zero)
+        {
+            self.Tell(message, ActorRefs.NoSender);
+            return;
+        }
+        _timers[key] = _runtime.Time.CreateTimer(_ => self.Tell(message, ActorRefs.NoSender), null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void LogEvent(IExecutionEvent e)
+    {
+        switch (e)
+        {
+            case ApprovalExpired x:
+                _log.Warning("Execution {0}: approval of step {1} expired unanswered; the step is marked expired", ExecutionId, x.StepId);
+                break;
+            case StepRefused x:
+                _log.Warning("Execution {0}: step {1} refused: {2}", ExecutionId, x.StepId, x.Reason);
+                break;
+            case StepFailed x:
+                _log.Warning("Execution {0}: step {1} failed: {2}", ExecutionId, x.StepId, x.Error);
+                break;
+            case StepRolledBack x:
+                _log.Info("Execution {0}: step {1} rolled back", ExecutionId, x.StepId);
+                break;
+            case StepRollbackFailed x:
+                _log.Error("Execution {0}: rollback of step {1} failed: {2}", ExecutionId, x.StepId, x.Error);
+                break;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var t in _timers.Values) t.Dispose();
+        _timers.Clear();
+        base.PostStop();
+    }
+}

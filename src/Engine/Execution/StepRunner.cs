@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Polly;
+using Polly.Timeout;
+using RunbookPilot.Engine.Adapters;
+
+namespace RunbookPilot.Engine.Execution;
+
+/// <summary>
+/// Runs one attempt of a step (or of its rollback) as a child of the execution: calls the adapter under a per-attempt
+/// timeout (Polly), reports a <see cref="RecordAttempt"/> to its parent and stops. Vendor failures (HTTP errors,
+/// timeouts) become failed attempts; anything else is a crash, and the parent's supervision restarts the runner,
+/// which repeats the attempt with the same idempotency key.
+/// </summary>
+public sealed class StepRunner : ReceiveActor
+{
+    private readonly string _executionId;
+    private readonly RunStep _work;
+    private readonly AdapterRegistry _adapters;
+    private readonly TimeProvider _time;
+
+    public StepRunner(string executionId, RunStep work, AdapterRegistry adapters, TimeProvider time)
+    {
+        _executionId = executionId;
+        _work = work;
+        _adapters = adapters;
+        _time = time;
+        Receive<AttemptDone>(done =>
+        {
+            Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs), ActorRefs.NoSender);
+            Context.Stop(Self);
+        });
+        Receive<Status.Failure>(f => throw new StepRunnerCrashedException($"step runner for {_work.StepId} crashed: {f.Cause.Message}", f.Cause));
+    }
+
+    public static Props Props(string executionId, RunStep work, AdapterRegistry adapters, TimeProvider time) =>
+        Akka.Actor.Props.Create(() => new StepRunner(executionId, work, adapters, time));
+
+    protected override void PreStart() => RunAsync().PipeTo(Self);
+
+    private async Task<AttemptDone> RunAsync()
+    {
+        var started = _time.GetTimestamp();
+        var adapter = _adapters.Find(_work.Adapter);
+        if (adapter is null)
+            return new AttemptDone(AdapterResult.Fail($"adapter '{_work.Adapter}' is not available on this node", retryable: false), 0);
+
+        var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey);
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(_work.Timeout).Build();
+        AdapterResult result;
+        try
+        {
+            result = await pipeline.ExecuteAsync(async ct => await adapter.ExecuteAsync(call, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (TimeoutRejectedException)
+        {
+            result = AdapterResult.Fail($"timed out after {_work.Timeout.TotalSeconds:0.###}s", retryable: true, request: adapter.Describe(call));
+        }
+        catch (HttpRequestException ex)
+        {
+            result = AdapterResult.Fail("connection failed: " + ex.Message, retryable: true, request: adapter.Describe(call));
+        }
+        catch (IOException ex)
+        {
+            result = AdapterResult.Fail("I/O failed: " + ex.Message, retryable: true, request: adapter.Describe(call));
+        }
+        return new AttemptDone(result, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private sealed record AttemptDone(AdapterResult Result, long DurationMs);
+}
+
+public sealed class StepRunnerCrashedException(string message, Exception inner) : Exception(message, inner);
