@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Engine.ReadModel;
+
+namespace RunbookPilot.Engine.Hosting;
+
+/// <summary>
+/// The engine as one object: the actor system over the database, the playbook library, the read model. The CLI runs it
+/// embedded; tests start and stop it over a temporary SQLite file to prove restarts. Disposing stops the system
+/// gracefully and releases the database lock.
+/// </summary>
+public sealed class RunbookPilotEngine : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly DatabaseLock? _lock;
+    private PlaybookCatalogSnapshot _catalog;
+
+    private RunbookPilotEngine(IHost host, DatabaseLock? dbLock, PlaybookCatalogSnapshot catalog, RunbookPilotOptions options, ActorSystem system,
+        IActorRef executions, IActorRef intake, ReadModelProjector projector)
+    {
+        _host = host;
+        _lock = dbLock;
+        _catalog = catalog;
+        Options = options;
+        System = system;
+        Executions = executions;
+        Intake = intake;
+        Projector = projector;
+    }
+
+    public RunbookPilotOptions Options { get; }
+    public ActorSystem System { get; }
+    public IActorRef Executions { get; }
+    public IActorRef Intake { get; }
+    public ReadModelProjector Projector { get; }
+    public PlaybookLibrary Library => _catalog.Library;
+    public ReadModelQueries Queries => new(new ReadModelDb(Options));
+
+    public static async Task<RunbookPilotEngine> StartAsync(RunbookPilotOptions options, IEnumerable<IAdapter> adapters, TimeProvider? time = null,
+        string purpose = "runbookpilot", Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+    {
+        var dbLock = DatabaseLock.Acquire(options, purpose);
+        try
+        {
+            SqliteSetup.Prepare(options);
+            var registry = new AdapterRegistry(adapters);
+            var library = PlaybookLibrary.Load(options.Library, registry.Catalog);
+            PlaybookCatalogSnapshot catalog = PlaybookCatalogSnapshot.From(library);
+            RunbookPilotEngine? engine = null;
+            var runtime = new ExecutionRuntime(registry, () => (engine?._catalog ?? catalog).Library.Policy, time ?? TimeProvider.System, options.Defaults);
+
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            if (logging is not null) logging(builder.Logging);
+            builder.Services.AddAkka(AkkaHostingExtensions.SystemName, (b, _) => b.WithRunbookPilot(options, runtime, () => engine?._catalog ?? catalog));
+            var host = builder.Build();
+            await host.StartAsync(ct).ConfigureAwait(false);
+
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+            await up.Task.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+
+            var actors = host.Services.GetRequiredService<IActorRegistry>();
+            var projector = new ReadModelProjector(system, new ReadModelDb(options));
+            engine = new RunbookPilotEngine(host, dbLock, catalog, options, system,
+                await actors.GetAsync<ExecutionRegion>(ct).ConfigureAwait(false), await actors.GetAsync<AlertIntake>(ct).ConfigureAwait(false), projector);
+            return engine;
+        }
+        catch
+        {
+            dbLock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reloads playbooks, policy and Sigma rules; running executions keep the playbook version they started with.</summary>
+    public PlaybookLibrary Reload(AdapterCatalog? catalog = null)
+    {
+        var library = PlaybookLibrary.Load(Options.Library, catalog);
+        _catalog = PlaybookCatalogSnapshot.From(library);
+        return library;
+    }
+
+    public Task<AlertAccepted> SubmitAsync(Alert alert, string source, CancellationToken ct = default) =>
+        Intake.Ask<AlertAccepted>(new SubmitAlert(alert, source), TimeSpan.FromSeconds(30), ct);
+
+    public Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
+        Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct);
+
+    public Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
+        Executions.Ask<ExecutionSnapshot>(new GetExecution(executionId), TimeSpan.FromSeconds(30), ct);
+
+    /// <summary>Waits until the execution is settled: finished, or waiting only for people.</summary>
+    public async Task<ExecutionSnapshot> WaitSettledAsync(string executionId, TimeSpan timeout, CancellationToken ct = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        while (true)
+        {
+            var snapshot = await GetAsync(executionId, cts.Token).ConfigureAwait(false);
+            if (snapshot.State.Started && snapshot.Settled) return snapshot;
+            await Task.Delay(20, cts.Token).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _host.StopAsync().ConfigureAwait(false);
+            _host.Dispose();
+            Projector.Dispose();
+        }
+        finally
+        {
+            _lock?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Playbooks;
+
+namespace RunbookPilot.Engine.Hosting;
+
+/// <summary>
+/// Where things are, the same for the CLI and the server (issue "one way to point at things"): <c>--db</c> /
+/// <c>RBPILOT_DB</c> (a SQLite file, or a PostgreSQL connection string), <c>--playbooks</c> / <c>RBPILOT_PLAYBOOKS</c>
+/// (its <c>sigma/</c> subfolder is the Sigma index unless <c>--sigma</c>), <c>--policy</c> / <c>RBPILOT_POLICY</c>,
+/// <c>--adapters</c> / <c>RBPILOT_ADAPTERS</c>.
+/// </summary>
+public sealed record RunbookPilotOptions
+{
+    public const string DefaultDatabase = "./data/runbookpilot.db";
+
+    public string Database { get; init; } = DefaultDatabase;
+    public string PlaybooksFolder { get; init; } = "./playbooks";
+    public string? PolicyFile { get; init; }
+    public string? AdaptersFile { get; init; }
+    public string? SigmaFolder { get; init; }
+
+    /// <summary>Address the node binds (loopback by default) and its port (0: any free port, single node).</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+    public int Port { get; init; }
+    /// <summary>Seed nodes of a multi-node cluster (akka.tcp://runbookpilot@host:port); empty: the node forms a cluster of its own.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+
+    public ExecutionDefaults Defaults { get; init; } = new();
+
+    /// <summary>Let the SQLite journal batch writes of many executions into one transaction (see bench/README.md).</summary>
+    public bool BatchJournalWrites { get; init; } = true;
+
+    public bool IsPostgres => Database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    public string ConnectionString => IsPostgres ? Database : $"Data Source={Path.GetFullPath(Database)}";
+
+    public string ProviderName => IsPostgres ? "PostgreSQL.15" : "SQLite.MS";
+
+    public LibraryPaths Library => new(PlaybooksFolder, PolicyFile, AdaptersFile, SigmaFolder);
+
+    /// <summary>Options from RBPILOT_* environment variables, falling back to the defaults.</summary>
+    public static RunbookPilotOptions FromEnvironment()
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var d = new RunbookPilotOptions();
+        return d with
+        {
+            Database = Env("RBPILOT_DB") ?? d.Database,
+            PlaybooksFolder = Env("RBPILOT_PLAYBOOKS") ?? d.PlaybooksFolder,
+            PolicyFile = Env("RBPILOT_POLICY"),
+            AdaptersFile = Env("RBPILOT_ADAPTERS"),
+            SigmaFolder = Env("RBPILOT_SIGMA"),
+        };
+    }
+}

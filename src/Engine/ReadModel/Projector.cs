@@ -1,0 +1,289 @@
+using System.Text.Json;
+using Akka;
+using Akka.Actor;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using LinqToDB;
+using LinqToDB.Data;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Ingestion;
+
+namespace RunbookPilot.Engine.ReadModel;
+
+/// <summary>
+/// Keeps the read tables from the journal (Akka.Persistence.Query over the SQL journal, by global ordering): each batch
+/// of events and the offset reached are written in one transaction, so a restart resumes exactly where it stopped and a
+/// rebuild from offset 0 gives the same tables. Events are not tagged: on SQLite, tag rows cost about 3× on batched
+/// writes (shared/docs/akka-notes.md §2.7), and reading by ordering needs none.
+/// </summary>
+public sealed class ReadModelProjector : IDisposable
+{
+    public const string Name = "read-model";
+
+    private readonly ActorSystem _system;
+    private readonly ReadModelDb _db;
+    private readonly SqlReadJournal _journal;
+    private readonly Dictionary<string, ExecutionState> _states = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public ReadModelProjector(ActorSystem system, ReadModelDb db)
+    {
+        _system = system;
+        _db = db;
+        _journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>("akka.persistence.query.journal.sql");
+        db.EnsureCreated();
+    }
+
+    public long Offset
+    {
+        get
+        {
+            using var db = _db.Open();
+            return db.GetTable<ProjectionOffsetRow>().Where(r => r.Name == Name).Select(r => (long?)r.Offset).FirstOrDefault() ?? 0;
+        }
+    }
+
+    /// <summary>Applies every event journaled so far, then returns (the CLI calls this before it reads the tables).</summary>
+    public async Task CatchUpAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var events = await _journal.CurrentAllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
+                .RunWith(Sink.Seq<EventEnvelope>(), _system.Materializer()).ConfigureAwait(false);
+            if (events.Count > 0) await ApplyAsync(events, ct).ConfigureAwait(false);
+            if (Offset >= JournalMaxOrdering() || DateTime.UtcNow > deadline) return;
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Follows the journal live until the returned switch is shut down.</summary>
+    public UniqueKillSwitch StartLive()
+    {
+        var (killSwitch, _) = _journal.AllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
+            .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
+            .GroupedWithin(500, TimeSpan.FromMilliseconds(50))
+            .SelectAsync(1, async batch =>
+            {
+                await ApplyAsync(batch.ToList(), CancellationToken.None).ConfigureAwait(false);
+                return NotUsed.Instance;
+            })
+            .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
+            .Run(_system.Materializer());
+        return killSwitch;
+    }
+
+    /// <summary>Drops the read tables' content and projects the whole journal again (<c>runbookpilot admin rebuild-read-model</c>).</summary>
+    public async Task RebuildAsync(CancellationToken ct = default)
+    {
+        using (var db = _db.Open())
+        {
+            db.GetTable<EventRow>().Delete();
+            db.GetTable<ExecutionRow>().Delete();
+            db.GetTable<ExecutionLogRow>().Delete();
+            db.GetTable<ApprovalRow>().Delete();
+            db.GetTable<SimulationRow>().Delete();
+            db.GetTable<ProjectionOffsetRow>().Delete();
+        }
+        _states.Clear();
+        await CatchUpAsync(TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private long JournalMaxOrdering()
+    {
+        using var db = _db.Open();
+        return db.Execute<long?>("SELECT MAX(ordering) FROM journal") ?? 0;
+    }
+
+    private async Task ApplyAsync(IReadOnlyList<EventEnvelope> batch, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var offset = Offset;
+            var fresh = batch.Where(e => e.Offset is Sequence s && s.Value > offset).ToList();
+            if (fresh.Count == 0) return;
+            foreach (var e in fresh.Where(e => e.Event is IExecutionEvent && !_states.ContainsKey(e.PersistenceId)).Select(e => (e.PersistenceId, e.SequenceNr)).DistinctBy(x => x.PersistenceId))
+                await LoadStateAsync(e.PersistenceId, e.SequenceNr - 1).ConfigureAwait(false);
+
+            using var db = _db.Open();
+            using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var envelope in fresh)
+            {
+                switch (envelope.Event)
+                {
+                    case AlertReceived a:
+                        await db.InsertOrReplaceAsync(new EventRow
+                        {
+                            AlertId = a.AlertId,
+                            Format = a.Format,
+                            Source = a.Source,
+                            ReceivedAt = a.At,
+                            Status = a.Selected.Count == 0 ? "no_match" : "pending",
+                            Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
+                            Document = a.Alert.ToJsonString(),
+                        }, token: ct).ConfigureAwait(false);
+                        break;
+                    case IExecutionEvent e:
+                        var executionId = envelope.PersistenceId["execution-".Length..];
+                        var before = _states.GetValueOrDefault(envelope.PersistenceId) ?? ExecutionState.Empty;
+                        var state = before.Apply(e);
+                        _states[envelope.PersistenceId] = state;
+                        await ProjectAsync(db, executionId, envelope.SequenceNr, e, state, ct).ConfigureAwait(false);
+                        touchedAlerts.Add(state.AlertId);
+                        break;
+                }
+            }
+            foreach (var alertId in touchedAlerts) await UpdateAlertStatusAsync(db, alertId, ct).ConfigureAwait(false);
+            var last = fresh.Max(e => ((Sequence)e.Offset).Value);
+            await db.InsertOrReplaceAsync(new ProjectionOffsetRow { Name = Name, Offset = last }, token: ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task LoadStateAsync(string persistenceId, long toSequenceNr)
+    {
+        var state = ExecutionState.Empty;
+        if (toSequenceNr > 0)
+        {
+            var events = await _journal.CurrentEventsByPersistenceId(persistenceId, 0, toSequenceNr)
+                .RunWith(Sink.Seq<EventEnvelope>(), _system.Materializer()).ConfigureAwait(false);
+            foreach (var e in events)
+                if (e.Event is IExecutionEvent ev) state = state.Apply(ev);
+        }
+        _states[persistenceId] = state;
+    }
+
+    private static async Task ProjectAsync(DataConnection db, string executionId, long seq, IExecutionEvent e, ExecutionState state, CancellationToken ct)
+    {
+        var pb = state.Playbook!;
+        await db.InsertOrReplaceAsync(new ExecutionRow
+        {
+            ExecutionId = executionId,
+            AlertId = state.AlertId,
+            PlaybookId = pb.Id,
+            PlaybookVersion = pb.Version,
+            Status = state.Status,
+            CurrentStep = state.CurrentStep?.Id,
+            SelectionReason = state.SelectionReason,
+            StartedAt = state.StartedAt,
+            CompletedAt = state.CompletedAt,
+            UpdatedAt = e.At,
+            Summary = string.Join(", ", state.Steps.Values.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}")),
+        }, token: ct).ConfigureAwait(false);
+
+        var entry = Timeline.Describe(e);
+        await db.InsertOrReplaceAsync(new ExecutionLogRow
+        {
+            ExecutionId = executionId,
+            Seq = seq,
+            At = e.At,
+            StepId = entry.StepId,
+            Kind = entry.Kind,
+            Status = entry.StepId is { } sid ? state.Step(sid).Status.ToString().ToLowerInvariant() : state.Status,
+            Attempt = entry.Attempt,
+            Actor = entry.Actor,
+            Detail = entry.Detail,
+            Request = entry.Request,
+            Response = entry.Response,
+        }, token: ct).ConfigureAwait(false);
+
+        switch (e)
+        {
+            case ApprovalRequested a:
+                var step = pb.FindStep(a.StepId)!;
+                await db.InsertOrReplaceAsync(new ApprovalRow
+                {
+                    ApprovalId = a.ApprovalId,
+                    ExecutionId = executionId,
+                    StepId = a.StepId,
+                    StepName = step.Name,
+                    PlaybookId = pb.Id,
+                    AutonomyLevel = a.Reason == ApprovalReason.SimulationPromoted ? "L2" : step.AutonomyLevel.ToString(),
+                    Action = $"{step.Adapter}.{step.ActionType}",
+                    Reason = Timeline.Reason(a.Reason),
+                    Status = "pending",
+                    RequiredApprovers = a.RequiredApprovers,
+                    RequestedAt = a.At,
+                    Deadline = a.Deadline,
+                    Request = a.Request is null ? null : JsonSerializer.Serialize(a.Request, RunbookJsonSerializer.Options),
+                    RollbackAvailable = step.RollbackAvailable,
+                }, token: ct).ConfigureAwait(false);
+                break;
+            case ApprovalVoteRecorded v:
+                await db.GetTable<ApprovalRow>().Where(r => r.ApprovalId == v.ApprovalId)
+                    .Set(r => r.Approvers, string.Join(",", state.Step(v.StepId).Approval!.Approvers)).UpdateAsync(ct).ConfigureAwait(false);
+                break;
+            case StepApproved x:
+                await Decide(db, x.ApprovalId, "approved", x.Approver, x.Comment, x.At, string.Join(",", state.Step(x.StepId).Approval!.Approvers), ct).ConfigureAwait(false);
+                if (state.Step(x.StepId).SimulationId is { } promotedSim)
+                    await db.GetTable<SimulationRow>().Where(r => r.SimulationId == promotedSim).Set(r => r.Status, "executed").UpdateAsync(ct).ConfigureAwait(false);
+                break;
+            case StepRejected x:
+                await Decide(db, x.ApprovalId, "rejected", x.By, x.Comment, x.At, null, ct).ConfigureAwait(false);
+                break;
+            case ApprovalExpired x:
+                await Decide(db, x.ApprovalId, "expired", null, null, x.At, null, ct).ConfigureAwait(false);
+                break;
+            case StepRefused x when state.Step(x.StepId).Approval is { } refusedApproval:
+                await Decide(db, refusedApproval.ApprovalId, "refused", "policy", x.Reason, x.At, null, ct).ConfigureAwait(false);
+                if (state.Step(x.StepId).SimulationId is { } refusedSim)
+                    await db.GetTable<SimulationRow>().Where(r => r.SimulationId == refusedSim).Set(r => r.Status, "refused").UpdateAsync(ct).ConfigureAwait(false);
+                break;
+            case StepSimulated s:
+                await db.InsertOrReplaceAsync(new SimulationRow
+                {
+                    SimulationId = s.SimulationId,
+                    ExecutionId = executionId,
+                    StepId = s.StepId,
+                    PlaybookId = pb.Id,
+                    Adapter = s.Simulation.Adapter,
+                    Action = s.Simulation.Action,
+                    Method = s.Simulation.Request is { } r ? $"{r.Method} {r.Url}" : $"{s.Simulation.Adapter}.{s.Simulation.Action}",
+                    Request = JsonSerializer.Serialize(s.Simulation.Request is null ? (object)s.Simulation.Parameters : s.Simulation.Request, RunbookJsonSerializer.Options),
+                    ExpectedOutcome = s.Simulation.ExpectedOutcome,
+                    RiskScore = s.Simulation.RiskScore,
+                    RiskFactors = JsonSerializer.Serialize(s.Simulation.RiskFactors),
+                    Recommendation = s.Simulation.Recommendation,
+                    CreatedAt = s.At,
+                }, token: ct).ConfigureAwait(false);
+                break;
+            case SimulationPromoted p:
+                await db.GetTable<SimulationRow>().Where(r => r.SimulationId == p.SimulationId)
+                    .Set(r => r.Status, "promoted").Set(r => r.DecidedBy, p.By).Set(r => r.DecidedAt, p.At).UpdateAsync(ct).ConfigureAwait(false);
+                break;
+            case SimulationDismissed d:
+                await db.GetTable<SimulationRow>().Where(r => r.SimulationId == d.SimulationId)
+                    .Set(r => r.Status, "dismissed").Set(r => r.DecidedBy, d.By).Set(r => r.DecidedAt, d.At).UpdateAsync(ct).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static Task<int> Decide(DataConnection db, string approvalId, string status, string? by, string? comment, DateTimeOffset at, string? approvers, CancellationToken ct)
+    {
+        var q = db.GetTable<ApprovalRow>().Where(r => r.ApprovalId == approvalId)
+            .Set(r => r.Status, status).Set(r => r.DecidedBy, by).Set(r => r.Comment, comment).Set(r => r.DecidedAt, at);
+        if (approvers is not null) q = q.Set(r => r.Approvers, approvers);
+        return q.UpdateAsync(ct);
+    }
+
+    private static async Task UpdateAlertStatusAsync(DataConnection db, string alertId, CancellationToken ct)
+    {
+        var statuses = await LinqToDB.Async.AsyncExtensions.ToListAsync(db.GetTable<ExecutionRow>().Where(r => r.AlertId == alertId).Select(r => r.Status), ct).ConfigureAwait(false);
+        if (statuses.Count == 0) return;
+        var status = statuses.Any(s => s is "running" or "waiting_approval") ? "running"
+            : statuses.Any(s => s is "failed") ? "failed"
+            : "completed";
+        await db.GetTable<EventRow>().Where(r => r.AlertId == alertId).Set(r => r.Status, status).UpdateAsync(ct).ConfigureAwait(false);
+    }
+}

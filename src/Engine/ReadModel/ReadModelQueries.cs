@@ -1,0 +1,66 @@
+using LinqToDB;
+
+namespace RunbookPilot.Engine.ReadModel;
+
+/// <summary>Reads of the read tables for the CLI, the API and the dashboard.</summary>
+public sealed class ReadModelQueries(ReadModelDb db)
+{
+    public IReadOnlyList<ExecutionRow> Executions(string? playbook = null, string? status = null, DateTimeOffset? since = null, int limit = 100, int offset = 0)
+    {
+        using var c = db.Open();
+        var q = c.GetTable<ExecutionRow>().AsQueryable();
+        if (playbook is not null) q = q.Where(r => r.PlaybookId == playbook);
+        if (status is not null) q = q.Where(r => r.Status == status);
+        if (since is { } s) q = q.Where(r => r.StartedAt >= s);
+        return q.OrderByDescending(r => r.StartedAt).ThenBy(r => r.ExecutionId).Skip(offset).Take(limit).ToList();
+    }
+
+    public ExecutionRow? Execution(string executionId)
+    {
+        using var c = db.Open();
+        return c.GetTable<ExecutionRow>().FirstOrDefault(r => r.ExecutionId == executionId);
+    }
+
+    public IReadOnlyList<ExecutionLogRow> Log(string executionId)
+    {
+        using var c = db.Open();
+        return c.GetTable<ExecutionLogRow>().Where(r => r.ExecutionId == executionId).OrderBy(r => r.Seq).ToList();
+    }
+
+    public IReadOnlyList<ApprovalRow> Approvals(string? status = "pending", string? playbook = null, string? executionId = null)
+    {
+        using var c = db.Open();
+        var q = c.GetTable<ApprovalRow>().AsQueryable();
+        if (status is not null) q = q.Where(r => r.Status == status);
+        if (playbook is not null) q = q.Where(r => r.PlaybookId == playbook);
+        if (executionId is not null) q = q.Where(r => r.ExecutionId == executionId);
+        return q.OrderBy(r => r.RequestedAt).ThenBy(r => r.ApprovalId).ToList();
+    }
+
+    public IReadOnlyList<SimulationRow> Simulations(string? status = null, string? executionId = null)
+    {
+        using var c = db.Open();
+        var q = c.GetTable<SimulationRow>().AsQueryable();
+        if (status is not null) q = q.Where(r => r.Status == status);
+        if (executionId is not null) q = q.Where(r => r.ExecutionId == executionId);
+        return q.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.SimulationId).ToList();
+    }
+
+    public SimulationRow? Simulation(string simulationId)
+    {
+        using var c = db.Open();
+        return c.GetTable<SimulationRow>().FirstOrDefault(r => r.SimulationId == simulationId);
+    }
+
+    public EventRow? Event(string alertId)
+    {
+        using var c = db.Open();
+        return c.GetTable<EventRow>().FirstOrDefault(r => r.AlertId == alertId);
+    }
+
+    public IReadOnlyList<EventRow> Events(int limit = 100)
+    {
+        using var c = db.Open();
+        return c.GetTable<EventRow>().OrderByDescending(r => r.ReceivedAt).Take(limit).ToList();
+    }
+}

@@ -1,0 +1,102 @@
+using LinqToDB.Mapping;
+
+namespace RunbookPilot.Engine.ReadModel;
+
+/// <summary>An accepted alert (PRD F2.5): its status follows its executions (pending, running, completed, failed, no_match).</summary>
+[Table("events")]
+public sealed class EventRow
+{
+    [PrimaryKey, Column("alert_id")] public string AlertId { get; set; } = "";
+    [Column("format"), NotNull] public string Format { get; set; } = "";
+    [Column("source"), NotNull] public string Source { get; set; } = "";
+    [Column("received_at")] public DateTimeOffset ReceivedAt { get; set; }
+    [Column("status"), NotNull] public string Status { get; set; } = "pending";
+    [Column("playbooks"), NotNull] public string Playbooks { get; set; } = "";
+    [Column("document"), NotNull] public string Document { get; set; } = "";
+}
+
+[Table("executions")]
+public sealed class ExecutionRow
+{
+    [PrimaryKey, Column("execution_id")] public string ExecutionId { get; set; } = "";
+    [Column("alert_id"), NotNull] public string AlertId { get; set; } = "";
+    [Column("playbook_id"), NotNull] public string PlaybookId { get; set; } = "";
+    [Column("playbook_version"), NotNull] public string PlaybookVersion { get; set; } = "";
+    [Column("status"), NotNull] public string Status { get; set; } = "";
+    [Column("current_step"), Nullable] public string? CurrentStep { get; set; }
+    [Column("selection_reason"), NotNull] public string SelectionReason { get; set; } = "";
+    [Column("started_at")] public DateTimeOffset StartedAt { get; set; }
+    [Column("completed_at"), Nullable] public DateTimeOffset? CompletedAt { get; set; }
+    [Column("updated_at")] public DateTimeOffset UpdatedAt { get; set; }
+    [Column("summary"), NotNull] public string Summary { get; set; } = "";
+}
+
+/// <summary>The timeline of an execution (PRD F3.5): one row per journaled transition, with request and response.</summary>
+[Table("execution_log")]
+public sealed class ExecutionLogRow
+{
+    [PrimaryKey, Column("execution_id")] public string ExecutionId { get; set; } = "";
+    [PrimaryKey, Column("seq")] public long Seq { get; set; }
+    [Column("at")] public DateTimeOffset At { get; set; }
+    [Column("step_id"), Nullable] public string? StepId { get; set; }
+    [Column("kind"), NotNull] public string Kind { get; set; } = "";
+    [Column("status"), NotNull] public string Status { get; set; } = "";
+    [Column("attempt"), Nullable] public int? Attempt { get; set; }
+    [Column("actor"), Nullable] public string? Actor { get; set; }
+    [Column("detail"), NotNull] public string Detail { get; set; } = "";
+    [Column("request"), Nullable] public string? Request { get; set; }
+    [Column("response"), Nullable] public string? Response { get; set; }
+}
+
+[Table("approvals")]
+public sealed class ApprovalRow
+{
+    [PrimaryKey, Column("approval_id")] public string ApprovalId { get; set; } = "";
+    [Column("execution_id"), NotNull] public string ExecutionId { get; set; } = "";
+    [Column("step_id"), NotNull] public string StepId { get; set; } = "";
+    [Column("step_name"), NotNull] public string StepName { get; set; } = "";
+    [Column("playbook_id"), NotNull] public string PlaybookId { get; set; } = "";
+    [Column("autonomy_level"), NotNull] public string AutonomyLevel { get; set; } = "";
+    [Column("action"), NotNull] public string Action { get; set; } = "";
+    [Column("reason"), NotNull] public string Reason { get; set; } = "";
+    [Column("status"), NotNull] public string Status { get; set; } = "pending";
+    [Column("required_approvers")] public int RequiredApprovers { get; set; } = 1;
+    [Column("approvers"), NotNull] public string Approvers { get; set; } = "";
+    [Column("requested_at")] public DateTimeOffset RequestedAt { get; set; }
+    [Column("deadline")] public DateTimeOffset Deadline { get; set; }
+    [Column("decided_at"), Nullable] public DateTimeOffset? DecidedAt { get; set; }
+    [Column("decided_by"), Nullable] public string? DecidedBy { get; set; }
+    [Column("comment"), Nullable] public string? Comment { get; set; }
+    [Column("request"), Nullable] public string? Request { get; set; }
+    [Column("rollback_available")] public bool RollbackAvailable { get; set; }
+}
+
+/// <summary>L2 simulations, labelled DRY_RUN (PRD F6.2, US-010), kept apart from the execution log.</summary>
+[Table("simulations")]
+public sealed class SimulationRow
+{
+    [PrimaryKey, Column("simulation_id")] public string SimulationId { get; set; } = "";
+    [Column("label"), NotNull] public string Label { get; set; } = "DRY_RUN";
+    [Column("execution_id"), NotNull] public string ExecutionId { get; set; } = "";
+    [Column("step_id"), NotNull] public string StepId { get; set; } = "";
+    [Column("playbook_id"), NotNull] public string PlaybookId { get; set; } = "";
+    [Column("adapter"), NotNull] public string Adapter { get; set; } = "";
+    [Column("action"), NotNull] public string Action { get; set; } = "";
+    [Column("method"), NotNull] public string Method { get; set; } = "";
+    [Column("request"), NotNull] public string Request { get; set; } = "";
+    [Column("expected_outcome"), NotNull] public string ExpectedOutcome { get; set; } = "";
+    [Column("risk_score")] public int RiskScore { get; set; }
+    [Column("risk_factors"), NotNull] public string RiskFactors { get; set; } = "";
+    [Column("recommendation"), NotNull] public string Recommendation { get; set; } = "";
+    [Column("status"), NotNull] public string Status { get; set; } = "simulated";
+    [Column("created_at")] public DateTimeOffset CreatedAt { get; set; }
+    [Column("decided_at"), Nullable] public DateTimeOffset? DecidedAt { get; set; }
+    [Column("decided_by"), Nullable] public string? DecidedBy { get; set; }
+}
+
+[Table("projection_offsets")]
+public sealed class ProjectionOffsetRow
+{
+    [PrimaryKey, Column("name")] public string Name { get; set; } = "";
+    [Column("offset")] public long Offset { get; set; }
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Time.Testing;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Ingestion;
+
+namespace RunbookPilot.Engine.Tests.Execution;
+
+/// <summary>
+/// A real engine over a SQLite file in a temporary folder, with test adapters and a fake clock. <see cref="RestartAsync"/>
+/// stops the whole actor system and starts a new one over the same file.
+/// </summary>
+public sealed class EngineFixture : IAsyncDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public EngineFixture(params string[] playbooks)
+    {
+        for (var i = 0; i < playbooks.Length; i++) _dir.Write($"playbooks/pb{i}.yaml", playbooks[i]);
+        Options = new RunbookPilotOptions
+        {
+            Database = Path.Combine(_dir.Path, "data", "rbp.db"),
+            PlaybooksFolder = Path.Combine(_dir.Path, "playbooks"),
+        };
+        foreach (var name in AdapterCatalog.BuiltIn.Adapters.Select(a => a.Name)) Adapters[name] = TestAdapter.For(name);
+    }
+
+    public RunbookPilotOptions Options { get; }
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 2, 10, 15, 30, 0, TimeSpan.Zero));
+    public Dictionary<string, TestAdapter> Adapters { get; } = [];
+    public RunbookPilotEngine Engine { get; private set; } = null!;
+    public string Dir => _dir.Path;
+
+    public void WritePolicy(string yaml) => _dir.Write("playbooks/global_policy.yaml", yaml);
+
+    public async Task<EngineFixture> StartAsync()
+    {
+        Engine = await RunbookPilotEngine.StartAsync(Options, Adapters.Values, Clock, "test");
+        return this;
+    }
+
+    public async Task RestartAsync()
+    {
+        await Engine.DisposeAsync();
+        await StartAsync();
+    }
+
+    public async Task<AlertAccepted> SubmitAsync(string json) =>
+        await Engine.SubmitAsync(AlertNormalizers.Default.Normalize(AlertJson.ParseObject(json, out _)!), "test");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Engine is not null) await Engine.DisposeAsync();
+        _dir.Dispose();
+    }
+}
