@@ -170,7 +170,8 @@ public static class ExecutionDecider
     {
         var step = state.Playbook!.FindStep(a.StepId);
         var st = state.Step(a.StepId);
-        var running = st.Status is StepStatus.Pending or StepStatus.Approved or StepStatus.RetryWaiting;
+        var atCursor = state.CurrentStep?.Id == a.StepId && !state.Finished;
+        var running = (atCursor || st.Promoted) && st.Status is StepStatus.Pending or StepStatus.Approved or StepStatus.RetryWaiting;
         if (step is null || !running || a.Attempt != st.Attempts + 1)
             return Decision.Nothing(Stale(a));
 
