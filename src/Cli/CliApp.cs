@@ -3,6 +3,12 @@ using RunbookPilot.Cli.Commands;
 
 namespace RunbookPilot.Cli;
 
+/// <summary>What the commands run against: the adapters executions may call, and where alerts are read from.</summary>
+public sealed record CliServices(IReadOnlyList<RunbookPilot.Engine.Adapters.IAdapter> Adapters, Func<TextReader> Input)
+{
+    public static CliServices Default { get; } = new([], () => Console.In);
+}
+
 /// <summary>The <c>runbookpilot</c> command tree. Output goes to the writers given, so tests run it in-process.</summary>
 public static class CliApp
 {
@@ -14,24 +20,32 @@ public static class CliApp
           runbookpilot playbooks list                      the playbooks in ./playbooks (or $RBPILOT_PLAYBOOKS)
           runbookpilot adapters list                       adapters, their actions and which can be rolled back
           runbookpilot schema > playbooks/schema/playbook.schema.json
+          cat alert.json | runbookpilot execute               run the playbooks that fit an alert (JSON lines work too)
+          runbookpilot list-approvals                      what waits for an analyst
+          runbookpilot approve <execution_id>              approve the pending step of an execution
+          runbookpilot show <execution_id>                 the timeline of an execution
+          runbookpilot rollback <execution_id>             undo its reversible steps, newest first
 
         Exit codes: 0 success, 1 validation problems or a failed command, 2 bad command line.
-        Environment: RBPILOT_PLAYBOOKS (playbooks folder, default ./playbooks), RBPILOT_POLICY, RBPILOT_ADAPTERS.
+        Environment: RBPILOT_DB (database, default ./data/runbookpilot.db), RBPILOT_PLAYBOOKS (playbooks folder, default ./playbooks),
+        RBPILOT_POLICY, RBPILOT_ADAPTERS, RBPILOT_USER (who approves).
         """;
 
-    public static RootCommand Build()
+    public static RootCommand Build(CliServices? services = null)
     {
+        services ??= CliServices.Default;
         var root = new RootCommand("RunbookPilot — SOC runbook automation with graduated autonomy (L0 runs, L1 waits for approval, L2 is simulated)." + Examples);
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(PlaybooksCommand.Build());
         root.Subcommands.Add(AdaptersCommand.Build());
         root.Subcommands.Add(SchemaCommand.Build());
+        foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CliServices? services = null)
     {
-        var parse = Build().Parse(args);
+        var parse = Build(services).Parse(args);
         var config = new InvocationConfiguration { Output = output, Error = error };
         if (parse.Errors.Count > 0)
         {

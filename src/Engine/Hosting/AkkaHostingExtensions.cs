@@ -43,7 +43,7 @@ public static class AkkaHostingExtensions
             .WithCustomSerializer("runbook-json", RunbookJsonSerializer.BoundTypes, s => new RunbookJsonSerializer(s))
             .ConfigureLoggers(l =>
             {
-                l.LogLevel = Akka.Event.LogLevel.InfoLevel;
+                l.LogLevel = options.AkkaLogLevel;
                 l.ClearLoggers();
                 l.AddLoggerFactory();
             })
@@ -100,6 +100,8 @@ public static class AkkaHostingExtensions
             }
             akka.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = off
             akka.coordinated-shutdown.exit-clr = off
+            akka.stdout-loglevel = ERROR
+            akka.log-dead-letters-during-shutdown = off
             """;
     }
 

@@ -34,7 +34,7 @@ public sealed class DatabaseLock : IDisposable
         catch (IOException)
         {
             var holder = File.Exists(infoPath) ? File.ReadAllText(infoPath).Trim() : "another process";
-            throw new DatabaseLockedException($"database {db} is in use by {holder}. Stop it, or point this command at it with --server URL (or RBPILOT_SERVER).");
+            throw new DatabaseLockedException($"database {db} is in use by {holder}. Wait for it to finish or stop it; only one process may write the database.");
         }
         var process = Process.GetCurrentProcess();
         File.WriteAllText(infoPath, string.Create(CultureInfo.InvariantCulture, $"process {Environment.ProcessId} ({purpose}, {process.ProcessName}, started {process.StartTime.ToUniversalTime():u})"));

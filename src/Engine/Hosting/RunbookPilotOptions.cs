@@ -30,6 +30,9 @@ public sealed record RunbookPilotOptions
     /// <summary>Let the SQLite journal batch writes of many executions into one transaction (see bench/README.md).</summary>
     public bool BatchJournalWrites { get; init; } = true;
 
+    /// <summary>Akka's own log level (the CLI uses Warning, the server Info).</summary>
+    public Akka.Event.LogLevel AkkaLogLevel { get; init; } = Akka.Event.LogLevel.InfoLevel;
+
     public bool IsPostgres => Database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
 
     public string ConnectionString => IsPostgres ? Database : $"Data Source={Path.GetFullPath(Database)}";

@@ -1,0 +1,539 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.ReadModel;
+
+namespace RunbookPilot.Cli.Commands;
+
+/// <summary>
+/// The commands that run the engine embedded over the database file (PRD F2.1, F3, F4, F6): execute, approve, reject,
+/// list-approvals, list-executions, show, rollback, list-simulations, execute-simulation, dismiss-simulation.
+/// </summary>
+internal static class EngineCommands
+{
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromMinutes(2);
+
+    private sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<OutputFormat> Output)
+    {
+        public static Shared Create() => new(
+            new Option<string>("--db")
+            {
+                Description = "SQLite file (or PostgreSQL connection string). Default: $RBPILOT_DB or ./data/runbookpilot.db",
+                DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilotOptions.DefaultDatabase,
+            },
+            Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(), Common.OutputOption());
+
+        public void AddTo(Command c)
+        {
+            c.Options.Add(Db);
+            c.Options.Add(Playbooks);
+            c.Options.Add(Policy);
+            c.Options.Add(Adapters);
+            c.Options.Add(Sigma);
+            c.Options.Add(Output);
+        }
+
+        public RunbookPilotOptions Options(ParseResult p) => RunbookPilotOptions.FromEnvironment() with
+        {
+            Database = p.GetValue(Db)!,
+            PlaybooksFolder = p.GetValue(Playbooks)!,
+            PolicyFile = p.GetValue(Policy),
+            AdaptersFile = p.GetValue(Adapters),
+            SigmaFolder = p.GetValue(Sigma),
+            AkkaLogLevel = Akka.Event.LogLevel.WarningLevel,
+        };
+    }
+
+    private static Option<string> Analyst() => new("--as")
+    {
+        Description = "Who is deciding (recorded in the audit trail). Default: $RBPILOT_USER or the login name",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_USER") is { Length: > 0 } u ? u : Environment.UserName,
+    };
+
+    public static IEnumerable<Command> Build(CliServices services) =>
+    [
+        Execute(services), Approve(services), Reject(services), ListApprovals(services), ListExecutions(services), Show(services),
+        Rollback(services), ListSimulations(services), ExecuteSimulation(services), DismissSimulation(services),
+    ];
+
+    /// <summary>Starts the engine, runs <paramref name="work"/>, catches the read model up, stops. Lock and startup errors become exit code 1.</summary>
+    private static async Task<int> WithEngine(CliServices services, ParseResult p, Shared shared, Func<RunbookPilotEngine, TextWriter, Task<int>> work)
+    {
+        var output = p.InvocationConfiguration.Output;
+        var error = p.InvocationConfiguration.Error;
+        RunbookPilotEngine engine;
+        try
+        {
+            engine = await RunbookPilotEngine.StartAsync(shared.Options(p), services.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
+                logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)
+                    .AddFilter("Akka", LogLevel.Error));
+        }
+        catch (DatabaseLockedException ex)
+        {
+            await error.WriteLineAsync("error: " + ex.Message);
+            return 1;
+        }
+        await using (engine)
+        {
+            foreach (var file in engine.Library.Files.Where(f => !f.Ok))
+                await error.WriteLineAsync($"warning: {file.Path} is invalid and was not loaded (run 'runbookpilot validate')");
+            var code = await work(engine, output);
+            return code;
+        }
+    }
+
+    private static Command Execute(CliServices services)
+    {
+        var shared = Shared.Create();
+        var file = new Option<string?>("--file", "-f") { Description = "Read alerts from this file instead of standard input" };
+        var command = new Command("execute", """
+            Run playbooks for alerts read from standard input: one JSON object, a JSON array, or JSON lines (ECS, Elastic Security
+            alert documents and Splunk notable events are recognised). A malformed line is reported with its number; the others still run.
+            The command returns when every execution finished or waits for an analyst.
+
+            Examples:
+              cat alert.json | runbookpilot execute
+              runbookpilot execute -f alerts.jsonl --output json
+            """) { file };
+        shared.AddTo(command);
+        command.SetAction(async (p, ct) =>
+        {
+            var text = p.GetValue(file) is { } path ? await File.ReadAllTextAsync(path, ct) : await services.Input().ReadToEndAsync(ct);
+            var (documents, problems) = ParseAlerts(text);
+            var error = p.InvocationConfiguration.Error;
+            foreach (var (line, message) in problems) await error.WriteLineAsync($"line {line}: {message}");
+            if (documents.Count == 0 && problems.Count == 0)
+            {
+                await error.WriteLineAsync("error: no alert on standard input");
+                return 1;
+            }
+            return await WithEngine(services, p, shared, async (engine, output) =>
+            {
+                var results = new List<(int Line, RunbookPilot.Engine.Ingestion.AlertAccepted Accepted)>();
+                foreach (var (line, doc) in documents)
+                    results.Add((line, await engine.SubmitAsync(AlertNormalizers.Default.Normalize(doc), "stdin", ct)));
+                var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var s in results.SelectMany(r => r.Accepted.Selected))
+                    statuses[s.ExecutionId] = (await engine.WaitSettledAsync(s.ExecutionId, SettleTimeout, ct)).State.Status;
+                await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+
+                if (p.GetValue(shared.Output) == OutputFormat.Json)
+                {
+                    Common.WriteJson(output, new
+                    {
+                        alerts = results.Select(r => new
+                        {
+                            line = r.Line,
+                            alert_id = r.Accepted.AlertId,
+                            duplicate = r.Accepted.Duplicate,
+                            executions = r.Accepted.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId, status = statuses[s.ExecutionId], reason = s.Reason }),
+                        }),
+                        errors = problems.Select(x => new { line = x.Line, message = x.Message }),
+                    });
+                }
+                else
+                {
+                    var rows = results.SelectMany(r => r.Accepted.Selected.Count == 0
+                        ? [(IReadOnlyList<string>)[Num(r.Line), r.Accepted.AlertId, "-", "-", r.Accepted.Duplicate ? "duplicate" : "no playbook matched"]]
+                        : r.Accepted.Selected.Select(s => (IReadOnlyList<string>)[Num(r.Line), r.Accepted.AlertId, s.PlaybookId, s.ExecutionId, (r.Accepted.Duplicate ? "duplicate, " : "") + statuses[s.ExecutionId]]));
+                    Common.WriteTable(output, ["LINE", "ALERT", "PLAYBOOK", "EXECUTION", "STATUS"], rows.ToList());
+                }
+                return problems.Count == 0 ? 0 : 1;
+            });
+        });
+        return command;
+    }
+
+    /// <summary>One JSON object, a JSON array of objects, or JSON lines; problems are numbered by line.</summary>
+    internal static (List<(int Line, JsonObject Doc)> Docs, List<(int Line, string Message)> Problems) ParseAlerts(string text)
+    {
+        var docs = new List<(int, JsonObject)>();
+        var problems = new List<(int, string)>();
+        var trimmed = text.TrimStart();
+        if (trimmed.StartsWith('[') || (trimmed.StartsWith('{') && !text.Trim().Contains('\n', StringComparison.Ordinal)) || LooksLikeOneDocument(text))
+        {
+            try
+            {
+                var node = JsonNode.Parse(text, documentOptions: AlertJson.Options);
+                if (node is JsonObject single) return ([(1, single)], problems);
+                if (node is JsonArray array)
+                {
+                    for (var i = 0; i < array.Count; i++)
+                    {
+                        if (array[i] is JsonObject o) docs.Add((i + 1, (JsonObject)o.DeepClone()));
+                        else problems.Add((i + 1, $"$[{i}]: expected a JSON object"));
+                    }
+                    return (docs, problems);
+                }
+            }
+            catch (JsonException) when (!trimmed.StartsWith('['))
+            {
+                // not one document: read it as JSON lines below
+            }
+            catch (JsonException ex)
+            {
+                problems.Add(((int)(ex.LineNumber ?? 0) + 1, $"{ex.Path ?? "$"}: {ex.Message}"));
+                return (docs, problems);
+            }
+        }
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0) continue;
+            var doc = AlertJson.ParseObject(line, out var error);
+            if (doc is null) problems.Add((i + 1, error!));
+            else docs.Add((i + 1, doc));
+        }
+        return (docs, problems);
+    }
+
+    private static bool LooksLikeOneDocument(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text, documentOptions: AlertJson.Options) is JsonObject;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static Command Approve(CliServices services)
+    {
+        var shared = Shared.Create();
+        var execution = new Argument<string?>("execution_id") { Description = "The execution to approve", Arity = ArgumentArity.ZeroOrOne };
+        var step = new Option<string?>("--step") { Description = "The step to approve, when several wait" };
+        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
+        var all = new Option<bool>("--all-pending") { Description = "Approve every pending approval (of --playbook)" };
+        var playbook = new Option<string?>("--playbook") { Description = "With --all-pending: only this playbook's approvals" };
+        var analyst = Analyst();
+        var command = new Command("approve", """
+            Approve a pending L1 step (or a step gated by policy); the step then runs.
+
+            Examples:
+              runbookpilot approve ex-3f2a9c --comment "confirmed with the asset owner"
+              runbookpilot approve --all-pending --playbook lateral_movement_L1
+            """) { execution, step, comment, all, playbook, analyst };
+        shared.AddTo(command);
+        command.SetAction(async (p, ct) =>
+        {
+            var id = p.GetValue(execution);
+            if (p.GetValue(all) == (id is not null))
+            {
+                await p.InvocationConfiguration.Error.WriteLineAsync("error: give an execution id, or --all-pending (with --playbook)");
+                return 2;
+            }
+            return await WithEngine(services, p, shared, async (engine, output) =>
+            {
+                List<(string ExecutionId, string? StepId)> targets;
+                if (id is not null) targets = [(id, p.GetValue(step))];
+                else
+                {
+                    await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+                    targets = engine.Queries.Approvals("pending", p.GetValue(playbook)).Select(a => (a.ExecutionId, (string?)a.StepId)).ToList();
+                }
+                var results = new List<(string, string?, CommandResult)>();
+                foreach (var (ex, st) in targets)
+                    results.Add((ex, st, await engine.SendAsync(new ApproveStep(ex, st, p.GetValue(analyst)!, p.GetValue(comment)), ct)));
+                return await Report(engine, p, shared, output, results, ct);
+            });
+        });
+        return command;
+    }
+
+    private static Command Reject(CliServices services)
+    {
+        var shared = Shared.Create();
+        var execution = new Argument<string>("execution_id") { Description = "The execution whose pending step to reject" };
+        var step = new Option<string?>("--step") { Description = "The step to reject, when several wait" };
+        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
+        var analyst = Analyst();
+        var command = new Command("reject", "Reject a pending approval; the step does not run.\n\nExample:\n  runbookpilot reject ex-3f2a9c --comment \"false positive: pentest\"")
+        {
+            execution, step, comment, analyst,
+        };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            var id = p.GetValue(execution)!;
+            var result = await engine.SendAsync(new RejectStep(id, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment)), ct);
+            return await Report(engine, p, shared, output, [(id, p.GetValue(step), result)], ct);
+        }));
+        return command;
+    }
+
+    private static Command Rollback(CliServices services)
+    {
+        var shared = Shared.Create();
+        var execution = new Argument<string>("execution_id") { Description = "The execution to roll back" };
+        var step = new Option<string?>("--step") { Description = "Roll back only this step (default: every executed reversible step, newest first)" };
+        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
+        var analyst = Analyst();
+        var command = new Command("rollback", "Undo executed reversible steps (unblock an IP, lift a containment), newest first.\n\nExamples:\n  runbookpilot rollback ex-3f2a9c\n  runbookpilot rollback ex-3f2a9c --step step_3")
+        {
+            execution, step, comment, analyst,
+        };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            var id = p.GetValue(execution)!;
+            var result = await engine.SendAsync(new RequestRollback(id, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment)), ct);
+            return await Report(engine, p, shared, output, [(id, p.GetValue(step), result)], ct);
+        }));
+        return command;
+    }
+
+    private static Command ExecuteSimulation(CliServices services)
+    {
+        var shared = Shared.Create();
+        var simulation = new Argument<string>("simulation_id") { Description = "The simulation to execute (see list-simulations)" };
+        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
+        var analyst = Analyst();
+        var command = new Command("execute-simulation", "Execute an L2 simulation: it counts as your L1 approval (refused when policy block_l2_execution is on).\n\nExample:\n  runbookpilot execute-simulation sim-ex-3f2a9c-step_4")
+        {
+            simulation, comment, analyst,
+        };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            var (executionId, result) = await OnSimulation(engine, p.GetValue(simulation)!, (ex, sim) => new Engine.Execution.ExecuteSimulation(ex, sim, p.GetValue(analyst)!, p.GetValue(comment)), ct);
+            return await Report(engine, p, shared, output, [(executionId, null, result)], ct);
+        }));
+        return command;
+    }
+
+    private static Command DismissSimulation(CliServices services)
+    {
+        var shared = Shared.Create();
+        var simulation = new Argument<string>("simulation_id") { Description = "The simulation to dismiss" };
+        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
+        var analyst = Analyst();
+        var command = new Command("dismiss-simulation", "Dismiss an L2 simulation (it will not be executed; counted for simulation precision).") { simulation, comment, analyst };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            var (executionId, result) = await OnSimulation(engine, p.GetValue(simulation)!, (ex, sim) => new Engine.Execution.DismissSimulation(ex, sim, p.GetValue(analyst)!, p.GetValue(comment)), ct);
+            return await Report(engine, p, shared, output, [(executionId, null, result)], ct);
+        }));
+        return command;
+    }
+
+    private static async Task<(string ExecutionId, CommandResult Result)> OnSimulation(RunbookPilotEngine engine, string simulationId, Func<string, string, IExecutionCommand> make, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+        if (engine.Queries.Simulation(simulationId) is not { } row)
+            return ("-", new CommandResult(false, "not_found", $"no simulation {simulationId}"));
+        return (row.ExecutionId, await engine.SendAsync(make(row.ExecutionId, simulationId), ct));
+    }
+
+    /// <summary>Prints what each command did and where its execution stands now; exit 1 when any was refused or invalid.</summary>
+    private static async Task<int> Report(RunbookPilotEngine engine, ParseResult p, Shared shared, TextWriter output, List<(string ExecutionId, string? StepId, CommandResult Result)> results, CancellationToken ct)
+    {
+        var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in results.Where(r => r.Result.Ok).Select(r => r.ExecutionId).Distinct())
+            statuses[id] = (await engine.WaitSettledAsync(id, SettleTimeout, ct)).State.Status;
+        await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+        if (p.GetValue(shared.Output) == OutputFormat.Json)
+        {
+            Common.WriteJson(output, new
+            {
+                results = results.Select(r => new
+                {
+                    execution_id = r.ExecutionId,
+                    step_id = r.StepId,
+                    ok = r.Result.Ok,
+                    code = r.Result.Code,
+                    message = r.Result.Message,
+                    execution_status = statuses.GetValueOrDefault(r.ExecutionId),
+                }),
+            });
+        }
+        else
+        {
+            if (results.Count == 0) output.WriteLine("nothing to do: no matching pending approval");
+            foreach (var r in results)
+                output.WriteLine($"{r.ExecutionId}: {r.Result.Message}" + (statuses.TryGetValue(r.ExecutionId, out var s) ? $" (execution {s})" : ""));
+        }
+        return results.All(r => r.Result.Ok) ? 0 : 1;
+    }
+
+    private static Command ListApprovals(CliServices services)
+    {
+        var shared = Shared.Create();
+        var status = new Option<string>("--status") { Description = "pending (default), approved, rejected, expired, refused or all", DefaultValueFactory = _ => "pending" };
+        var playbook = new Option<string?>("--playbook") { Description = "Only this playbook" };
+        var command = new Command("list-approvals", "List approvals (pending ones by default) with the exact request each would send.\n\nExample:\n  runbookpilot list-approvals --playbook lateral_movement_L1")
+        {
+            status, playbook,
+        };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+            var wanted = p.GetValue(status) is "all" ? null : p.GetValue(status);
+            var rows = engine.Queries.Approvals(wanted, p.GetValue(playbook));
+            if (p.GetValue(shared.Output) == OutputFormat.Json)
+            {
+                Common.WriteJson(output, new
+                {
+                    approvals = rows.Select(a => new
+                    {
+                        approval_id = a.ApprovalId, execution_id = a.ExecutionId, step_id = a.StepId, step_name = a.StepName, playbook_id = a.PlaybookId,
+                        autonomy_level = a.AutonomyLevel, action = a.Action, reason = a.Reason, status = a.Status, required_approvers = a.RequiredApprovers,
+                        approvers = a.Approvers.Length == 0 ? [] : a.Approvers.Split(','), requested_at = a.RequestedAt, deadline = a.Deadline,
+                        decided_at = a.DecidedAt, decided_by = a.DecidedBy, comment = a.Comment, rollback_available = a.RollbackAvailable,
+                        request = a.Request is null ? null : JsonNode.Parse(a.Request),
+                    }),
+                });
+            }
+            else
+            {
+                Common.WriteTable(output, ["EXECUTION", "STEP", "PLAYBOOK", "LEVEL", "ACTION", "STATUS", "EXPIRES"],
+                    rows.Select(a => (IReadOnlyList<string>)[a.ExecutionId, a.StepId, a.PlaybookId, a.AutonomyLevel, a.Action, a.Status, a.Deadline.ToString("u", CultureInfo.InvariantCulture)]).ToList());
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ListExecutions(CliServices services)
+    {
+        var shared = Shared.Create();
+        var playbook = new Option<string?>("--playbook") { Description = "Only this playbook" };
+        var status = new Option<string?>("--status") { Description = "running, waiting_approval, completed, failed, rejected, expired or refused" };
+        var limit = new Option<int>("--limit") { Description = "How many (newest first)", DefaultValueFactory = _ => 100 };
+        var command = new Command("list-executions", "List executions, newest first.\n\nExample:\n  runbookpilot list-executions --status waiting_approval") { playbook, status, limit };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+            var rows = engine.Queries.Executions(p.GetValue(playbook), p.GetValue(status), limit: p.GetValue(limit));
+            if (p.GetValue(shared.Output) == OutputFormat.Json)
+            {
+                Common.WriteJson(output, new
+                {
+                    executions = rows.Select(e => new
+                    {
+                        execution_id = e.ExecutionId, alert_id = e.AlertId, playbook_id = e.PlaybookId, playbook_version = e.PlaybookVersion, status = e.Status,
+                        current_step = e.CurrentStep, started_at = e.StartedAt, completed_at = e.CompletedAt, summary = e.Summary,
+                    }),
+                });
+            }
+            else
+            {
+                Common.WriteTable(output, ["EXECUTION", "PLAYBOOK", "STATUS", "STARTED", "ALERT", "STEPS"],
+                    rows.Select(e => (IReadOnlyList<string>)[e.ExecutionId, e.PlaybookId, e.Status, e.StartedAt.ToString("u", CultureInfo.InvariantCulture), e.AlertId, e.Summary]).ToList());
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show(CliServices services)
+    {
+        var shared = Shared.Create();
+        var execution = new Argument<string>("execution_id") { Description = "The execution to show" };
+        var command = new Command("show", "Show an execution: its steps and its full timeline (attempts, requests, approvals, simulations, rollbacks).\n\nExample:\n  runbookpilot show ex-3f2a9c --output json")
+        {
+            execution,
+        };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+            var id = p.GetValue(execution)!;
+            if (engine.Queries.Execution(id) is not { } row)
+            {
+                await p.InvocationConfiguration.Error.WriteLineAsync($"error: no execution {id}");
+                return 1;
+            }
+            var log = engine.Queries.Log(id);
+            var state = (await engine.GetAsync(id, ct)).State;
+            if (p.GetValue(shared.Output) == OutputFormat.Json)
+            {
+                Common.WriteJson(output, new
+                {
+                    execution_id = row.ExecutionId, alert_id = row.AlertId, playbook_id = row.PlaybookId, playbook_version = row.PlaybookVersion,
+                    status = row.Status, started_at = row.StartedAt, completed_at = row.CompletedAt, selection_reason = row.SelectionReason,
+                    steps = state.Playbook!.Steps.Select(s => new
+                    {
+                        id = s.Id, name = s.Name, autonomy_level = s.AutonomyLevel.ToString(), adapter = s.Adapter, action_type = s.ActionType,
+                        status = StatusName(state.Step(s.Id).Status), attempts = state.Step(s.Id).Attempts, error = state.Step(s.Id).Error,
+                        rollback = state.Step(s.Id).Rollback.ToString().ToLowerInvariant(), simulation_id = state.Step(s.Id).SimulationId,
+                    }),
+                    timeline = log.Select(l => new
+                    {
+                        seq = l.Seq, at = l.At, step_id = l.StepId, kind = l.Kind, status = l.Status, attempt = l.Attempt, actor = l.Actor, detail = l.Detail,
+                        request = l.Request is null ? null : JsonNode.Parse(l.Request), response = l.Response is null ? null : JsonNode.Parse(l.Response),
+                    }),
+                });
+                return 0;
+            }
+            output.WriteLine($"Execution {row.ExecutionId} — {row.PlaybookId} {row.PlaybookVersion} — {row.Status}");
+            output.WriteLine($"Alert {row.AlertId}; selected by {row.SelectionReason}; started {row.StartedAt:u}" + (row.CompletedAt is { } c ? $", ended {c:u}" : ""));
+            output.WriteLine();
+            Common.WriteTable(output, ["STEP", "LEVEL", "ACTION", "STATUS", "ATTEMPTS", "NOTE"],
+                state.Playbook!.Steps.Select(s => (IReadOnlyList<string>)[s.Id, s.AutonomyLevel.ToString(), $"{s.Adapter}.{s.ActionType}", StatusName(state.Step(s.Id).Status),
+                    state.Step(s.Id).Attempts.ToString(CultureInfo.InvariantCulture), state.Step(s.Id).SimulationId ?? state.Step(s.Id).Error ?? ""]).ToList());
+            output.WriteLine();
+            output.WriteLine("Timeline:");
+            foreach (var l in log)
+                output.WriteLine($"  {l.At:u}  {(l.StepId ?? "-"),-14} {l.Kind,-20} {l.Detail}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ListSimulations(CliServices services)
+    {
+        var shared = Shared.Create();
+        var status = new Option<string?>("--status") { Description = "simulated, promoted, executed, dismissed or refused (default: all)" };
+        var command = new Command("list-simulations", "List L2 simulations (DRY_RUN): what would execute, expected outcome, risk score.\n\nExample:\n  runbookpilot list-simulations --status simulated")
+        {
+            status,
+        };
+        shared.AddTo(command);
+        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+            var rows = engine.Queries.Simulations(p.GetValue(status));
+            if (p.GetValue(shared.Output) == OutputFormat.Json)
+            {
+                Common.WriteJson(output, new
+                {
+                    simulations = rows.Select(s => new
+                    {
+                        simulation_id = s.SimulationId, label = s.Label, execution_id = s.ExecutionId, step_id = s.StepId, playbook_id = s.PlaybookId,
+                        adapter = s.Adapter, action = s.Action, method = s.Method, request = JsonNode.Parse(s.Request), expected_outcome = s.ExpectedOutcome,
+                        risk_score = s.RiskScore, risk_factors = JsonNode.Parse(s.RiskFactors), recommendation = s.Recommendation, status = s.Status,
+                        created_at = s.CreatedAt, decided_by = s.DecidedBy, decided_at = s.DecidedAt,
+                    }),
+                });
+            }
+            else
+            {
+                Common.WriteTable(output, ["SIMULATION", "PLAYBOOK", "ACTION", "RISK", "STATUS", "WOULD EXECUTE"],
+                    rows.Select(s => (IReadOnlyList<string>)[s.SimulationId, s.PlaybookId, $"{s.Adapter}.{s.Action}", s.RiskScore.ToString(CultureInfo.InvariantCulture) + "/10", s.Status, s.Method]).ToList());
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string StatusName(StepStatus s) => s switch
+    {
+        StepStatus.RetryWaiting => "retry_waiting",
+        StepStatus.WaitingApproval => "waiting_approval",
+        StepStatus.SimulationDismissed => "simulation_dismissed",
+        _ => s.ToString().ToLowerInvariant(),
+    };
+
+    private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+}

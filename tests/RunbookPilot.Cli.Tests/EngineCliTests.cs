@@ -1,0 +1,176 @@
+using System.Text.Json;
+using RunbookPilot.Cli;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Tests;
+using RunbookPilot.Engine.Tests.Execution;
+
+namespace RunbookPilot.Cli.Tests;
+
+/// <summary>
+/// The engine commands end to end, in-process, over a real SQLite file: execute from standard input, list, approve,
+/// show, rollback, simulations, bulk approval and the database lock. Steps run through test adapters (the adapter
+/// contract; the vendor adapters come with their own issue).
+/// </summary>
+public sealed class EngineCliTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly Dictionary<string, TestAdapter> _adapters = AdapterCatalog.BuiltIn.Adapters.ToDictionary(a => a.Name, a => TestAdapter.For(a.Name));
+
+    public EngineCliTests()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot, "playbooks"), "*.yaml"))
+            _dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot, "playbooks", "sigma")))
+            _dir.Write("playbooks/sigma/" + Path.GetFileName(file), File.ReadAllText(file));
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static string RepoRoot => Repo.Root;
+
+    private const string Lateral = """{"event":{"id":"evt-1","category":["intrusion_detection"],"severity":"high"},"source":{"ip":"203.0.113.7","host":{"name":"WS-1","id":"dev-1"}},"destination":{"ip":"10.0.3.12"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021","subtechnique":{"id":"T1021.001"}}}}""";
+
+    private async Task<(int Code, string Out, string Err)> Run(string? stdin, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var all = args.Concat(["--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks")]).ToArray();
+        var services = new CliServices(_adapters.Values.ToList(), () => new StringReader(stdin ?? ""));
+        var code = await CliApp.RunAsync(all, output, error, services);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private async Task<JsonElement> Json(string? stdin, params string[] args)
+    {
+        var (code, output, error) = await Run(stdin, [.. args, "--output", "json"]);
+        Assert.True(code is 0 or 1, error);
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Execute_reports_malformed_lines_by_number_and_runs_the_rest()
+    {
+        var input = Lateral + "\n{not json\n\n" + Lateral.Replace("evt-1", "evt-2", StringComparison.Ordinal) + "\n";
+        var (code, output, error) = await Run(input, "execute");
+        Assert.Equal(1, code);
+        Assert.StartsWith("line 2: ", error, StringComparison.Ordinal);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("lateral_movement_L1", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("waiting_approval", lines[1].TrimEnd(), StringComparison.Ordinal);
+        Assert.StartsWith("4 ", lines[2], StringComparison.Ordinal);
+
+        var executions = (await Json(null, "list-executions")).GetProperty("executions");
+        Assert.Equal(2, executions.GetArrayLength());
+        Assert.All(executions.EnumerateArray(), e => Assert.Equal("waiting_approval", e.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task Execute_accepts_one_pretty_printed_alert_and_records_no_match()
+    {
+        var pretty = JsonSerializer.Serialize(JsonDocument.Parse(Lateral).RootElement, Indented);
+        var result = await Json(pretty, "execute");
+        Assert.Equal("evt-1", result.GetProperty("alerts")[0].GetProperty("alert_id").GetString());
+        var none = await Json("""{"event":{"id":"quiet"},"message":"nothing to see"}""", "execute");
+        Assert.Equal(0, none.GetProperty("alerts")[0].GetProperty("executions").GetArrayLength());
+        var again = await Json(Lateral, "execute");
+        Assert.True(again.GetProperty("alerts")[0].GetProperty("duplicate").GetBoolean());
+    }
+
+    [Fact]
+    public async Task L1_halts_then_approve_resumes_show_has_the_timeline_and_rollback_reverses_it()
+    {
+        var executed = await Json(Lateral, "execute");
+        var id = executed.GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+
+        var pending = (await Json(null, "list-approvals")).GetProperty("approvals");
+        var approval = Assert.Single(pending.EnumerateArray());
+        Assert.Equal("step_3", approval.GetProperty("step_id").GetString());
+        Assert.Equal("paloalto.block_ip", approval.GetProperty("action").GetString());
+        Assert.Contains("203.0.113.7", approval.GetProperty("request").GetProperty("body").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_adapters["paloalto"].Calls);
+
+        var approved = await Json(null, "approve", id, "--as", "alice", "--comment", "confirmed");
+        Assert.Equal("ok", approved.GetProperty("results")[0].GetProperty("code").GetString());
+        Assert.True(_adapters["paloalto"].Applied.ContainsKey("203.0.113.7"));
+        // step_4 (L2) was simulated, step_5 (L1 ticket) now waits
+        Assert.Equal("waiting_approval", approved.GetProperty("results")[0].GetProperty("execution_status").GetString());
+        Assert.Empty(_adapters["crowdstrike"].Calls);
+
+        var (code, show, _) = await Run(null, "show", id);
+        Assert.Equal(0, code);
+        Assert.Contains("approved by alice: \"confirmed\"", show, StringComparison.Ordinal);
+        Assert.Contains("DRY_RUN: crowdstrike.isolate_host simulated, nothing called", show, StringComparison.Ordinal);
+
+        var rolledBack = await Json(null, "rollback", id, "--as", "alice");
+        Assert.Equal("ok", rolledBack.GetProperty("results")[0].GetProperty("code").GetString());
+        Assert.False(_adapters["paloalto"].Applied.ContainsKey("203.0.113.7"));
+        var timeline = (await Json(null, "show", id)).GetProperty("timeline").EnumerateArray().Select(t => t.GetProperty("kind").GetString()).ToList();
+        Assert.Contains("step_rolled_back", timeline);
+    }
+
+    [Fact]
+    public async Task Simulation_can_be_listed_and_executed_as_an_approval()
+    {
+        var id = (await Json(Lateral, "execute")).GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+        await Json(null, "approve", id, "--as", "alice");
+        var sims = (await Json(null, "list-simulations", "--status", "simulated")).GetProperty("simulations");
+        var sim = Assert.Single(sims.EnumerateArray());
+        Assert.Equal("DRY_RUN", sim.GetProperty("label").GetString());
+        Assert.InRange(sim.GetProperty("risk_score").GetInt32(), 1, 10);
+        Assert.NotEmpty(sim.GetProperty("risk_factors").EnumerateArray());
+
+        var executed = await Json(null, "execute-simulation", sim.GetProperty("simulation_id").GetString()!, "--as", "carol");
+        Assert.Equal("ok", executed.GetProperty("results")[0].GetProperty("code").GetString());
+        Assert.True(_adapters["crowdstrike"].Applied.ContainsKey("WS-1") || _adapters["crowdstrike"].Applied.ContainsKey("dev-1"));
+        Assert.Equal("executed", (await Json(null, "list-simulations")).GetProperty("simulations")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Approve_all_pending_of_a_playbook()
+    {
+        var input = string.Join('\n', Enumerable.Range(1, 3).Select(i => Lateral.Replace("evt-1", $"evt-{i}", StringComparison.Ordinal).Replace("203.0.113.7", $"198.51.100.{i}", StringComparison.Ordinal)));
+        await Run(input, "execute");
+        var result = await Json(null, "approve", "--all-pending", "--playbook", "lateral_movement_L1", "--as", "alice");
+        Assert.Equal(3, result.GetProperty("results").GetArrayLength());
+        Assert.Equal(3, _adapters["paloalto"].Applied.Count);
+        var none = await Json(null, "approve", "--all-pending", "--playbook", "c2_beaconing_L2");
+        Assert.Equal(0, none.GetProperty("results").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Reject_and_a_second_answer()
+    {
+        var id = (await Json(Lateral, "execute")).GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+        var rejected = await Json(null, "reject", id, "--as", "bob", "--comment", "pentest");
+        Assert.Equal("rejected", rejected.GetProperty("results")[0].GetProperty("execution_status").GetString());
+        var (code, output, _) = await Run(null, "approve", id, "--step", "step_3");
+        Assert.Equal(0, code);
+        Assert.Contains("was already rejected", output, StringComparison.Ordinal);
+        Assert.Empty(_adapters["paloalto"].Calls);
+        Assert.Equal("rejected", (await Json(null, "list-approvals", "--status", "all")).GetProperty("approvals")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_execution_and_bad_arguments()
+    {
+        var (code, output, _) = await Run(null, "approve", "ex-nope");
+        Assert.Equal(1, code);
+        Assert.Contains("does not exist", output, StringComparison.Ordinal);
+        Assert.Equal(2, (await Run(null, "approve")).Code);
+        Assert.Equal(1, (await Run(null, "show", "ex-nope")).Code);
+        Assert.Equal(1, (await Run("", "execute")).Code);
+    }
+
+    [Fact]
+    public async Task A_second_process_is_told_which_process_holds_the_database()
+    {
+        using var held = DatabaseLock.Acquire(new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db") }, "runbookpilot server");
+        var (code, _, error) = await Run(null, "list-executions");
+        Assert.Equal(1, code);
+        Assert.Contains($"is in use by process {Environment.ProcessId} (runbookpilot server", error, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
