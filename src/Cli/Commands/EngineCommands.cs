@@ -177,7 +177,7 @@ internal static class EngineCommands
             }
             catch (JsonException ex)
             {
-                problems.Add(((int)(ex.LineNumber ?? 0) + 1, $"{ex.Path ?? "$"}: {ex.Message}"));
+                problems.Add(((int)(ex.LineNumber ?? 0) + 1, AlertJson.Describe(ex)));
                 return (docs, problems);
             }
         }

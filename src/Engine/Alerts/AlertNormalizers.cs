@@ -146,6 +146,16 @@ public static class AlertJson
 {
     public static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
+    /// <summary>"line 1, column 11: '}' is an invalid start of a value." — the reader's location, without its "LineNumber: 0 | ..." suffix.</summary>
+    public static string Describe(JsonException ex)
+    {
+        var message = ex.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut > 0) message = message[..cut];
+        var where = ex.LineNumber is { } line ? $"line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1}" : "$";
+        return $"{where}: {message}";
+    }
+
     /// <summary>Parses one JSON object; returns null and a message such as "line 1, position 17: ..." when it is not one.</summary>
     public static JsonObject? ParseObject(string text, out string? error)
     {
@@ -159,7 +169,7 @@ public static class AlertJson
         }
         catch (JsonException ex)
         {
-            error = $"{ex.Path ?? "$"}: {ex.Message}";
+            error = Describe(ex);
             return null;
         }
     }
