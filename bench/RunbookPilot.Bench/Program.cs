@@ -1,4 +1,18 @@
 using BenchmarkDotNet.Running;
+using RunbookPilot.Bench;
 
-// dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Whole-system load drivers:  dotnet run -c Release --project bench/RunbookPilot.Bench -- throughput [executions] [batch|nobatch]
+//                             dotnet run -c Release --project bench/RunbookPilot.Bench -- selection [playbooks]
+// Hot-path micro-benchmarks:  dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
+return args.FirstOrDefault() switch
+{
+    "throughput" => await ExecutionThroughput.RunAsync(args.Skip(1).ToArray()),
+    "selection" => SelectionLatency.Run(args.Skip(1).ToArray()),
+    _ => Bdn(args),
+};
+
+static int Bdn(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(PlaybookLoadBenchmark).Assembly).Run(args);
+    return 0;
+}

@@ -33,14 +33,20 @@ public interface IAdapter
 }
 
 /// <summary>The adapters available to executions, by name.</summary>
-public sealed class AdapterRegistry(IEnumerable<IAdapter> adapters)
+public sealed class AdapterRegistry
 {
-    private readonly Dictionary<string, IAdapter> _adapters = adapters.ToDictionary(a => a.Descriptor.Name, StringComparer.Ordinal);
+    private readonly Dictionary<string, IAdapter> _adapters;
+
+    public AdapterRegistry(IEnumerable<IAdapter> adapters)
+    {
+        _adapters = adapters.ToDictionary(a => a.Descriptor.Name, StringComparer.Ordinal);
+        Catalog = _adapters.Values.Aggregate(AdapterCatalog.BuiltIn, (c, a) => c.With(a.Descriptor));
+    }
 
     public IAdapter? Find(string name) => _adapters.GetValueOrDefault(name);
 
     public IReadOnlyCollection<IAdapter> All => _adapters.Values;
 
     /// <summary>The catalogue the validator checks playbooks against: built-in descriptors plus every registered adapter's.</summary>
-    public AdapterCatalog Catalog => _adapters.Values.Aggregate(AdapterCatalog.BuiltIn, (c, a) => c.With(a.Descriptor));
+    public AdapterCatalog Catalog { get; }
 }

@@ -12,7 +12,7 @@ namespace RunbookPilot.Engine.Execution;
 /// timeouts) become failed attempts; anything else is a crash, and the parent's supervision restarts the runner,
 /// which repeats the attempt with the same idempotency key.
 /// </summary>
-public sealed class StepRunner : ReceiveActor
+public sealed class StepRunner : UntypedActor
 {
     private readonly string _executionId;
     private readonly RunStep _work;
@@ -25,16 +25,26 @@ public sealed class StepRunner : ReceiveActor
         _work = work;
         _adapters = adapters;
         _time = time;
-        Receive<AttemptDone>(done =>
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs), ActorRefs.NoSender);
-            Context.Stop(Self);
-        });
-        Receive<Status.Failure>(f => throw new StepRunnerCrashedException($"step runner for {_work.StepId} crashed: {f.Cause.Message}", f.Cause));
+            case AttemptDone done:
+                Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs), ActorRefs.NoSender);
+                Context.Stop(Self);
+                break;
+            case Status.Failure f:
+                throw new StepRunnerCrashedException($"step runner for {_work.StepId} crashed: {f.Cause.Message}", f.Cause);
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     public static Props Props(string executionId, RunStep work, AdapterRegistry adapters, TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new StepRunner(executionId, work, adapters, time));
+        Akka.Actor.Props.Create<StepRunner>(executionId, work, adapters, time);
 
     protected override void PreStart() => RunAsync().PipeTo(Self);
 
@@ -46,7 +56,7 @@ public sealed class StepRunner : ReceiveActor
             return new AttemptDone(AdapterResult.Fail($"adapter '{_work.Adapter}' is not available on this node", retryable: false), 0);
 
         var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey);
-        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(_work.Timeout).Build();
+        var pipeline = Pipelines.GetOrAdd((_time, _work.Timeout), key => new ResiliencePipelineBuilder { TimeProvider = key.Time }.AddTimeout(key.Timeout).Build());
         AdapterResult result;
         try
         {
@@ -68,6 +78,9 @@ public sealed class StepRunner : ReceiveActor
     }
 
     private sealed record AttemptDone(AdapterResult Result, long DurationMs);
+
+    /// <summary>One timeout pipeline per clock and timeout, built once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(TimeProvider Time, TimeSpan Timeout), ResiliencePipeline> Pipelines = new();
 }
 
 public sealed class StepRunnerCrashedException(string message, Exception inner) : Exception(message, inner);

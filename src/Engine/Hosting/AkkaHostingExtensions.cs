@@ -26,8 +26,7 @@ public sealed class ExecutionMessageExtractor() : HashCodeMessageExtractor(100)
 /// <summary>
 /// The actor system of RunbookPilot, wired through Akka.Hosting: the SQL journal and snapshot store (SQLite file by
 /// default, PostgreSQL by connection string), the JSON event serializer, remoting on loopback and a cluster (a node on
-/// its own unless seed nodes are given), the <c>execution</c> shard region with remembered entities (executions with
-/// open work come back after a restart) and the alert intake singleton.
+/// its own unless seed nodes are given), the <c>execution</c> shard region and the alert intake singleton.
 /// </summary>
 public static class AkkaHostingExtensions
 {
@@ -56,9 +55,10 @@ public static class AkkaHostingExtensions
             .WithShardRegion<ExecutionRegion>("execution", id => ExecutionActor.Props(id, runtime), new ExecutionMessageExtractor(),
                 new ShardOptions
                 {
-                    RememberEntities = true,
+                    // Executions with open work are resumed from the read model at start-up (RunbookPilotEngine.ResumeOpenExecutionsAsync)
+                    // rather than by remember-entities, which would cost two more journal writes per execution.
+                    RememberEntities = false,
                     StateStoreMode = StateStoreMode.DData,
-                    RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
                     Role = "runbookpilot",
                 })
             .WithSingleton<AlertIntake>("alert-intake",
@@ -84,6 +84,7 @@ public static class AkkaHostingExtensions
                 connection-string = {{cs}}
                 provider-name = {{provider}}
                 auto-initialize = on
+                parallelism = {{(options.IsPostgres ? 3 : 1)}}
               }
               snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
               snapshot-store.sql {
@@ -100,6 +101,7 @@ public static class AkkaHostingExtensions
             }
             akka.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = off
             akka.coordinated-shutdown.exit-clr = off
+            akka.persistence.max-concurrent-recoveries = 200
             akka.stdout-loglevel = ERROR
             akka.log-dead-letters-during-shutdown = off
             """;

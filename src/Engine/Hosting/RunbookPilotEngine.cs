@@ -74,6 +74,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             var projector = new ReadModelProjector(system, new ReadModelDb(options));
             engine = new RunbookPilotEngine(host, dbLock, catalog, options, system,
                 await actors.GetAsync<ExecutionRegion>(ct).ConfigureAwait(false), await actors.GetAsync<AlertIntake>(ct).ConfigureAwait(false), projector);
+            await engine.ResumeOpenExecutionsAsync(ct).ConfigureAwait(false);
             return engine;
         }
         catch
@@ -81,6 +82,19 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             dbLock?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Wakes every execution that had open work when the system stopped (a step in flight, a retry waiting, an approval
+    /// deadline armed): the read model is caught up with the journal first, so nothing journaled is missed. Each
+    /// execution then re-issues its own work on recovery.
+    /// </summary>
+    public async Task<int> ResumeOpenExecutionsAsync(CancellationToken ct = default)
+    {
+        await Projector.CatchUpAsync(TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
+        var open = Queries.OpenExecutionIds();
+        foreach (var id in open) Executions.Tell(new ResumeExecution(id));
+        return open.Count;
     }
 
     /// <summary>Reloads playbooks, policy and Sigma rules; running executions keep the playbook version they started with.</summary>

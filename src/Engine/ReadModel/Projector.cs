@@ -180,6 +180,7 @@ public sealed class ReadModelProjector : IDisposable
             CompletedAt = state.CompletedAt,
             UpdatedAt = e.At,
             Summary = string.Join(", ", state.Steps.Values.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}")),
+            OpenWork = state.HasOpenWork,
         }, token: ct).ConfigureAwait(false);
 
         var entry = Timeline.Describe(e);

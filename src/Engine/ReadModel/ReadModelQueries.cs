@@ -15,6 +15,13 @@ public sealed class ReadModelQueries(ReadModelDb db)
         return q.OrderByDescending(r => r.StartedAt).ThenBy(r => r.ExecutionId).Skip(offset).Take(limit).ToList();
     }
 
+    /// <summary>Executions with something in progress or waiting, to resume after a restart.</summary>
+    public IReadOnlyList<string> OpenExecutionIds()
+    {
+        using var c = db.Open();
+        return c.GetTable<ExecutionRow>().Where(r => r.OpenWork).Select(r => r.ExecutionId).ToList();
+    }
+
     public ExecutionRow? Execution(string executionId)
     {
         using var c = db.Open();

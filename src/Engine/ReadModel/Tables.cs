@@ -29,6 +29,8 @@ public sealed class ExecutionRow
     [Column("completed_at"), Nullable] public DateTimeOffset? CompletedAt { get; set; }
     [Column("updated_at")] public DateTimeOffset UpdatedAt { get; set; }
     [Column("summary"), NotNull] public string Summary { get; set; } = "";
+    /// <summary>Something is in progress or waiting (a step, a retry, an approval, a rollback): resumed at start-up.</summary>
+    [Column("open_work")] public bool OpenWork { get; set; }
 }
 
 /// <summary>The timeline of an execution (PRD F3.5): one row per journaled transition, with request and response.</summary>
