@@ -94,7 +94,7 @@ public static class ExecutionDecider
     {
         var state = b.State;
         var pb = state.Playbook!;
-        var parameters = Render(state, step.Params, out var missing);
+        var parameters = Render(state, step.Params, out var missing, ctx.Adapters.Find(step.Adapter) as ITemplateEscaper);
         var action = ctx.Adapters.Catalog.Find(step.Adapter)?.Find(step.ActionType);
         var empty = action?.RequiredParams.FirstOrDefault(p => AlertFields.AsText(parameters[p]) is null or "");
         if (empty is not null)
@@ -150,10 +150,11 @@ public static class ExecutionDecider
     }
 
     private static RunStep Run(ExecutionState state, PlaybookStep step, int attempt, DecisionContext ctx) =>
-        new(step.Id, attempt, false, step.Adapter, step.ActionType, Render(state, step.Params, out _), IdempotencyKey(state.ExecutionId, step.Id),
-            step.Timeout ?? ctx.Defaults.Timeout);
+        new(step.Id, attempt, false, step.Adapter, step.ActionType, Render(state, step.Params, out _, ctx.Adapters.Find(step.Adapter) as ITemplateEscaper),
+            IdempotencyKey(state.ExecutionId, step.Id), step.Timeout ?? ctx.Defaults.Timeout);
 
-    private static JsonObject Render(ExecutionState state, IReadOnlyDictionary<string, JsonNode?> parameters, out List<string> missing)
+    /// <summary>Fills the templates of <paramref name="parameters"/>; an adapter that is an <see cref="ITemplateEscaper"/> escapes inserted values.</summary>
+    private static JsonObject Render(ExecutionState state, IReadOnlyDictionary<string, JsonNode?> parameters, out List<string> missing, ITemplateEscaper? escaper = null)
     {
         missing = [];
         var renderer = new TemplateRenderer(state.ExecutionId, state.Playbook!, state.Alert, id =>
@@ -161,7 +162,7 @@ public static class ExecutionDecider
             var st = state.Steps.GetValueOrDefault(id);
             return (st?.Status.ToString().ToLowerInvariant(), st?.Output);
         });
-        return renderer.Render(parameters, missing);
+        return renderer.Render(parameters, missing, escaper is null ? null : escaper.EscapeTemplateValue);
     }
 
     // ---- attempts and retries ----------------------------------------------------------------------------------

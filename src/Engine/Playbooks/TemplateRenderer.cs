@@ -11,22 +11,24 @@ namespace RunbookPilot.Engine.Playbooks;
 /// </summary>
 public sealed class TemplateRenderer(string executionId, Playbook playbook, JsonObject alert, Func<string, (string? Status, JsonNode? Output)> step)
 {
-    public JsonObject Render(IReadOnlyDictionary<string, JsonNode?> parameters, List<string> missing)
+    /// <summary>Renders every parameter; <paramref name="escape"/> (parameter, value) escapes inserted values for the adapter's target.</summary>
+    public JsonObject Render(IReadOnlyDictionary<string, JsonNode?> parameters, List<string> missing, Func<string, string, string>? escape = null)
     {
         var result = new JsonObject();
-        foreach (var (key, value) in parameters) result[key] = RenderNode(value, missing);
+        foreach (var (key, value) in parameters)
+            result[key] = RenderNode(value, missing, escape is null ? null : v => escape(key, v));
         return result;
     }
 
-    private JsonNode? RenderNode(JsonNode? node, List<string> missing) => node switch
+    private JsonNode? RenderNode(JsonNode? node, List<string> missing, Func<string, string>? escape) => node switch
     {
-        JsonValue v when v.TryGetValue<string>(out var s) => JsonValue.Create(RenderText(s, missing)),
-        JsonArray a => new JsonArray(a.Select(x => RenderNode(x, missing)).ToArray()),
-        JsonObject o => new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, RenderNode(kv.Value, missing)))),
+        JsonValue v when v.TryGetValue<string>(out var s) => JsonValue.Create(RenderText(s, missing, escape)),
+        JsonArray a => new JsonArray(a.Select(x => RenderNode(x, missing, escape)).ToArray()),
+        JsonObject o => new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, RenderNode(kv.Value, missing, escape)))),
         _ => node?.DeepClone(),
     };
 
-    public string RenderText(string text, List<string> missing)
+    public string RenderText(string text, List<string> missing, Func<string, string>? escape = null)
     {
         var refs = Templates.Scan(text);
         if (refs.Count == 0) return text;
@@ -38,7 +40,7 @@ public sealed class TemplateRenderer(string executionId, Playbook playbook, Json
             sb.Append(text, at, r.Offset - at);
             var value = Resolve(r);
             if (value is null) missing.Add(r.Expression);
-            sb.Append(value);
+            else sb.Append(escape is null ? value : escape(value));
             at = close;
         }
         sb.Append(text, at, text.Length - at);

@@ -1,0 +1,29 @@
+using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Engine.Adapters.Vendors;
+
+namespace RunbookPilot.Engine.Adapters;
+
+/// <summary>Builds the adapters named in adapters.yaml (credentials from the environment variables it names).</summary>
+public static class AdapterFactory
+{
+    /// <summary>The adapters with an implementation; the others in the catalogue (abuseipdb, jira, misp, http) are not built yet.</summary>
+    public static readonly IReadOnlySet<string> Implemented = new HashSet<string>(StringComparer.Ordinal) { "virustotal", "paloalto", "crowdstrike", "splunk" };
+
+    public static IReadOnlyList<IAdapter> Create(IReadOnlyDictionary<string, AdapterSettings> settings, Func<string, string?> environment, TimeProvider time)
+    {
+        var adapters = new List<IAdapter>();
+        foreach (var (name, s) in settings)
+        {
+            if (!Implemented.Contains(name)) continue;
+            var endpoint = new AdapterEndpoint(name, s, environment);
+            adapters.Add(name switch
+            {
+                "virustotal" => new VirusTotalAdapter(endpoint),
+                "paloalto" => new PaloAltoAdapter(endpoint),
+                "crowdstrike" => new CrowdStrikeAdapter(endpoint, time),
+                _ => new SplunkAdapter(endpoint),
+            });
+        }
+        return adapters;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RunbookPilot.Engine.Adapters.Http;
+
+/// <summary>A vendor's answer, read once.</summary>
+public sealed record HttpAnswer(HttpStatusCode Status, string Body, HttpResponseMessage Response)
+{
+    public int Code => (int)Status;
+
+    public JsonNode? Json()
+    {
+        try
+        {
+            return JsonNode.Parse(Body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>
+/// Base of the vendor adapters: builds <see cref="HttpCall"/>s (described and sent alike), sends them, and turns the
+/// common failures into results — 401/403 not retryable, 429 retryable after Retry-After (or the vendor's header),
+/// 5xx and broken connections retryable, a body that is not what the vendor sends retryable with a clear message.
+/// Secret values never leave it: outputs and errors are redacted.
+/// </summary>
+public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint endpoint) : IAdapter
+{
+    public AdapterDescriptor Descriptor { get; } = descriptor;
+    protected AdapterEndpoint Endpoint { get; } = endpoint;
+
+    /// <summary>The state-changing (or, for lookups, the only) request of an action.</summary>
+    protected abstract HttpCall Build(AdapterCall call);
+
+    public AdapterRequest Describe(AdapterCall call) => Build(call).Describe(Endpoint.Redact);
+
+    public abstract Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken);
+
+    protected async Task<HttpAnswer> SendAsync(HttpCall call, CancellationToken ct)
+    {
+        using var message = call.ToMessage();
+        var response = await Endpoint.Http.SendAsync(message, ct).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        return new HttpAnswer(response.StatusCode, body, response);
+    }
+
+    /// <summary>The failure result for a non-success answer, or null when the answer is a success.</summary>
+    protected AdapterResult? Failure(HttpAnswer answer, AdapterRequest request)
+    {
+        var code = answer.Code;
+        if (code is >= 200 and < 300) return null;
+        var detail = Endpoint.Redact(VendorMessage(answer));
+        return code switch
+        {
+            401 or 403 => AdapterResult.Fail($"{Descriptor.Name}: authentication refused (HTTP {code}): {detail}", retryable: false, request: request),
+            429 => AdapterResult.Fail($"{Descriptor.Name}: rate limited (HTTP 429): {detail}", retryable: true, RetryAfter(answer.Response), request),
+            >= 500 => AdapterResult.Fail($"{Descriptor.Name}: server error (HTTP {code}): {detail}", retryable: true, request: request),
+            _ => AdapterResult.Fail($"{Descriptor.Name}: request refused (HTTP {code}): {detail}", retryable: false, request: request),
+        };
+    }
+
+    protected AdapterResult Malformed(HttpAnswer answer, AdapterRequest request) =>
+        AdapterResult.Fail($"{Descriptor.Name}: malformed response (HTTP {answer.Code}, {answer.Body.Length} bytes): not the vendor's documented format", retryable: true, request: request);
+
+    protected AdapterResult Ok(JsonNode? output, AdapterRequest request) =>
+        AdapterResult.Ok(output is null ? null : JsonNode.Parse(Endpoint.Redact(output.ToJsonString())), request);
+
+    /// <summary>Retry-After (seconds or HTTP date), X-RateLimit-RetryAfter (epoch seconds), or X-RateLimit-Reset (epoch seconds).</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is { } ra)
+        {
+            if (ra.Delta is { } delta) return delta;
+            if (ra.Date is { } date) return date - DateTimeOffset.UtcNow;
+        }
+        foreach (var header in new[] { "X-RateLimit-RetryAfter", "X-RateLimit-Reset" })
+        {
+            if (response.Headers.TryGetValues(header, out var values)
+                && long.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
+                return DateTimeOffset.FromUnixTimeSeconds(epoch) - DateTimeOffset.UtcNow;
+        }
+        return null;
+    }
+
+    private static string VendorMessage(HttpAnswer answer)
+    {
+        var json = answer.Json();
+        var message = json?["error"]?["message"] ?? json?["errors"]?[0]?["message"] ?? json?["errors"]?[0]?["detail"] ?? json?["messages"]?[0]?["text"];
+        if (message is not null) return message.ToString();
+        var text = answer.Body.Trim();
+        return text.Length > 200 ? text[..200] + "…" : text;
+    }
+
+    protected static string Q(string value) => Uri.EscapeDataString(value);
+
+    protected static string Text(AdapterCall call, string name) => call.Parameters[name]?.ToString() ?? "";
+}

@@ -1,0 +1,85 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using RunbookPilot.Engine.Adapters.Http;
+
+namespace RunbookPilot.Engine.Adapters.Vendors;
+
+/// <summary>
+/// CrowdStrike Falcon (vendor-apis.md §5): OAuth2 client credentials with a cached token renewed before it expires (and
+/// once more on a 401), hostname → device id through FQL, then contain / lift containment (202 Accepted).
+/// </summary>
+public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider time) : HttpAdapter(AdapterCatalog.BuiltIn.Find("crowdstrike")!, endpoint), IDisposable
+{
+    private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private (string Token, DateTimeOffset Expires)? _token;
+
+    private static string ActionName(AdapterCall call) => call.Action == "isolate_host" ? "contain" : "lift_containment";
+
+    protected override HttpCall Build(AdapterCall call)
+    {
+        var device = call.Parameters["device_id"]?.ToString() is { Length: > 0 } id ? id : $"<device id of host {Text(call, "hostname")}>";
+        return ActionCall(call, device, _token?.Token ?? "");
+    }
+
+    private HttpCall ActionCall(AdapterCall call, string deviceId, string token) =>
+        new(HttpMethod.Post, $"{Endpoint.BaseUrl}/devices/entities/devices-actions/v2?action_name={ActionName(call)}",
+            [("Authorization", "Bearer " + token, true), ("Accept", "application/json", false)],
+            new JsonObject { ["ids"] = new JsonArray(deviceId) }.ToJsonString(), "application/json");
+
+    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    {
+        var described = Describe(call);
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var token = await TokenAsync(renew: attempt > 0, cancellationToken).ConfigureAwait(false);
+            if (token.Failure is { } tokenFailure) return tokenFailure with { Request = described };
+
+            var device = call.Parameters["device_id"]?.ToString();
+            if (string.IsNullOrEmpty(device))
+            {
+                var hostname = Text(call, "hostname").Replace("'", "\\'", StringComparison.Ordinal);
+                var query = new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/devices/queries/devices/v1?filter={Q($"hostname:'{hostname}'")}&sort={Q("last_seen.desc")}&limit=1",
+                    [("Authorization", "Bearer " + token.Value, true), ("Accept", "application/json", false)], null, null);
+                var found = await SendAsync(query, cancellationToken).ConfigureAwait(false);
+                if (found.Code == 401 && attempt == 0) continue;
+                if (Failure(found, query.Describe(Endpoint.Redact)) is { } f) return f;
+                if (found.Json()?["resources"] is not JsonArray ids) return Malformed(found, query.Describe(Endpoint.Redact));
+                if (ids.Count == 0) return AdapterResult.Fail($"crowdstrike: no device with hostname '{Text(call, "hostname")}'", retryable: false, request: described);
+                device = ids[0]!.ToString();
+            }
+
+            var http = ActionCall(call, device, token.Value!);
+            var request = http.Describe(Endpoint.Redact);
+            var answer = await SendAsync(http, cancellationToken).ConfigureAwait(false);
+            if (answer.Code == 401 && attempt == 0) continue; // token revoked or expired early: renew once
+            if (Failure(answer, request) is { } failure) return failure;
+            if (answer.Json()?["resources"] is not JsonArray) return Malformed(answer, request);
+            return Ok(new JsonObject { ["device_id"] = device, ["action"] = ActionName(call), ["accepted"] = answer.Code == 202 }, request);
+        }
+        return AdapterResult.Fail("crowdstrike: access denied after renewing the token", retryable: false, request: described);
+    }
+
+    public void Dispose() => _tokenGate.Dispose();
+
+    private async Task<(string? Value, AdapterResult? Failure)> TokenAsync(bool renew, CancellationToken ct)
+    {
+        await _tokenGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (!renew && _token is { } cached && cached.Expires > time.GetUtcNow()) return (cached.Token, null);
+            var form = $"client_id={Q(Endpoint.Secret("client_id") ?? "")}&client_secret={Q(Endpoint.Secret("client_secret") ?? "")}";
+            var http = new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/oauth2/token", [("Accept", "application/json", false)], form, "application/x-www-form-urlencoded");
+            var answer = await SendAsync(http, ct).ConfigureAwait(false);
+            if (Failure(answer, http.Describe(Endpoint.Redact)) is { } failure) return (null, failure);
+            var json = answer.Json();
+            if (json?["access_token"]?.ToString() is not { Length: > 0 } token) return (null, Malformed(answer, http.Describe(Endpoint.Redact)));
+            var lifetime = TimeSpan.FromSeconds((double?)json["expires_in"] ?? 1799);
+            _token = (token, time.GetUtcNow() + lifetime - TimeSpan.FromSeconds(60)); // renew a minute early
+            return (token, null);
+        }
+        finally
+        {
+            _tokenGate.Release();
+        }
+    }
+}

@@ -1,0 +1,309 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Web;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace RunbookPilot.VendorSim;
+
+/// <summary>
+/// Local stand-ins for the vendors, speaking their wire formats (shared/docs/vendor-apis.md) on 127.0.0.1: VirusTotal v3,
+/// PAN-OS User-ID XML API, CrowdStrike Falcon (OAuth2, hosts), Splunk oneshot search. Each checks credentials like its
+/// vendor, keeps state (registered IPs, containment) readable at <c>/_admin/state</c>, records every request
+/// (<c>/_admin/requests</c>) and injects faults on request (<c>POST /_admin/faults</c>: status, rate_limit, latency,
+/// hang, malformed, drop).
+/// </summary>
+public sealed class VendorSimulator : IAsyncDisposable
+{
+    /// <summary>The demo credentials the simulators accept (what demo mode puts in the adapters' environment).</summary>
+    public static readonly IReadOnlyDictionary<string, string> Credentials = new Dictionary<string, string>
+    {
+        ["RBPILOT_SIM_VT_KEY"] = "sim-vt-0123456789abcdef0123456789abcdef",
+        ["RBPILOT_SIM_PANOS_KEY"] = "sim-panos-LUFRPT1abcDEF123ghiJKL456",
+        ["RBPILOT_SIM_FALCON_ID"] = "sim-falcon-client-0123456789",
+        ["RBPILOT_SIM_FALCON_SECRET"] = "sim-falcon-secret-AbCdEfGhIjKl",
+        ["RBPILOT_SIM_SPLUNK_TOKEN"] = "sim-splunk-token-eyJraWQiOiJzcGx1bmsi",
+    };
+
+    private readonly WebApplication _app;
+    private readonly HashSet<string> _tokens = [];
+
+    private VendorSimulator(WebApplication app, SimState state)
+    {
+        _app = app;
+        State = state;
+    }
+
+    public SimState State { get; }
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Base URL of one vendor (virustotal, paloalto, crowdstrike, splunk) as an adapter should be configured.</summary>
+    public string UrlOf(string vendor) => new Uri(BaseAddress, vendor switch
+    {
+        "virustotal" => "virustotal/api/v3",
+        _ => vendor,
+    }).ToString().TrimEnd('/');
+
+    /// <summary>Adapter settings pointing at these simulators, with the demo credentials' variable names.</summary>
+    public IReadOnlyDictionary<string, RunbookPilot.Engine.Adapters.AdapterSettings> DemoSettings() => new Dictionary<string, RunbookPilot.Engine.Adapters.AdapterSettings>
+    {
+        ["virustotal"] = new() { BaseUrl = UrlOf("virustotal"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_VT_KEY" } },
+        ["paloalto"] = new() { BaseUrl = UrlOf("paloalto"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_PANOS_KEY" } },
+        ["crowdstrike"] = new() { BaseUrl = UrlOf("crowdstrike"), Credentials = new Dictionary<string, string> { ["client_id"] = "RBPILOT_SIM_FALCON_ID", ["client_secret"] = "RBPILOT_SIM_FALCON_SECRET" } },
+        ["splunk"] = new() { BaseUrl = UrlOf("splunk"), Credentials = new Dictionary<string, string> { ["token"] = "RBPILOT_SIM_SPLUNK_TOKEN" } },
+    };
+
+    public static async Task<VendorSimulator> StartAsync(int port = 0, X509Certificate2? certificate = null, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o =>
+        {
+            if (certificate is not null) o.UseHttps(certificate);
+        }));
+        var app = builder.Build();
+        var sim = new VendorSimulator(app, new SimState());
+        foreach (var host in new[] { "WS-1", "WS-042", "LAPTOP-9023", "WIN-SRV-01", "SRV-1" }) sim.State.AddDevice(host);
+        sim.Map(app);
+        await app.StartAsync(ct).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        sim.BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/");
+        return sim;
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.MapGet("/_admin/state", () => Results.Text(State.Snapshot().ToJsonString(), "application/json"));
+        app.MapGet("/_admin/requests", (string? vendor) => Results.Json(State.Requests(vendor)));
+        app.MapPost("/_admin/faults", (Fault fault) =>
+        {
+            State.AddFault(fault);
+            return Results.Ok();
+        });
+        app.MapDelete("/_admin/faults", () =>
+        {
+            State.ClearFaults();
+            return Results.Ok();
+        });
+        app.Map("/virustotal/api/v3/{collection}/{id}", (HttpContext c, string collection, string id) => Handle(c, "virustotal", () => VirusTotal(c, collection, id)));
+        app.Map("/paloalto/api", (RequestDelegate)(c => Handle(c, "paloalto", () => PanOs(c))));
+        app.Map("/crowdstrike/{**path}", (HttpContext c, string path) => Handle(c, "crowdstrike", () => CrowdStrike(c, path)));
+        app.Map("/splunk/services/search/jobs", (RequestDelegate)(c => Handle(c, "splunk", () => Splunk(c))));
+    }
+
+    /// <summary>Records the request, applies an armed fault, else answers as the vendor.</summary>
+    private async Task Handle(HttpContext c, string vendor, Func<Task<IResult>> answer)
+    {
+        c.Request.EnableBuffering();
+        var body = await new StreamReader(c.Request.Body, Encoding.UTF8).ReadToEndAsync(c.RequestAborted).ConfigureAwait(false);
+        c.Request.Body.Position = 0;
+        State.Record(new ReceivedRequest(vendor, c.Request.Method, c.Request.Path + c.Request.QueryString,
+            c.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
+
+        if (State.TakeFault(vendor) is { } fault)
+        {
+            switch (fault.Kind)
+            {
+                case "status":
+                    c.Response.StatusCode = fault.Status;
+                    await c.Response.WriteAsync("""{"error":{"code":"TransientError","message":"simulated server error"}}""", c.RequestAborted).ConfigureAwait(false);
+                    return;
+                case "rate_limit":
+                    c.Response.StatusCode = 429;
+                    c.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    c.Response.Headers["X-RateLimit-Remaining"] = "0";
+                    await c.Response.WriteAsync("""{"error":{"code":"QuotaExceededError","message":"Quota exceeded"}}""", c.RequestAborted).ConfigureAwait(false);
+                    return;
+                case "hang":
+                    await Task.Delay(Timeout.Infinite, c.RequestAborted).ConfigureAwait(false);
+                    return;
+                case "malformed":
+                    c.Response.StatusCode = 200;
+                    await c.Response.WriteAsync("<html>502 Bad Gateway from a proxy</html>", c.RequestAborted).ConfigureAwait(false);
+                    return;
+                case "drop":
+                    c.Abort();
+                    return;
+                case "latency":
+                    await Task.Delay(fault.LatencyMs, c.RequestAborted).ConfigureAwait(false);
+                    break;
+            }
+        }
+        await (await answer().ConfigureAwait(false)).ExecuteAsync(c).ConfigureAwait(false);
+    }
+
+    private static Task<IResult> Json(int status, JsonNode body) => Task.FromResult(Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status));
+
+    // ---- VirusTotal v3 ------------------------------------------------------------------------------------------
+
+    private static Task<IResult> VirusTotal(HttpContext c, string collection, string id)
+    {
+        var key = c.Request.Headers["x-apikey"].ToString();
+        if (key.Length == 0) return Json(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "AuthenticationRequiredError", ["message"] = "X-Apikey header is missing" } });
+        if (key != Credentials["RBPILOT_SIM_VT_KEY"]) return Json(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "WrongCredentialsError", ["message"] = "Wrong API key" } });
+        if (id.StartsWith("192.0.2.", StringComparison.Ordinal) || id.StartsWith("unknown", StringComparison.Ordinal))
+            return Json(404, new JsonObject { ["error"] = new JsonObject { ["code"] = "NotFoundError", ["message"] = $"\"{id}\" not found" } });
+        var bad = id.StartsWith("203.0.113.", StringComparison.Ordinal) || id.Contains("evil", StringComparison.OrdinalIgnoreCase);
+        var stats = new JsonObject { ["harmless"] = bad ? 55 : 70, ["malicious"] = bad ? 7 : 0, ["suspicious"] = bad ? 2 : 0, ["undetected"] = 20, ["timeout"] = 0 };
+        var type = collection switch { "domains" => "domain", "files" => "file", _ => "ip_address" };
+        if (type == "file")
+        {
+            stats["confirmed-timeout"] = 0;
+            stats["failure"] = 0;
+            stats["type-unsupported"] = 4;
+        }
+        return Json(200, new JsonObject
+        {
+            ["data"] = new JsonObject
+            {
+                ["id"] = id,
+                ["type"] = type,
+                ["links"] = new JsonObject { ["self"] = $"https://www.virustotal.com/api/v3/{collection}/{id}" },
+                ["attributes"] = new JsonObject { ["last_analysis_stats"] = stats, ["reputation"] = bad ? -40 : 0, ["last_analysis_date"] = 1716200000 },
+            },
+        });
+    }
+
+    // ---- PAN-OS XML API (User-ID) -------------------------------------------------------------------------------
+
+    private async Task<IResult> PanOs(HttpContext c)
+    {
+        static IResult Xml(int status, XElement x) => Results.Text(x.ToString(SaveOptions.DisableFormatting), "application/xml", Encoding.UTF8, status);
+        var key = c.Request.Headers["X-PAN-KEY"].ToString();
+        if (key != Credentials["RBPILOT_SIM_PANOS_KEY"])
+            return Xml(403, new XElement("response", new XAttribute("status", "error"), new XAttribute("code", "403"), new XElement("result", new XElement("msg", "Invalid Credential"))));
+        var type = c.Request.Query["type"].ToString();
+        var form = c.Request.HasFormContentType ? await c.Request.ReadFormAsync(c.RequestAborted).ConfigureAwait(false) : null;
+        var cmd = form?["cmd"].ToString() ?? c.Request.Query["cmd"].ToString();
+        if (type == "op" && cmd.Contains("registered-ip", StringComparison.Ordinal))
+        {
+            var result = new XElement("result", State.RegisteredIps.OrderBy(kv => kv.Key).Select(kv =>
+                new XElement("entry", new XAttribute("ip", kv.Key), new XAttribute("persistent", "1"), new XElement("tag", kv.Value.Keys.Select(t => new XElement("member", t))))));
+            result.Add(new XElement("count", State.RegisteredIps.Count));
+            return Xml(200, new XElement("response", new XAttribute("status", "success"), result));
+        }
+        if (type != "user-id") return Xml(400, new XElement("response", new XAttribute("status", "error"), new XAttribute("code", "1"), new XElement("msg", "Unknown command")));
+        XElement message;
+        try
+        {
+            message = XElement.Parse(cmd);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return Xml(400, new XElement("response", new XAttribute("status", "error"), new XAttribute("code", "18"), new XElement("msg", "Malformed Command")));
+        }
+        var failures = new List<XElement>();
+        foreach (var op in message.Element("payload")?.Elements() ?? [])
+        {
+            foreach (var entry in op.Elements("entry"))
+            {
+                var ip = (string?)entry.Attribute("ip") ?? "";
+                foreach (var tag in entry.Descendants("member").Select(m => m.Value))
+                {
+                    if (op.Name == "register")
+                    {
+                        if (!State.RegisteredIps.GetOrAdd(ip, _ => new()).TryAdd(tag, 0))
+                            failures.Add(new XElement("entry", new XAttribute("ip", ip), new XAttribute("message", $"tag {tag} already exists, ignore")));
+                    }
+                    else if (op.Name == "unregister")
+                    {
+                        if (!State.RegisteredIps.TryGetValue(ip, out var tags) || !tags.TryRemove(tag, out _))
+                            failures.Add(new XElement("entry", new XAttribute("ip", ip), new XAttribute("message", $"tag {tag} does not exist, ignore unreg")));
+                        else if (tags.IsEmpty) State.RegisteredIps.TryRemove(ip, out _);
+                    }
+                }
+            }
+        }
+        var payload = new XElement("payload", new XElement("register"));
+        return failures.Count == 0
+            ? Xml(200, new XElement("response", new XAttribute("status", "success"), new XElement("result", new XElement("uid-response", new XElement("version", "2.0"), payload))))
+            : Xml(200, new XElement("response", new XAttribute("status", "error"), new XElement("msg", new XElement("line",
+                new XElement("uid-response", new XElement("version", "2.0"), new XElement("payload", new XElement("register", failures)))))));
+    }
+
+    // ---- CrowdStrike Falcon -------------------------------------------------------------------------------------
+
+    private static JsonObject Envelope(JsonArray resources, JsonArray? errors = null) => new()
+    {
+        ["meta"] = new JsonObject { ["query_time"] = 0.004, ["powered_by"] = "device-api", ["trace_id"] = Guid.NewGuid().ToString() },
+        ["resources"] = resources,
+        ["errors"] = errors ?? [],
+    };
+
+    private async Task<IResult> CrowdStrike(HttpContext c, string path)
+    {
+        if (path == "oauth2/token")
+        {
+            var form = await c.Request.ReadFormAsync(c.RequestAborted).ConfigureAwait(false);
+            if (form["client_id"] != Credentials["RBPILOT_SIM_FALCON_ID"] || form["client_secret"] != Credentials["RBPILOT_SIM_FALCON_SECRET"])
+                return await Json(403, Envelope([], [new JsonObject { ["code"] = 403, ["message"] = "access denied, authorization failed" }])).ConfigureAwait(false);
+            var token = "sim-" + Guid.NewGuid().ToString("N");
+            lock (_tokens) _tokens.Add(token);
+            c.Response.Headers["X-Cs-Region"] = "us-1";
+            return await Json(201, new JsonObject { ["access_token"] = token, ["token_type"] = "bearer", ["expires_in"] = 1799 }).ConfigureAwait(false);
+        }
+        var bearer = c.Request.Headers.Authorization.ToString();
+        bool known;
+        lock (_tokens) known = bearer.StartsWith("Bearer ", StringComparison.Ordinal) && _tokens.Contains(bearer[7..]);
+        if (!known) return await Json(401, Envelope([], [new JsonObject { ["code"] = 401, ["message"] = "access denied, invalid bearer token" }])).ConfigureAwait(false);
+
+        if (path == "devices/queries/devices/v1")
+        {
+            var filter = c.Request.Query["filter"].ToString();
+            const string prefix = "hostname:'";
+            var hostname = filter.StartsWith(prefix, StringComparison.Ordinal) && filter.EndsWith('\'') ? filter[prefix.Length..^1].Replace("\\'", "'", StringComparison.Ordinal) : "";
+            var ids = State.Devices.TryGetValue(hostname, out var device) ? new JsonArray(device.Id) : [];
+            return await Json(200, Envelope(ids)).ConfigureAwait(false);
+        }
+        if (path == "devices/entities/devices-actions/v2")
+        {
+            var action = c.Request.Query["action_name"].ToString();
+            var body = JsonNode.Parse(await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted).ConfigureAwait(false));
+            if (action is not ("contain" or "lift_containment") || body?["ids"] is not JsonArray ids || ids.Count == 0)
+                return await Json(400, Envelope([], [new JsonObject { ["code"] = 400, ["message"] = "Provided data does not match expected 'Action Parameter' format" }])).ConfigureAwait(false);
+            var resources = new JsonArray();
+            foreach (var id in ids.Select(i => i?.ToString()))
+            {
+                var device = State.Devices.Values.FirstOrDefault(d => d.Id == id);
+                if (device is null)
+                    return await Json(404, Envelope([], [new JsonObject { ["code"] = 404, ["message"] = $"No matching device found for ID {id}" }])).ConfigureAwait(false);
+                device.Status = action == "contain" ? "contained" : "normal";
+                resources.Add(new JsonObject { ["id"] = device.Id, ["path"] = "" });
+            }
+            return await Json(202, Envelope(resources)).ConfigureAwait(false);
+        }
+        return await Json(404, Envelope([], [new JsonObject { ["code"] = 404, ["message"] = "route not found" }])).ConfigureAwait(false);
+    }
+
+    // ---- Splunk oneshot search ----------------------------------------------------------------------------------
+
+    private static async Task<IResult> Splunk(HttpContext c)
+    {
+        if (c.Request.Headers.Authorization.ToString() != "Bearer " + Credentials["RBPILOT_SIM_SPLUNK_TOKEN"])
+            return await Json(401, new JsonObject { ["messages"] = new JsonArray(new JsonObject { ["type"] = "WARN", ["text"] = "call not properly authenticated" }) }).ConfigureAwait(false);
+        var form = await c.Request.ReadFormAsync(c.RequestAborted).ConfigureAwait(false);
+        var search = form["search"].ToString();
+        if (form["exec_mode"] != "oneshot" || !(search.StartsWith("search ", StringComparison.Ordinal) || search.StartsWith('|')))
+            return await Json(400, new JsonObject { ["messages"] = new JsonArray(new JsonObject { ["type"] = "FATAL", ["text"] = "Error in 'search' command: Unable to parse the search" }) }).ConfigureAwait(false);
+        var results = new JsonArray(Enumerable.Range(0, 3).Select(i => (JsonNode)new JsonObject
+        {
+            ["_time"] = $"2026-02-10T15:{30 + i}:00.000+00:00",
+            ["_raw"] = $"simulated event {i} for: {search}",
+            ["host"] = "sim-host",
+        }).ToArray());
+        return await Json(200, new JsonObject { ["preview"] = false, ["init_offset"] = 0, ["messages"] = new JsonArray(), ["fields"] = new JsonArray(new JsonObject { ["name"] = "_raw" }), ["results"] = results }).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

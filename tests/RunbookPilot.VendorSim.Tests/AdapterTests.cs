@@ -1,0 +1,269 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Engine.Adapters.Vendors;
+using RunbookPilot.VendorSim;
+
+namespace RunbookPilot.VendorSim.Tests;
+
+/// <summary>Every adapter against its simulator, over real HTTP on 127.0.0.1: success, auth failure, 429, 5xx, timeouts, malformed bodies, dropped connections, rollback.</summary>
+public sealed class AdapterTests : IAsyncLifetime
+{
+    private VendorSimulator _sim = null!;
+    private readonly List<AdapterResult> _results = [];
+    private readonly List<string> _errors = [];
+
+    public async Task InitializeAsync() => _sim = await VendorSimulator.StartAsync();
+
+    public async Task DisposeAsync() => await _sim.DisposeAsync();
+
+    private static string? Env(string name) => VendorSimulator.Credentials.GetValueOrDefault(name);
+
+    private IAdapter Adapter(string name, Func<string, string?>? env = null, AdapterSettings? settings = null) =>
+        AdapterFactory.Create(new Dictionary<string, AdapterSettings> { [name] = settings ?? _sim.DemoSettings()[name] }, env ?? Env, TimeProvider.System).Single();
+
+    private async Task<AdapterResult> Run(IAdapter adapter, string action, JsonObject parameters, string key = "rbp-ex-1-s1", CancellationToken ct = default)
+    {
+        try
+        {
+            var result = await adapter.ExecuteAsync(new AdapterCall(action, parameters, key), ct);
+            _results.Add(result);
+            return result;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            _errors.Add(ex.ToString());
+            throw;
+        }
+    }
+
+    private Task Fault(string vendor, string kind, int status = 503, int retryAfter = 1) =>
+        Task.Run(() => _sim.State.AddFault(new Fault(vendor, kind, Status: status, RetryAfterSeconds: retryAfter)));
+
+    /// <summary>The last request the simulator received equals the adapter's description (secrets shown as *** only).</summary>
+    private void AssertDescribedEqualsReceived(IAdapter adapter, string vendor, string action, JsonObject parameters, params string[] secrets)
+    {
+        var described = adapter.Describe(new AdapterCall(action, parameters, "rbp-ex-1-s1"));
+        var received = _sim.State.Requests(vendor)[^1];
+        Assert.Equal(described.Method, received.Method);
+        Assert.Equal(new Uri(described.Url).PathAndQuery, received.PathAndQuery);
+        Assert.Equal(described.Body ?? "", received.Body);
+        foreach (var (name, value) in described.Headers)
+        {
+            var actual = received.Headers[name];
+            if (value == HttpCall.Redacted) Assert.Contains(actual.Replace("Bearer ", "", StringComparison.Ordinal), secrets);
+            else Assert.Equal(value, actual);
+        }
+    }
+
+    [Fact]
+    public async Task VirusTotal_reports_found_not_found_and_describes_what_it_sends()
+    {
+        var vt = Adapter("virustotal");
+        var bad = await Run(vt, "lookup_ip", new JsonObject { ["ip"] = "203.0.113.5" });
+        Assert.True(bad.Success);
+        Assert.Equal(7, bad.Output!["malicious"]!.GetValue<int>());
+        AssertDescribedEqualsReceived(vt, "virustotal", "lookup_ip", new JsonObject { ["ip"] = "203.0.113.5" }, Env("RBPILOT_SIM_VT_KEY")!);
+        var unknown = await Run(vt, "query", new JsonObject { ["resource"] = "192.0.2.1", ["resource_type"] = "ip-address" });
+        Assert.False(unknown.Output!["found"]!.GetValue<bool>());
+        var file = await Run(vt, "lookup_hash", new JsonObject { ["hash"] = new string('a', 64) });
+        Assert.Equal("file", file.Output!["type"]!.GetValue<string>());
+        var path = await Run(vt, "lookup_domain", new JsonObject { ["domain"] = "../../admin?x=1" });
+        // the value stays one path segment: '/' and '?' are escaped, so it neither climbs the path nor starts a query
+        Assert.EndsWith("/domains/..%2F..%2Fadmin%3Fx=1", _sim.State.Requests("virustotal")[^1].PathAndQuery, StringComparison.Ordinal);
+        Assert.True(path.Success);
+    }
+
+    [Fact]
+    public async Task Wrong_or_missing_key_is_an_authentication_failure_that_is_not_retried()
+    {
+        var wrong = await Run(Adapter("virustotal", _ => "not-the-key"), "lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" });
+        Assert.False(wrong.Retryable);
+        Assert.Contains("authentication refused (HTTP 401): Wrong API key", wrong.Error, StringComparison.Ordinal);
+        var missing = await Run(Adapter("virustotal", _ => null), "lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" });
+        Assert.Contains("X-Apikey header is missing", missing.Error, StringComparison.Ordinal);
+        var pan = await Run(Adapter("paloalto", _ => "bad"), "block_ip", new JsonObject { ["ip"] = "198.51.100.9" });
+        Assert.Contains("HTTP 403", pan.Error, StringComparison.Ordinal);
+        var falcon = await Run(Adapter("crowdstrike", n => n.EndsWith("SECRET", StringComparison.Ordinal) ? "wrong" : Env(n)), "isolate_host", new JsonObject { ["hostname"] = "WS-1" });
+        Assert.Contains("authentication refused (HTTP 403)", falcon.Error, StringComparison.Ordinal);
+        var splunk = await Run(Adapter("splunk", _ => "nope"), "query", new JsonObject { ["query"] = "index=x" });
+        Assert.Contains("call not properly authenticated", splunk.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("virustotal", "lookup_ip")]
+    [InlineData("paloalto", "block_ip")]
+    [InlineData("crowdstrike", "isolate_host")]
+    [InlineData("splunk", "query")]
+    public async Task Rate_limits_server_errors_and_malformed_bodies_are_retryable(string vendor, string action)
+    {
+        var parameters = Params(action);
+        var adapter = Adapter(vendor);
+        await Fault(vendor, "rate_limit", retryAfter: 7);
+        var limited = await Run(adapter, action, parameters);
+        Assert.True(limited.Retryable);
+        Assert.Equal(TimeSpan.FromSeconds(7), limited.RetryAfter);
+        Assert.Contains("HTTP 429", limited.Error, StringComparison.Ordinal);
+
+        await Fault(vendor, "status", status: 502);
+        var server = await Run(adapter, action, parameters);
+        Assert.True(server.Retryable);
+        Assert.Contains("HTTP 502", server.Error, StringComparison.Ordinal);
+
+        await Fault(vendor, "malformed");
+        var malformed = await Run(adapter, action, parameters);
+        Assert.True(malformed.Retryable);
+        Assert.Contains("malformed response", malformed.Error, StringComparison.Ordinal);
+
+        Assert.True((await Run(adapter, action, parameters)).Success);
+    }
+
+    [Fact]
+    public async Task Dropped_connection_and_hang_surface_as_errors_the_step_runner_retries()
+    {
+        var vt = Adapter("virustotal");
+        await Fault("virustotal", "drop");
+        await Assert.ThrowsAsync<HttpRequestException>(() => Run(vt, "lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" }));
+
+        await Fault("virustotal", "hang");
+        using var cts = new CancellationTokenSource();
+        var call = Run(vt, "lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" }, ct: cts.Token);
+        while (_sim.State.Requests("virustotal").Count < 2) await Task.Delay(10);
+        await cts.CancelAsync(); // what the per-attempt timeout does
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+    }
+
+    [Fact]
+    public async Task PanOs_block_is_idempotent_and_rollback_restores_the_firewall()
+    {
+        var pan = Adapter("paloalto");
+        var ip = new JsonObject { ["ip"] = "203.0.113.77" };
+        var first = await Run(pan, "block_ip", ip);
+        Assert.True(first.Output!["changed"]!.GetValue<bool>());
+        AssertDescribedEqualsReceived(pan, "paloalto", "block_ip", ip, Env("RBPILOT_SIM_PANOS_KEY")!);
+        Assert.True(_sim.State.RegisteredIps.ContainsKey("203.0.113.77"));
+        var again = await Run(pan, "block_ip", ip); // a retry with the same idempotency key
+        Assert.True(again.Success);
+        Assert.False(again.Output!["changed"]!.GetValue<bool>());
+
+        Assert.True((await Run(pan, "unblock_ip", ip)).Success);
+        Assert.False(_sim.State.RegisteredIps.ContainsKey("203.0.113.77"));
+        Assert.False((await Run(pan, "unblock_ip", ip)).Output!["changed"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task PanOs_xml_cannot_be_changed_by_a_hostile_value()
+    {
+        var hostile = "</entry><entry ip=\"10.0.0.1\"><tag><member>any</member></tag></entry>";
+        var result = await Run(Adapter("paloalto"), "block_ip", new JsonObject { ["ip"] = hostile });
+        Assert.True(result.Success);
+        Assert.Equal([hostile], _sim.State.RegisteredIps.Keys);
+        Assert.False(_sim.State.RegisteredIps.ContainsKey("10.0.0.1"));
+    }
+
+    [Fact]
+    public async Task CrowdStrike_contains_by_hostname_caches_its_token_and_rollback_lifts_containment()
+    {
+        var cs = Adapter("crowdstrike");
+        var isolate = await Run(cs, "isolate_host", new JsonObject { ["hostname"] = "WS-042" });
+        Assert.True(isolate.Success, isolate.Error);
+        Assert.Equal("contained", _sim.State.Devices["WS-042"].Status);
+        var device = isolate.Output!["device_id"]!.GetValue<string>();
+        AssertDescribedEqualsReceived(cs, "crowdstrike", "isolate_host", new JsonObject { ["device_id"] = device }, _sim.State.Requests("crowdstrike")
+            .Where(r => r.Headers.ContainsKey("Authorization")).Select(r => r.Headers["Authorization"][7..]).ToArray());
+
+        Assert.True((await Run(cs, "un_isolate_host", new JsonObject { ["device_id"] = device })).Success);
+        Assert.Equal("normal", _sim.State.Devices["WS-042"].Status);
+        Assert.Single(_sim.State.Requests("crowdstrike"), r => r.PathAndQuery.Contains("oauth2/token", StringComparison.Ordinal));
+
+        var unknown = await Run(cs, "isolate_host", new JsonObject { ["hostname"] = "NOPE' OR hostname:'*" });
+        Assert.False(unknown.Success);
+        Assert.False(unknown.Retryable);
+        Assert.Contains("no device with hostname", unknown.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(_sim.State.Devices.Values, d => d.Status == "contained");
+    }
+
+    [Fact]
+    public async Task Splunk_runs_a_oneshot_search_and_alert_values_stay_one_string_literal()
+    {
+        var splunk = Adapter("splunk");
+        var escaper = (ITemplateEscaper)splunk;
+        var hostile = "x\" OR index=* | delete";
+        var query = $"index=auth user={escaper.EscapeTemplateValue("query", hostile)} earliest=-24h";
+        var result = await Run(splunk, "query", new JsonObject { ["query"] = query });
+        Assert.True(result.Success, result.Error);
+        Assert.Equal(3, result.Output!["count"]!.GetValue<int>());
+        var received = _sim.State.Requests("splunk")[^1];
+        var search = System.Web.HttpUtility.ParseQueryString(received.Body)["search"];
+        Assert.Equal("search index=auth user=\"x\\\" OR index=* | delete\" earliest=-24h", search);
+        Assert.Equal("\"a b\"", escaper.EscapeTemplateValue("query", "a\r\nb").Replace("  ", " ", StringComparison.Ordinal));
+        Assert.Equal("as-is", escaper.EscapeTemplateValue("earliest", "as-is"));
+        AssertDescribedEqualsReceived(splunk, "splunk", "query", new JsonObject { ["query"] = query }, Env("RBPILOT_SIM_SPLUNK_TOKEN")!);
+    }
+
+    [Fact]
+    public async Task Self_signed_tls_is_refused_unless_its_ca_is_configured()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        using var generated = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        using var certificate = X509CertificateLoader.LoadPkcs12(generated.Export(X509ContentType.Pfx), null);
+        await using var tls = await VendorSimulator.StartAsync(certificate: certificate);
+        var url = tls.UrlOf("virustotal").Replace("http://", "https://", StringComparison.Ordinal);
+
+        var untrusted = Adapter("virustotal", settings: new AdapterSettings { BaseUrl = url, Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_VT_KEY" } });
+        await Assert.ThrowsAsync<HttpRequestException>(() => untrusted.ExecuteAsync(new AdapterCall("lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" }, "k"), default));
+
+        var caFile = Path.Combine(Path.GetTempPath(), $"rbp-ca-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(caFile, certificate.ExportCertificatePem());
+        try
+        {
+            var trusted = Adapter("virustotal", settings: new AdapterSettings
+            {
+                BaseUrl = url,
+                Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_VT_KEY" },
+                Tls = new TlsSettings { CaBundle = caFile },
+            });
+            Assert.True((await trusted.ExecuteAsync(new AdapterCall("lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" }, "k"), default)).Success);
+        }
+        finally
+        {
+            File.Delete(caFile);
+        }
+    }
+
+    [Fact]
+    public async Task No_secret_appears_in_any_result_error_or_description()
+    {
+        foreach (var vendor in new[] { "virustotal", "paloalto", "crowdstrike", "splunk" })
+        {
+            var adapter = Adapter(vendor);
+            var action = vendor switch { "virustotal" => "lookup_ip", "paloalto" => "block_ip", "crowdstrike" => "isolate_host", _ => "query" };
+            await Run(adapter, action, Params(action));
+            await Fault(vendor, "status", status: 500);
+            await Run(adapter, action, Params(action));
+            await Fault(vendor, "rate_limit");
+            await Run(adapter, action, Params(action));
+            _results.Add(AdapterResult.Ok(null, adapter.Describe(new AdapterCall(action, Params(action), "k"))));
+        }
+        var everything = JsonSerializer.Serialize(_results) + string.Join("\n", _errors);
+        foreach (var secret in VendorSimulator.Credentials.Values) Assert.DoesNotContain(secret, everything, StringComparison.Ordinal);
+        Assert.Contains("***", everything, StringComparison.Ordinal);
+    }
+
+    private static JsonObject Params(string action) => action switch
+    {
+        "lookup_ip" => new JsonObject { ["ip"] = "198.51.100.1" },
+        "block_ip" => new JsonObject { ["ip"] = "198.51.100.2" },
+        "isolate_host" => new JsonObject { ["hostname"] = "WS-1" },
+        _ => new JsonObject { ["query"] = "index=main" },
+    };
+}
