@@ -46,6 +46,18 @@ public sealed class SimState
     public Device AddDevice(string hostname) =>
         Devices.GetOrAdd(hostname, h => new Device(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(h)))[..32], h));
 
+    /// <summary>Loads what <see cref="Snapshot"/> wrote (registered IPs, device containment), so a demo keeps its vendors' state between runs.</summary>
+    public void Restore(JsonObject snapshot)
+    {
+        if (snapshot["paloalto"]?["registered_ips"] is JsonObject ips)
+            foreach (var (ip, tags) in ips)
+                foreach (var tag in (tags as JsonArray ?? []).Select(t => t!.ToString()))
+                    RegisteredIps.GetOrAdd(ip, _ => new()).TryAdd(tag, 0);
+        if (snapshot["crowdstrike"]?["devices"] is JsonArray devices)
+            foreach (var d in devices.OfType<JsonObject>())
+                AddDevice(d["hostname"]!.ToString()).Status = d["status"]?.ToString() ?? "normal";
+    }
+
     public JsonObject Snapshot() => new()
     {
         ["paloalto"] = new JsonObject

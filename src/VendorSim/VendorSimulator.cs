@@ -35,10 +35,13 @@ public sealed class VendorSimulator : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly HashSet<string> _tokens = [];
 
-    private VendorSimulator(WebApplication app, SimState state)
+    private readonly string? _stateFile;
+
+    private VendorSimulator(WebApplication app, SimState state, string? stateFile)
     {
         _app = app;
         State = state;
+        _stateFile = stateFile;
     }
 
     public SimState State { get; }
@@ -60,7 +63,8 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["splunk"] = new() { BaseUrl = UrlOf("splunk"), Credentials = new Dictionary<string, string> { ["token"] = "RBPILOT_SIM_SPLUNK_TOKEN" } },
     };
 
-    public static async Task<VendorSimulator> StartAsync(int port = 0, X509Certificate2? certificate = null, CancellationToken ct = default)
+    /// <param name="stateFile">Where the vendors' state is kept between runs (demo mode); null keeps it in memory only.</param>
+    public static async Task<VendorSimulator> StartAsync(int port = 0, X509Certificate2? certificate = null, string? stateFile = null, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -69,8 +73,10 @@ public sealed class VendorSimulator : IAsyncDisposable
             if (certificate is not null) o.UseHttps(certificate);
         }));
         var app = builder.Build();
-        var sim = new VendorSimulator(app, new SimState());
+        var sim = new VendorSimulator(app, new SimState(), stateFile);
         foreach (var host in new[] { "WS-1", "WS-042", "LAPTOP-9023", "WIN-SRV-01", "SRV-1" }) sim.State.AddDevice(host);
+        if (stateFile is not null && File.Exists(stateFile) && JsonNode.Parse(await File.ReadAllTextAsync(stateFile, ct).ConfigureAwait(false)) is JsonObject saved)
+            sim.State.Restore(saved);
         sim.Map(app);
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -303,6 +309,7 @@ public sealed class VendorSimulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_stateFile is not null) await File.WriteAllTextAsync(_stateFile, State.Snapshot().ToJsonString()).ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }

@@ -31,12 +31,15 @@ public sealed class EngineCliTests : IDisposable
 
     private const string Lateral = """{"event":{"id":"evt-1","category":["intrusion_detection"],"severity":"high"},"source":{"ip":"203.0.113.7","host":{"name":"WS-1","id":"dev-1"}},"destination":{"ip":"10.0.3.12"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021","subtechnique":{"id":"T1021.001"}}}}""";
 
-    private async Task<(int Code, string Out, string Err)> Run(string? stdin, params string[] args)
+    private Task<(int Code, string Out, string Err)> Run(string? stdin, params string[] args) => Run(true, stdin, args);
+
+    /// <summary>Runs the CLI in-process; <paramref name="testAdapters"/> false runs it as a user would, in demo mode against the vendor simulators.</summary>
+    private async Task<(int Code, string Out, string Err)> Run(bool testAdapters, string? stdin, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var all = args.Concat(["--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks")]).ToArray();
-        var services = new CliServices(_adapters.Values.ToList(), () => new StringReader(stdin ?? ""));
+        var services = new CliServices(testAdapters ? _adapters.Values.ToList() : [], () => new StringReader(stdin ?? ""));
         var code = await CliApp.RunAsync(all, output, error, services);
         return (code, output.ToString(), error.ToString());
     }
@@ -161,6 +164,26 @@ public sealed class EngineCliTests : IDisposable
         Assert.Equal(2, (await Run(null, "approve")).Code);
         Assert.Equal(1, (await Run(null, "show", "ex-nope")).Code);
         Assert.Equal(1, (await Run("", "execute")).Code);
+    }
+
+    [Fact]
+    public async Task Demo_mode_runs_the_reference_playbook_against_the_vendor_simulators_and_rollback_restores_their_state()
+    {
+        var (code, output, error) = await Run(false, Lateral, "execute", "--output", "json");
+        Assert.Equal(0, code);
+        Assert.Contains("DEMO MODE: crowdstrike, paloalto, splunk, virustotal not configured", error, StringComparison.Ordinal);
+        var id = JsonDocument.Parse(output).RootElement.GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+        var show = JsonDocument.Parse((await Run(false, null, "show", id, "--output", "json")).Out).RootElement;
+        var vt = show.GetProperty("timeline").EnumerateArray().First(t => t.GetProperty("step_id").GetString() == "step_1" && t.GetProperty("kind").GetString() == "step_succeeded");
+        Assert.Equal(7, vt.GetProperty("response").GetProperty("malicious").GetInt32()); // the simulator's verdict for 203.0.113.0/24
+        Assert.Equal("***", vt.GetProperty("request").GetProperty("headers").GetProperty("x-apikey").GetString());
+
+        await Run(false, null, "approve", id, "--as", "alice");
+        var state = Path.Combine(_dir.Path, "data", "vendorsim-state.json");
+        Assert.Contains("203.0.113.7", JsonDocument.Parse(await File.ReadAllTextAsync(state)).RootElement.GetProperty("paloalto").GetProperty("registered_ips").ToString(), StringComparison.Ordinal);
+
+        await Run(false, null, "rollback", id, "--as", "alice");
+        Assert.DoesNotContain("203.0.113.7", JsonDocument.Parse(await File.ReadAllTextAsync(state)).RootElement.GetProperty("paloalto").GetProperty("registered_ips").ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

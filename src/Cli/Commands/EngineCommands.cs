@@ -66,10 +66,12 @@ internal static class EngineCommands
     {
         var output = p.InvocationConfiguration.Output;
         var error = p.InvocationConfiguration.Error;
+        var options = shared.Options(p);
+        await using var adapters = await Demo.AdaptersAsync(options, services, error);
         RunbookPilotEngine engine;
         try
         {
-            engine = await RunbookPilotEngine.StartAsync(shared.Options(p), services.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
+            engine = await RunbookPilotEngine.StartAsync(options, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
                 logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)
                     .AddFilter("Akka", LogLevel.Error));
         }

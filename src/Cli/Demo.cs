@@ -1,0 +1,44 @@
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.VendorSim;
+
+namespace RunbookPilot.Cli;
+
+/// <summary>The adapters a command runs with, and the vendor simulators started for the vendors adapters.yaml does not configure.</summary>
+public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator? simulator) : IAsyncDisposable
+{
+    public IReadOnlyList<IAdapter> Adapters { get; } = adapters;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var a in Adapters.OfType<IDisposable>()) a.Dispose();
+        if (simulator is not null) await simulator.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Demo mode: every implemented vendor that adapters.yaml does not configure is served by the local simulators
+/// (127.0.0.1, demo credentials), and the command says so on standard error. Configured vendors use their real API.
+/// </summary>
+public static class Demo
+{
+    public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, CliServices services, TextWriter error)
+    {
+        if (services.Adapters.Count > 0) return new AdapterSet(services.Adapters, null);
+        var config = File.Exists(options.Library.AdaptersConfig) ? AdaptersConfig.LoadFile(options.Library.AdaptersConfig).Value ?? AdaptersConfig.Empty : AdaptersConfig.Empty;
+        var missing = AdapterFactory.Implemented.Where(n => !config.Adapters.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
+        VendorSimulator? sim = null;
+        var settings = config.Adapters.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        if (missing.Count > 0)
+        {
+            var stateFile = options.IsPostgres ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Database))!, "vendorsim-state.json");
+            if (stateFile is not null) Directory.CreateDirectory(Path.GetDirectoryName(stateFile)!);
+            sim = await VendorSimulator.StartAsync(stateFile: stateFile);
+            var demo = sim.DemoSettings();
+            foreach (var name in missing) settings[name] = demo[name];
+            await error.WriteLineAsync($"DEMO MODE: {string.Join(", ", missing)} not configured in adapters.yaml; local vendor simulators at {sim.BaseAddress} stand in for them (their state is kept in the data folder).");
+        }
+        string? Env(string name) => Environment.GetEnvironmentVariable(name) ?? VendorSimulator.Credentials.GetValueOrDefault(name);
+        return new AdapterSet(AdapterFactory.Create(settings, Env, TimeProvider.System), sim);
+    }
+}
