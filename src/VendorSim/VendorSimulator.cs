@@ -30,6 +30,10 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["RBPILOT_SIM_FALCON_ID"] = "sim-falcon-client-0123456789",
         ["RBPILOT_SIM_FALCON_SECRET"] = "sim-falcon-secret-AbCdEfGhIjKl",
         ["RBPILOT_SIM_SPLUNK_TOKEN"] = "sim-splunk-token-eyJraWQiOiJzcGx1bmsi",
+        ["RBPILOT_SIM_ABUSEIPDB_KEY"] = "sim-abuseipdb-1b2c3d4e5f60718293a4",
+        ["RBPILOT_SIM_JIRA_EMAIL"] = "soc-bot@example.com",
+        ["RBPILOT_SIM_JIRA_TOKEN"] = "sim-jira-ATATT3xFfGF0T1m2n3",
+        ["RBPILOT_SIM_MISP_KEY"] = "sim-misp-0123456789abcdefABCDEF01234567",
     };
 
     private readonly WebApplication _app;
@@ -51,6 +55,8 @@ public sealed class VendorSimulator : IAsyncDisposable
     public string UrlOf(string vendor) => new Uri(BaseAddress, vendor switch
     {
         "virustotal" => "virustotal/api/v3",
+        "abuseipdb" => "abuseipdb/api/v2",
+        "jira" => "jira/rest/api/3",
         _ => vendor,
     }).ToString().TrimEnd('/');
 
@@ -61,6 +67,14 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["paloalto"] = new() { BaseUrl = UrlOf("paloalto"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_PANOS_KEY" } },
         ["crowdstrike"] = new() { BaseUrl = UrlOf("crowdstrike"), Credentials = new Dictionary<string, string> { ["client_id"] = "RBPILOT_SIM_FALCON_ID", ["client_secret"] = "RBPILOT_SIM_FALCON_SECRET" } },
         ["splunk"] = new() { BaseUrl = UrlOf("splunk"), Credentials = new Dictionary<string, string> { ["token"] = "RBPILOT_SIM_SPLUNK_TOKEN" } },
+        ["abuseipdb"] = new() { BaseUrl = UrlOf("abuseipdb"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_ABUSEIPDB_KEY" } },
+        ["jira"] = new() { BaseUrl = UrlOf("jira"), Credentials = new Dictionary<string, string> { ["email"] = "RBPILOT_SIM_JIRA_EMAIL", ["api_token"] = "RBPILOT_SIM_JIRA_TOKEN" } },
+        ["misp"] = new() { BaseUrl = UrlOf("misp"), Credentials = new Dictionary<string, string> { ["auth_key"] = "RBPILOT_SIM_MISP_KEY" } },
+        ["http"] = new()
+        {
+            BaseUrl = UrlOf("http"),
+            Options = new Dictionary<string, JsonNode?> { ["allowed_hosts"] = new JsonArray("127.0.0.1") },
+        },
     };
 
     /// <param name="stateFile">Where the vendors' state is kept between runs (demo mode); null keeps it in memory only.</param>
@@ -102,6 +116,10 @@ public sealed class VendorSimulator : IAsyncDisposable
         app.Map("/paloalto/api", (RequestDelegate)(c => Handle(c, "paloalto", () => PanOs(c))));
         app.Map("/crowdstrike/{**path}", (HttpContext c, string path) => Handle(c, "crowdstrike", () => CrowdStrike(c, path)));
         app.Map("/splunk/services/search/jobs", (RequestDelegate)(c => Handle(c, "splunk", () => Splunk(c))));
+        app.Map("/abuseipdb/api/v2/check", (RequestDelegate)(c => Handle(c, "abuseipdb", () => AbuseIpDb(c))));
+        app.Map("/jira/rest/api/3/{**path}", (HttpContext c, string path) => Handle(c, "jira", () => Jira(c, path)));
+        app.Map("/misp/{**path}", (HttpContext c, string path) => Handle(c, "misp", () => Misp(c, path)));
+        app.Map("/http/{**path}", (RequestDelegate)(c => Handle(c, "http", () => Json(200, new JsonObject { ["ok"] = true, ["received"] = c.Request.Method + " " + c.Request.Path }))));
     }
 
     /// <summary>Records the request, applies an armed fault, else answers as the vendor.</summary>
@@ -305,6 +323,105 @@ public sealed class VendorSimulator : IAsyncDisposable
             ["host"] = "sim-host",
         }).ToArray());
         return await Json(200, new JsonObject { ["preview"] = false, ["init_offset"] = 0, ["messages"] = new JsonArray(), ["fields"] = new JsonArray(new JsonObject { ["name"] = "_raw" }), ["results"] = results }).ConfigureAwait(false);
+    }
+
+    // ---- AbuseIPDB v2 -------------------------------------------------------------------------------------------
+
+    private static Task<IResult> AbuseIpDb(HttpContext c)
+    {
+        if (c.Request.Headers["Key"] != Credentials["RBPILOT_SIM_ABUSEIPDB_KEY"])
+            return Json(401, new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["detail"] = "Authentication failed. Your API key is either missing, incorrect, or revoked.", ["status"] = 401 }) });
+        var ip = c.Request.Query["ipAddress"].ToString();
+        if (!IPAddress.TryParse(ip, out _))
+            return Json(422, new JsonObject { ["errors"] = new JsonArray(new JsonObject { ["detail"] = "The ip address must be a valid IPv4 or IPv6 address.", ["status"] = 422, ["source"] = new JsonObject { ["parameter"] = "ipAddress" } }) });
+        var bad = ip.StartsWith("203.0.113.", StringComparison.Ordinal);
+        c.Response.Headers["X-RateLimit-Limit"] = "1000";
+        c.Response.Headers["X-RateLimit-Remaining"] = "999";
+        return Json(200, new JsonObject
+        {
+            ["data"] = new JsonObject
+            {
+                ["ipAddress"] = ip, ["isPublic"] = true, ["ipVersion"] = 4, ["isWhitelisted"] = false, ["abuseConfidenceScore"] = bad ? 100 : 0,
+                ["countryCode"] = "NL", ["usageType"] = "Data Center/Web Hosting/Transit", ["isTor"] = false, ["totalReports"] = bad ? 1523 : 0,
+                ["numDistinctUsers"] = bad ? 311 : 0, ["lastReportedAt"] = bad ? "2026-02-10T09:14:02+00:00" : null,
+            },
+        });
+    }
+
+    // ---- Jira Cloud v3 ------------------------------------------------------------------------------------------
+
+    private readonly List<JsonObject> _issues = [];
+
+    private async Task<IResult> Jira(HttpContext c, string path)
+    {
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credentials["RBPILOT_SIM_JIRA_EMAIL"]}:{Credentials["RBPILOT_SIM_JIRA_TOKEN"]}"));
+        if (c.Request.Headers.Authorization != expected)
+            return await Json(401, new JsonObject { ["errorMessages"] = new JsonArray("Client must be authenticated to access this resource."), ["errors"] = new JsonObject() }).ConfigureAwait(false);
+        var body = await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted).ConfigureAwait(false);
+        lock (_issues)
+        {
+            if (path == "issue" && c.Request.Method == "POST")
+            {
+                var fields = JsonNode.Parse(body)?["fields"] as JsonObject;
+                if (fields?["summary"] is null)
+                    return Json(400, new JsonObject { ["errorMessages"] = new JsonArray(), ["errors"] = new JsonObject { ["summary"] = "You must specify a summary of the issue." } }).Result;
+                if (fields["description"] is JsonValue)
+                    return Json(400, new JsonObject { ["errorMessages"] = new JsonArray(), ["errors"] = new JsonObject { ["description"] = "Operation value must be an Atlassian Document" } }).Result;
+                var key = $"{fields["project"]?["key"]}-{_issues.Count + 1}";
+                _issues.Add(new JsonObject { ["key"] = key, ["status"] = "To Do", ["fields"] = fields.DeepClone() });
+                return Json(201, new JsonObject { ["id"] = (10000 + _issues.Count).ToString(System.Globalization.CultureInfo.InvariantCulture), ["key"] = key, ["self"] = $"{BaseAddress}jira/rest/api/3/issue/{key}" }).Result;
+            }
+            if (path == "search/jql")
+            {
+                var jql = c.Request.Query["jql"].ToString();
+                var label = jql.Split('"').ElementAtOrDefault(1) ?? "";
+                var found = _issues.Where(i => (i["fields"]?["labels"] as JsonArray)?.Any(l => l?.ToString() == label) == true).Select(i => (JsonNode)new JsonObject { ["key"] = i["key"]!.ToString() });
+                return Json(200, new JsonObject { ["issues"] = new JsonArray(found.ToArray()) }).Result;
+            }
+            var parts = path.Split('/');
+            var issue = parts.Length >= 2 ? _issues.FirstOrDefault(i => i["key"]!.ToString() == parts[1]) : null;
+            if (issue is null)
+                return Json(404, new JsonObject { ["errorMessages"] = new JsonArray("Issue does not exist or you do not have permission to see it."), ["errors"] = new JsonObject() }).Result;
+            if (parts is [_, _, "comment"]) return Json(201, new JsonObject { ["id"] = "10100", ["body"] = JsonNode.Parse(body)?["body"]?.DeepClone() }).Result;
+            var transitions = issue["status"]!.ToString() == "Done"
+                ? new JsonArray(new JsonObject { ["id"] = "11", ["name"] = "Reopen", ["to"] = new JsonObject { ["name"] = "To Do" } })
+                : new JsonArray(new JsonObject { ["id"] = "21", ["name"] = "In Progress", ["to"] = new JsonObject { ["name"] = "In Progress" } },
+                    new JsonObject { ["id"] = "31", ["name"] = "Done", ["to"] = new JsonObject { ["name"] = "Done" } });
+            if (parts is [_, _, "transitions"] && c.Request.Method == "GET") return Json(200, new JsonObject { ["transitions"] = transitions }).Result;
+            var id = JsonNode.Parse(body)?["transition"]?["id"]?.ToString();
+            var target = transitions.FirstOrDefault(t => t?["id"]?.ToString() == id);
+            if (target is null) return Json(400, new JsonObject { ["errorMessages"] = new JsonArray("Transition id is not valid for this issue."), ["errors"] = new JsonObject() }).Result;
+            issue["status"] = target["to"]!["name"]!.ToString();
+            return Task.FromResult(Results.StatusCode(204)).Result;
+        }
+    }
+
+    // ---- MISP ---------------------------------------------------------------------------------------------------
+
+    private int _sightings;
+
+    private async Task<IResult> Misp(HttpContext c, string path)
+    {
+        if (c.Request.Headers.Authorization != Credentials["RBPILOT_SIM_MISP_KEY"])
+        {
+            const string text = "Authentication failed. Please make sure you pass the API key of an API enabled user along in the Authorization header.";
+            return await Json(403, new JsonObject { ["name"] = text, ["message"] = text, ["url"] = "/" + path }).ConfigureAwait(false);
+        }
+        var body = JsonNode.Parse(await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted).ConfigureAwait(false));
+        var value = body?["value"]?.ToString() ?? "";
+        if (path == "sightings/add")
+        {
+            var id = Interlocked.Increment(ref _sightings);
+            return await Json(200, new JsonObject { ["Sighting"] = new JsonObject { ["id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture), ["value"] = value, ["source"] = body?["source"]?.DeepClone(), ["type"] = "0" } }).ConfigureAwait(false);
+        }
+        var attributes = new JsonArray();
+        if (value.StartsWith("203.0.113.", StringComparison.Ordinal) || value.Contains("evil", StringComparison.Ordinal))
+            attributes.Add(new JsonObject
+            {
+                ["id"] = "12345", ["event_id"] = "678", ["category"] = "Network activity", ["type"] = "ip-dst", ["to_ids"] = true, ["value"] = value,
+                ["Event"] = new JsonObject { ["id"] = "678", ["info"] = "Cobalt Strike C2 infrastructure" },
+            });
+        return await Json(200, new JsonObject { ["response"] = new JsonObject { ["Attribute"] = attributes } }).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

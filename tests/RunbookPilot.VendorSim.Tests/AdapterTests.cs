@@ -55,7 +55,7 @@ public sealed class AdapterTests : IAsyncLifetime
         foreach (var (name, value) in described.Headers)
         {
             var actual = received.Headers[name];
-            if (value == HttpCall.Redacted) Assert.Contains(actual.Replace("Bearer ", "", StringComparison.Ordinal), secrets);
+            if (value == HttpCall.Redacted) Assert.Contains(actual.Replace("Bearer ", "", StringComparison.Ordinal).Replace("Basic ", "", StringComparison.Ordinal), secrets);
             else Assert.Equal(value, actual);
         }
     }
@@ -99,6 +99,9 @@ public sealed class AdapterTests : IAsyncLifetime
     [InlineData("paloalto", "block_ip")]
     [InlineData("crowdstrike", "isolate_host")]
     [InlineData("splunk", "query")]
+    [InlineData("abuseipdb", "check_ip")]
+    [InlineData("jira", "create_issue")]
+    [InlineData("misp", "search_attributes")]
     public async Task Rate_limits_server_errors_and_malformed_bodies_are_retryable(string vendor, string action)
     {
         var parameters = Params(action);
@@ -243,10 +246,10 @@ public sealed class AdapterTests : IAsyncLifetime
     [Fact]
     public async Task No_secret_appears_in_any_result_error_or_description()
     {
-        foreach (var vendor in new[] { "virustotal", "paloalto", "crowdstrike", "splunk" })
+        foreach (var (vendor, action) in new[] { ("virustotal", "lookup_ip"), ("paloalto", "block_ip"), ("crowdstrike", "isolate_host"), ("splunk", "query"),
+                     ("abuseipdb", "check_ip"), ("jira", "create_issue"), ("misp", "add_sighting") })
         {
             var adapter = Adapter(vendor);
-            var action = vendor switch { "virustotal" => "lookup_ip", "paloalto" => "block_ip", "crowdstrike" => "isolate_host", _ => "query" };
             await Run(adapter, action, Params(action));
             await Fault(vendor, "status", status: 500);
             await Run(adapter, action, Params(action));
@@ -259,11 +262,72 @@ public sealed class AdapterTests : IAsyncLifetime
         Assert.Contains("***", everything, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AbuseIpDb_reports_confidence()
+    {
+        var result = await Run(Adapter("abuseipdb"), "check_ip", new JsonObject { ["ip"] = "203.0.113.10" });
+        Assert.Equal(100, result.Output!["abuse_confidence"]!.GetValue<int>());
+        AssertDescribedEqualsReceived(Adapter("abuseipdb"), "abuseipdb", "check_ip", new JsonObject { ["ip"] = "203.0.113.10" }, Env("RBPILOT_SIM_ABUSEIPDB_KEY")!);
+        var invalid = await Run(Adapter("abuseipdb"), "check_ip", new JsonObject { ["ip"] = "not-an-ip" });
+        Assert.False(invalid.Retryable);
+        Assert.Contains("HTTP 422", invalid.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Jira_creates_once_per_idempotency_key_comments_and_transitions_by_name()
+    {
+        var jira = Adapter("jira");
+        var create = new JsonObject { ["project"] = "SOC", ["summary"] = "Lateral movement from 203.0.113.7", ["description"] = "</p><script>x</script>" };
+        var first = await Run(jira, "create_issue", create);
+        Assert.True(first.Output!["created"]!.GetValue<bool>());
+        var key = first.Output!["key"]!.GetValue<string>();
+        AssertDescribedEqualsReceived(jira, "jira", "create_issue", create, Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Env("RBPILOT_SIM_JIRA_EMAIL")}:{Env("RBPILOT_SIM_JIRA_TOKEN")}")));
+        var retry = await Run(jira, "create_issue", create);
+        Assert.Equal((key, false), (retry.Output!["key"]!.GetValue<string>(), retry.Output!["created"]!.GetValue<bool>()));
+        Assert.True((await Run(jira, "add_comment", new JsonObject { ["issue"] = key, ["body"] = "contained" })).Success);
+        Assert.True((await Run(jira, "transition_issue", new JsonObject { ["issue"] = key, ["transition"] = "done" })).Success);
+        var gone = await Run(jira, "transition_issue", new JsonObject { ["issue"] = key, ["transition"] = "Done" });
+        Assert.Contains("has no transition 'Done'", gone.Error, StringComparison.Ordinal);
+        var missing = await Run(jira, "add_comment", new JsonObject { ["issue"] = "SOC-999", ["body"] = "x" });
+        Assert.Contains("Issue does not exist", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Misp_searches_and_records_sightings()
+    {
+        var misp = Adapter("misp");
+        var hit = await Run(misp, "search_attributes", new JsonObject { ["value"] = "203.0.113.10", ["type"] = "ip-dst" });
+        Assert.Equal(1, hit.Output!["count"]!.GetValue<int>());
+        Assert.Equal("Cobalt Strike C2 infrastructure", hit.Output!["events"]![0]!.GetValue<string>());
+        Assert.Equal(0, (await Run(misp, "search_attributes", new JsonObject { ["value"] = "198.51.100.1" })).Output!["count"]!.GetValue<int>());
+        Assert.True((await Run(misp, "add_sighting", new JsonObject { ["value"] = "203.0.113.10" })).Success);
+        var denied = await Run(Adapter("misp", _ => "wrong"), "search_attributes", new JsonObject { ["value"] = "x" });
+        Assert.Contains("Authentication failed", denied.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generic_http_only_calls_allowed_hosts_and_escapes_url_values()
+    {
+        var http = Adapter("http");
+        var escaper = (ITemplateEscaper)http;
+        var ok = await Run(http, "request", new JsonObject { ["method"] = "post", ["url"] = "sinkhole/" + escaper.EscapeTemplateValue("url", "evil.example/../x?y"), ["body"] = new JsonObject { ["domain"] = "evil.example" } });
+        Assert.True(ok.Success, ok.Error);
+        Assert.EndsWith("/http/sinkhole/evil.example%2F..%2Fx%3Fy", _sim.State.Requests("http")[^1].PathAndQuery, StringComparison.Ordinal);
+        var refused = await Run(http, "get", new JsonObject { ["url"] = "https://dns-firewall.internal.example/api" });
+        Assert.False(refused.Retryable);
+        Assert.Contains("not in options.allowed_hosts; refused before any call", refused.Error, StringComparison.Ordinal);
+        Assert.Single(_sim.State.Requests("http"));
+    }
+
     private static JsonObject Params(string action) => action switch
     {
         "lookup_ip" => new JsonObject { ["ip"] = "198.51.100.1" },
         "block_ip" => new JsonObject { ["ip"] = "198.51.100.2" },
         "isolate_host" => new JsonObject { ["hostname"] = "WS-1" },
+        "check_ip" => new JsonObject { ["ip"] = "198.51.100.3" },
+        "add_comment" => new JsonObject { ["issue"] = "SOC-1", ["body"] = "x" },
+        "create_issue" => new JsonObject { ["project"] = "SOC", ["summary"] = "x" },
+        "search_attributes" or "add_sighting" => new JsonObject { ["value"] = "203.0.113.10" },
         _ => new JsonObject { ["query"] = "index=main" },
     };
 }

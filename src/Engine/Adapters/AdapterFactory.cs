@@ -6,8 +6,11 @@ namespace RunbookPilot.Engine.Adapters;
 /// <summary>Builds the adapters named in adapters.yaml (credentials from the environment variables it names).</summary>
 public static class AdapterFactory
 {
-    /// <summary>The adapters with an implementation; the others in the catalogue (abuseipdb, jira, misp, http) are not built yet.</summary>
-    public static readonly IReadOnlySet<string> Implemented = new HashSet<string>(StringComparer.Ordinal) { "virustotal", "paloalto", "crowdstrike", "splunk" };
+    /// <summary>The vendor adapters built in (every adapter of the catalogue).</summary>
+    public static readonly IReadOnlySet<string> Implemented = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "virustotal", "abuseipdb", "splunk", "paloalto", "crowdstrike", "jira", "misp", "http",
+    };
 
     public static IReadOnlyList<IAdapter> Create(IReadOnlyDictionary<string, AdapterSettings> settings, Func<string, string?> environment, TimeProvider time)
     {
@@ -21,6 +24,10 @@ public static class AdapterFactory
                 "virustotal" => new VirusTotalAdapter(endpoint),
                 "paloalto" => new PaloAltoAdapter(endpoint),
                 "crowdstrike" => new CrowdStrikeAdapter(endpoint, time),
+                "abuseipdb" => new AbuseIpDbAdapter(endpoint),
+                "jira" => new JiraAdapter(endpoint),
+                "misp" => new MispAdapter(endpoint),
+                "http" => new GenericHttpAdapter(endpoint),
                 _ => new SplunkAdapter(endpoint),
             });
         }

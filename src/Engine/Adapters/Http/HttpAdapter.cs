@@ -89,8 +89,14 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
 
     private static string VendorMessage(HttpAnswer answer)
     {
-        var json = answer.Json();
-        var message = json?["error"]?["message"] ?? json?["errors"]?[0]?["message"] ?? json?["errors"]?[0]?["detail"] ?? json?["messages"]?[0]?["text"];
+        static JsonNode? First(JsonNode? node) => node is JsonArray { Count: > 0 } a ? a[0] : null;
+        var json = answer.Json() as JsonObject;
+        var message = (json?["error"] as JsonObject)?["message"]
+            ?? (First(json?["errors"]) as JsonObject)?["message"] ?? (First(json?["errors"]) as JsonObject)?["detail"]
+            ?? First(json?["errorMessages"])
+            ?? (json?["errors"] as JsonObject)?.FirstOrDefault().Value
+            ?? (First(json?["messages"]) as JsonObject)?["text"]
+            ?? json?["message"];
         if (message is not null) return message.ToString();
         var text = answer.Body.Trim();
         return text.Length > 200 ? text[..200] + "…" : text;

@@ -1,0 +1,30 @@
+using System.Text.Json.Nodes;
+using RunbookPilot.Engine.Adapters.Http;
+
+namespace RunbookPilot.Engine.Adapters.Vendors;
+
+/// <summary>AbuseIPDB v2 check (vendor-apis.md §2): abuse confidence of an IP; 429 carries Retry-After.</summary>
+public sealed class AbuseIpDbAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("abuseipdb")!, endpoint)
+{
+    protected override HttpCall Build(AdapterCall call) =>
+        new(HttpMethod.Get, $"{Endpoint.BaseUrl}/check?ipAddress={Q(Text(call, "ip"))}&maxAgeInDays={Q(call.Parameters["max_age_days"]?.ToString() ?? "90")}",
+            [("Key", Endpoint.Secret("api_key") ?? "", true), ("Accept", "application/json", false)], null, null);
+
+    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    {
+        var http = Build(call);
+        var request = http.Describe(Endpoint.Redact);
+        var answer = await SendAsync(http, cancellationToken).ConfigureAwait(false);
+        if (Failure(answer, request) is { } failure) return failure;
+        if (answer.Json()?["data"] is not JsonObject data || data["abuseConfidenceScore"] is null) return Malformed(answer, request);
+        return Ok(new JsonObject
+        {
+            ["ip"] = data["ipAddress"]?.DeepClone(),
+            ["abuse_confidence"] = data["abuseConfidenceScore"]?.DeepClone(),
+            ["total_reports"] = data["totalReports"]?.DeepClone(),
+            ["country"] = data["countryCode"]?.DeepClone(),
+            ["is_tor"] = data["isTor"]?.DeepClone(),
+            ["whitelisted"] = data["isWhitelisted"]?.DeepClone(),
+        }, request);
+    }
+}
