@@ -19,6 +19,7 @@ public static class CliApp
           runbookpilot validate my_playbook.yaml --output json
           runbookpilot playbooks list                      the playbooks in ./playbooks (or $RBPILOT_PLAYBOOKS)
           runbookpilot adapters list                       adapters, their actions and which can be rolled back
+          runbookpilot test-adapter crowdstrike            reach the vendor, check the credentials (simulators in demo mode)
           runbookpilot schema > playbooks/schema/playbook.schema.json
           cat alert.json | runbookpilot execute               run the playbooks that fit an alert (JSON lines work too)
           runbookpilot list-approvals                      what waits for an analyst
@@ -38,6 +39,7 @@ public static class CliApp
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(PlaybooksCommand.Build());
         root.Subcommands.Add(AdaptersCommand.Build());
+        root.Subcommands.Add(AdaptersCommand.TestAdapter(services));
         root.Subcommands.Add(SchemaCommand.Build());
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         return root;

@@ -319,6 +319,40 @@ public sealed class AdapterTests : IAsyncLifetime
         Assert.Single(_sim.State.Requests("http"));
     }
 
+    [Theory]
+    [InlineData("virustotal")]
+    [InlineData("abuseipdb")]
+    [InlineData("splunk")]
+    [InlineData("paloalto")]
+    [InlineData("crowdstrike")]
+    [InlineData("jira")]
+    [InlineData("misp")]
+    [InlineData("http")]
+    public async Task Health_check_reports_status_authentication_and_version(string vendor)
+    {
+        var healthy = await ((IHealthCheck)Adapter(vendor)).CheckHealthAsync(default);
+        Assert.True(healthy.Healthy, healthy.Error);
+        Assert.True(healthy.Authenticated);
+        Assert.InRange(healthy.HttpStatus!.Value, 200, 299);
+        Assert.False(string.IsNullOrEmpty(healthy.ApiVersion));
+        Assert.DoesNotContain(_sim.State.Requests(vendor), r => r.PathAndQuery.Contains("devices-actions", StringComparison.Ordinal) || r.PathAndQuery.EndsWith("/issue", StringComparison.Ordinal));
+        if (vendor == "http") return; // the generic adapter has no credentials to refuse
+        var refused = await ((IHealthCheck)Adapter(vendor, _ => "wrong-credential")).CheckHealthAsync(default);
+        Assert.False(refused.Healthy);
+        Assert.False(refused.Authenticated);
+    }
+
+    [Fact]
+    public async Task Health_check_names_missing_variables_and_unreachable_vendors()
+    {
+        var missing = await ((IHealthCheck)Adapter("virustotal", _ => null)).CheckHealthAsync(default);
+        Assert.Contains("environment variable(s) not set: RBPILOT_SIM_VT_KEY", missing.Error, StringComparison.Ordinal);
+        var settings = new AdapterSettings { BaseUrl = "http://127.0.0.1:9/api", Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_VT_KEY" } };
+        var down = await ((IHealthCheck)Adapter("virustotal", settings: settings)).CheckHealthAsync(default);
+        Assert.False(down.Healthy);
+        Assert.StartsWith("unreachable", down.Error, StringComparison.Ordinal);
+    }
+
     private static JsonObject Params(string action) => action switch
     {
         "lookup_ip" => new JsonObject { ["ip"] = "198.51.100.1" },

@@ -49,4 +49,47 @@ internal static class AdaptersCommand
         });
         return new Command("adapters", "Adapters and their actions.") { list };
     }
+
+    /// <summary><c>runbookpilot test-adapter &lt;name&gt;</c> (PRD F5.5): HTTP status, API version, authentication status.</summary>
+    public static Command TestAdapter(CliServices services)
+    {
+        var name = new Argument<string>("name") { Description = "Adapter to check (virustotal, abuseipdb, splunk, paloalto, crowdstrike, jira, misp, http)" };
+        var playbooks = Common.PlaybooksOption();
+        var adaptersFile = Common.AdaptersOption();
+        var output = Common.OutputOption();
+        var command = new Command("test-adapter", "Check that an adapter reaches its vendor and that its credentials are accepted; changes nothing.\n\nExample:\n  runbookpilot test-adapter crowdstrike")
+        {
+            name, playbooks, adaptersFile, output,
+        };
+        command.SetAction(async (p, ct) =>
+        {
+            var options = new RunbookPilot.Engine.Hosting.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
+            await using var set = await Demo.AdaptersAsync(options, services, p.InvocationConfiguration.Error);
+            var adapterName = p.GetValue(name)!;
+            if (set.Adapters.FirstOrDefault(a => a.Descriptor.Name == adapterName) is not IHealthCheck adapter)
+            {
+                await p.InvocationConfiguration.Error.WriteLineAsync($"error: unknown adapter '{adapterName}'{DidYouMean.Hint(adapterName, set.Adapters.Select(a => a.Descriptor.Name))}");
+                return 1;
+            }
+            var health = await adapter.CheckHealthAsync(ct);
+            var writer = p.InvocationConfiguration.Output;
+            if (p.GetValue(output) == OutputFormat.Json)
+            {
+                Common.WriteJson(writer, new
+                {
+                    adapter = health.Adapter, url = health.Url, healthy = health.Healthy, http_status = health.HttpStatus,
+                    authenticated = health.Authenticated, api_version = health.ApiVersion, latency_ms = health.LatencyMs, error = health.Error,
+                });
+            }
+            else
+            {
+                Common.WriteTable(writer, ["ADAPTER", "HEALTHY", "HTTP", "AUTH", "API", "LATENCY", "URL"],
+                    [[health.Adapter, health.Healthy ? "yes" : "NO", health.HttpStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                      health.Authenticated switch { true => "ok", false => "refused", _ => "-" }, health.ApiVersion, $"{health.LatencyMs} ms", health.Url]]);
+                if (health.Error is not null) writer.WriteLine("problem: " + health.Error);
+            }
+            return health.Healthy ? 0 : 1;
+        });
+        return command;
+    }
 }

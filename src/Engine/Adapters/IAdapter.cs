@@ -32,6 +32,15 @@ public interface IAdapter
     Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken);
 }
 
+/// <summary>The result of a health check (PRD F5.5): reachable, HTTP status, authentication accepted, API version.</summary>
+public sealed record AdapterHealth(string Adapter, string Url, bool Healthy, int? HttpStatus, bool? Authenticated, string ApiVersion, long LatencyMs, string? Error);
+
+/// <summary>An adapter that can check its vendor without changing anything.</summary>
+public interface IHealthCheck
+{
+    Task<AdapterHealth> CheckHealthAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>The adapters available to executions, by name.</summary>
 public sealed class AdapterRegistry
 {

@@ -43,7 +43,10 @@ public sealed class AdapterEndpoint : IDisposable
     public string Redact(string text)
     {
         foreach (var secret in _secrets.Values.Where(s => s.Length >= 4).OrderByDescending(s => s.Length))
+        {
             text = text.Replace(secret, HttpCall.Redacted, StringComparison.Ordinal);
+            text = text.Replace(Uri.EscapeDataString(secret), HttpCall.Redacted, StringComparison.Ordinal); // as sent in a form or a URL
+        }
         return text;
     }
 

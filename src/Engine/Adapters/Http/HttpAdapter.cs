@@ -29,8 +29,37 @@ public sealed record HttpAnswer(HttpStatusCode Status, string Body, HttpResponse
 /// 5xx and broken connections retryable, a body that is not what the vendor sends retryable with a clear message.
 /// Secret values never leave it: outputs and errors are redacted.
 /// </summary>
-public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint endpoint) : IAdapter
+public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint endpoint) : IAdapter, IHealthCheck
 {
+    /// <summary>A read-only action and parameters that prove the vendor answers and accepts the credentials.</summary>
+    protected abstract AdapterCall HealthProbe { get; }
+
+    /// <summary>The API version this adapter speaks.</summary>
+    protected abstract string ApiVersion { get; }
+
+    public async Task<AdapterHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var missing = Endpoint.MissingVariables.Count > 0 ? $"environment variable(s) not set: {string.Join(", ", Endpoint.MissingVariables)}" : null;
+        try
+        {
+            var http = Build(HealthProbe);
+            using var message = http.ToMessage();
+            using var response = await Endpoint.Http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            var code = (int)response.StatusCode;
+            var authenticated = code is not (401 or 403);
+            var healthy = code is >= 200 and < 300 || code == 404;
+            var error = missing ?? (healthy ? null : $"HTTP {code}");
+            return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, healthy && missing is null, code, authenticated, ApiVersion,
+                (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, error);
+        }
+        catch (HttpRequestException ex)
+        {
+            return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, false, null, null, ApiVersion,
+                (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, Endpoint.Redact("unreachable: " + ex.Message));
+        }
+    }
+
     public AdapterDescriptor Descriptor { get; } = descriptor;
     protected AdapterEndpoint Endpoint { get; } = endpoint;
 

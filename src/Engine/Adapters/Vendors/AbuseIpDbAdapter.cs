@@ -6,6 +6,10 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// <summary>AbuseIPDB v2 check (vendor-apis.md §2): abuse confidence of an IP; 429 carries Retry-After.</summary>
 public sealed class AbuseIpDbAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("abuseipdb")!, endpoint)
 {
+    protected override AdapterCall HealthProbe => new("check_ip", new JsonObject { ["ip"] = "127.0.0.1", ["max_age_days"] = 1 }, "health");
+
+    protected override string ApiVersion => "v2";
+
     protected override HttpCall Build(AdapterCall call) =>
         new(HttpMethod.Get, $"{Endpoint.BaseUrl}/check?ipAddress={Q(Text(call, "ip"))}&maxAgeInDays={Q(call.Parameters["max_age_days"]?.ToString() ?? "90")}",
             [("Key", Endpoint.Secret("api_key") ?? "", true), ("Accept", "application/json", false)], null, null);

@@ -15,8 +15,13 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
 
     private static string ActionName(AdapterCall call) => call.Action == "isolate_host" ? "contain" : "lift_containment";
 
+    protected override AdapterCall HealthProbe => new("health", [], "health");
+
+    protected override string ApiVersion => "OAuth2 + hosts v2";
+
     protected override HttpCall Build(AdapterCall call)
     {
+        if (call.Action == "health") return TokenCall();
         var device = call.Parameters["device_id"]?.ToString() is { Length: > 0 } id ? id : $"<device id of host {Text(call, "hostname")}>";
         return ActionCall(call, device, _token?.Token ?? "");
     }
@@ -61,14 +66,17 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
 
     public void Dispose() => _tokenGate.Dispose();
 
+    private HttpCall TokenCall() =>
+        new(HttpMethod.Post, $"{Endpoint.BaseUrl}/oauth2/token", [("Accept", "application/json", false)],
+            $"client_id={Q(Endpoint.Secret("client_id") ?? "")}&client_secret={Q(Endpoint.Secret("client_secret") ?? "")}", "application/x-www-form-urlencoded");
+
     private async Task<(string? Value, AdapterResult? Failure)> TokenAsync(bool renew, CancellationToken ct)
     {
         await _tokenGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             if (!renew && _token is { } cached && cached.Expires > time.GetUtcNow()) return (cached.Token, null);
-            var form = $"client_id={Q(Endpoint.Secret("client_id") ?? "")}&client_secret={Q(Endpoint.Secret("client_secret") ?? "")}";
-            var http = new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/oauth2/token", [("Accept", "application/json", false)], form, "application/x-www-form-urlencoded");
+            var http = TokenCall();
             var answer = await SendAsync(http, ct).ConfigureAwait(false);
             if (Failure(answer, http.Describe(Endpoint.Redact)) is { } failure) return (null, failure);
             var json = answer.Json();

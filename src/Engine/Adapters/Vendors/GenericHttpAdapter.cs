@@ -16,6 +16,10 @@ public sealed class GenericHttpAdapter(AdapterEndpoint endpoint) : HttpAdapter(A
     private IReadOnlyList<string> AllowedHosts =>
         Endpoint.Settings.Options.GetValueOrDefault("allowed_hosts") is JsonArray hosts ? hosts.Select(h => h!.ToString()).ToList() : [new Uri(Endpoint.BaseUrl).Host];
 
+    protected override AdapterCall HealthProbe => new("get", new JsonObject { ["url"] = "" }, "health");
+
+    protected override string ApiVersion => "HTTP";
+
     protected override HttpCall Build(AdapterCall call)
     {
         var url = Text(call, "url");

@@ -24,10 +24,16 @@ public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
         ["content"] = new JsonArray(new JsonObject { ["type"] = "paragraph", ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text }) }),
     };
 
+    protected override AdapterCall HealthProbe => new("health", [], "health");
+
+    protected override string ApiVersion => "REST v3";
+
     protected override HttpCall Build(AdapterCall call)
     {
         switch (call.Action)
         {
+            case "health":
+                return new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/search/jql?jql={Q("labels = \"runbookpilot-health\"")}&maxResults=0", Headers(), null, null);
             case "add_comment":
                 return new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/issue/{Q(Text(call, "issue"))}/comment", Headers(),
                     new JsonObject { ["body"] = Adf(Text(call, "body")) }.ToJsonString(), "application/json");

@@ -6,6 +6,10 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// <summary>MISP (vendor-apis.md §7): attribute restSearch (paged) and sightings; the raw auth key in Authorization.</summary>
 public sealed class MispAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("misp")!, endpoint)
 {
+    protected override AdapterCall HealthProbe => new("search_attributes", new JsonObject { ["value"] = "health-check.invalid", ["limit"] = 1 }, "health");
+
+    protected override string ApiVersion => "restSearch";
+
     protected override HttpCall Build(AdapterCall call)
     {
         IReadOnlyList<(string, string, bool)> headers = [("Authorization", Endpoint.Secret("auth_key") ?? "", true), ("Accept", "application/json", false)];

@@ -15,8 +15,15 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
 {
     public const string DefaultTag = "runbookpilot-block";
 
+    protected override AdapterCall HealthProbe => new("health", [], "health");
+
+    protected override string ApiVersion => "XML API (User-ID)";
+
     protected override HttpCall Build(AdapterCall call)
     {
+        if (call.Action == "health")
+            return new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/api/?type=op&cmd={Q("<show><object><registered-ip><all></all></registered-ip></object></show>")}",
+                [("X-PAN-KEY", Endpoint.Secret("api_key") ?? "", true)], null, null);
         var register = call.Action == "block_ip";
         var tag = call.Parameters["tag"]?.ToString() ?? Endpoint.Settings.Options.GetValueOrDefault("tag")?.ToString() ?? DefaultTag;
         var member = new XElement("member", tag);

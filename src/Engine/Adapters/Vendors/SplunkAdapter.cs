@@ -15,6 +15,10 @@ public sealed class SplunkAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adapte
             ? "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal) + "\""
             : value;
 
+    protected override AdapterCall HealthProbe => new("query", new JsonObject { ["query"] = "| makeresults count=1" }, "health");
+
+    protected override string ApiVersion => "REST (search/jobs oneshot)";
+
     protected override HttpCall Build(AdapterCall call)
     {
         var search = Text(call, "query").Trim();

@@ -6,6 +6,10 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// <summary>VirusTotal API v3: IP, domain and file reports (vendor-apis.md §1). Read-only GETs; 404 means "not seen".</summary>
 public sealed class VirusTotalAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("virustotal")!, endpoint)
 {
+    protected override AdapterCall HealthProbe => new("lookup_ip", new JsonObject { ["ip"] = "8.8.8.8" }, "health");
+
+    protected override string ApiVersion => "v3";
+
     protected override HttpCall Build(AdapterCall call)
     {
         var (collection, id) = call.Action switch
