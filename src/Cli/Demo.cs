@@ -25,7 +25,10 @@ public static class Demo
     public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, CliServices services, TextWriter error)
     {
         if (services.Adapters.Count > 0) return new AdapterSet(services.Adapters, null);
-        var config = File.Exists(options.Library.AdaptersConfig) ? AdaptersConfig.LoadFile(options.Library.AdaptersConfig).Value ?? AdaptersConfig.Empty : AdaptersConfig.Empty;
+        var (plugins, pluginErrors) = AdapterPlugins.Load(options.PluginsFolder);
+        foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
+        var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));
+        var config = File.Exists(options.Library.AdaptersConfig) ? AdaptersConfig.LoadFile(options.Library.AdaptersConfig, catalog).Value ?? AdaptersConfig.Empty : AdaptersConfig.Empty;
         var missing = AdapterFactory.Implemented.Where(n => !config.Adapters.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
         VendorSimulator? sim = null;
         var settings = config.Adapters.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
@@ -39,6 +42,9 @@ public static class Demo
             await error.WriteLineAsync($"DEMO MODE: {string.Join(", ", missing)} not configured in adapters.yaml; local vendor simulators at {sim.BaseAddress} stand in for them (their state is kept in the data folder).");
         }
         string? Env(string name) => Environment.GetEnvironmentVariable(name) ?? VendorSimulator.Credentials.GetValueOrDefault(name);
-        return new AdapterSet(AdapterFactory.Create(settings, Env, TimeProvider.System), sim);
+        var adapters = AdapterFactory.Create(settings, Env, TimeProvider.System)
+            .Concat(plugins.Select(p => p.Create(config.Adapters.GetValueOrDefault(p.Descriptor.Name), Env)))
+            .ToList();
+        return new AdapterSet(adapters, sim);
     }
 }

@@ -34,6 +34,12 @@ internal static class Common
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_ADAPTERS") is { Length: > 0 } p ? p : null,
     };
 
+    public static Option<string> PluginsOption() => new("--plugins")
+    {
+        Description = "Folder of adapter plugin DLLs. Default: $RBPILOT_PLUGINS or ./plugins",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_PLUGINS") is { Length: > 0 } p ? p : "plugins",
+    };
+
     public static Option<string?> SigmaOption() => new("--sigma")
     {
         Description = "Folder of Sigma rules. Default: <playbooks>/sigma",

@@ -18,7 +18,7 @@ internal static class EngineCommands
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromMinutes(2);
 
-    private sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<OutputFormat> Output)
+    private sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output)
     {
         public static Shared Create() => new(
             new Option<string>("--db")
@@ -26,7 +26,7 @@ internal static class EngineCommands
                 Description = "SQLite file (or PostgreSQL connection string). Default: $RBPILOT_DB or ./data/runbookpilot.db",
                 DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilotOptions.DefaultDatabase,
             },
-            Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(), Common.OutputOption());
+            Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(), Common.PluginsOption(), Common.OutputOption());
 
         public void AddTo(Command c)
         {
@@ -35,6 +35,7 @@ internal static class EngineCommands
             c.Options.Add(Policy);
             c.Options.Add(Adapters);
             c.Options.Add(Sigma);
+            c.Options.Add(Plugins);
             c.Options.Add(Output);
         }
 
@@ -45,6 +46,7 @@ internal static class EngineCommands
             PolicyFile = p.GetValue(Policy),
             AdaptersFile = p.GetValue(Adapters),
             SigmaFolder = p.GetValue(Sigma),
+            PluginsFolder = p.GetValue(Plugins)!,
             AkkaLogLevel = Akka.Event.LogLevel.WarningLevel,
         };
     }

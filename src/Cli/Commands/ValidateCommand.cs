@@ -14,16 +14,17 @@ internal static class ValidateCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var playbooks = Common.PlaybooksOption();
+        var plugins = Common.PluginsOption();
         var output = Common.OutputOption();
         var command = new Command("validate", "Check playbooks, policy, adapter settings and Sigma rules; print each problem as file:line:column: message.\n\nExamples:\n  runbookpilot validate playbooks/\n  runbookpilot validate playbooks/lateral_movement_L1.yaml --output json")
         {
-            paths, playbooks, output,
+            paths, playbooks, plugins, output,
         };
         command.SetAction(parse =>
         {
             var given = parse.GetValue(paths) ?? [];
             var targets = given.Length > 0 ? given : [parse.GetValue(playbooks)!];
-            var reports = PlaybookLibrary.Validate(targets);
+            var reports = PlaybookLibrary.Validate(targets, RunbookPilot.Engine.Adapters.AdapterPlugins.Catalog(parse.GetValue(plugins)!));
             var errorCount = reports.Sum(r => r.Errors.Count);
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == OutputFormat.Json)

@@ -18,6 +18,8 @@ public sealed record RunbookPilotOptions
     public string? PolicyFile { get; init; }
     public string? AdaptersFile { get; init; }
     public string? SigmaFolder { get; init; }
+    /// <summary>Folder of adapter plugin DLLs (default ./plugins, RBPILOT_PLUGINS).</summary>
+    public string PluginsFolder { get; init; } = "./plugins";
 
     /// <summary>Address the node binds (loopback by default) and its port (0: any free port, single node).</summary>
     public string Hostname { get; init; } = "127.0.0.1";
@@ -53,6 +55,7 @@ public sealed record RunbookPilotOptions
             PolicyFile = Env("RBPILOT_POLICY"),
             AdaptersFile = Env("RBPILOT_ADAPTERS"),
             SigmaFolder = Env("RBPILOT_SIGMA"),
+            PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
         };
     }
 }
