@@ -64,7 +64,7 @@ internal static class AdaptersCommand
         command.SetAction(async (p, ct) =>
         {
             var options = new RunbookPilot.Engine.Hosting.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
-            await using var set = await Demo.AdaptersAsync(options, services, p.InvocationConfiguration.Error);
+            await using var set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error);
             var adapterName = p.GetValue(name)!;
             if (set.Adapters.FirstOrDefault(a => a.Descriptor.Name == adapterName) is not IHealthCheck adapter)
             {

@@ -69,7 +69,7 @@ internal static class EngineCommands
         var output = p.InvocationConfiguration.Output;
         var error = p.InvocationConfiguration.Error;
         var options = shared.Options(p);
-        await using var adapters = await Demo.AdaptersAsync(options, services, error);
+        await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error);
         RunbookPilotEngine engine;
         try
         {

@@ -45,6 +45,12 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     public PlaybookLibrary Library => _catalog.Library;
     public ReadModelQueries Queries => new(new ReadModelDb(Options));
 
+    /// <summary>Names of the adapters this node can call.</summary>
+    public IReadOnlySet<string> AdapterNames { get; private init; } = new HashSet<string>();
+
+    /// <summary>What playbooks may name: the built-in catalogue plus every registered adapter (plugins).</summary>
+    public AdapterCatalog AdapterCatalog { get; private init; } = AdapterCatalog.BuiltIn;
+
     public static async Task<RunbookPilotEngine> StartAsync(RunbookPilotOptions options, IEnumerable<IAdapter> adapters, TimeProvider? time = null,
         string purpose = "runbookpilot", Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
@@ -73,7 +79,11 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             var actors = host.Services.GetRequiredService<IActorRegistry>();
             var projector = new ReadModelProjector(system, new ReadModelDb(options));
             engine = new RunbookPilotEngine(host, dbLock, catalog, options, system,
-                await actors.GetAsync<ExecutionRegion>(ct).ConfigureAwait(false), await actors.GetAsync<AlertIntake>(ct).ConfigureAwait(false), projector);
+                await actors.GetAsync<ExecutionRegion>(ct).ConfigureAwait(false), await actors.GetAsync<AlertIntake>(ct).ConfigureAwait(false), projector)
+            {
+                AdapterNames = registry.All.Select(a => a.Descriptor.Name).ToHashSet(StringComparer.Ordinal),
+                AdapterCatalog = registry.Catalog,
+            };
             await engine.ResumeOpenExecutionsAsync(ct).ConfigureAwait(false);
             return engine;
         }

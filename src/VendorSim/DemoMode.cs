@@ -1,8 +1,7 @@
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
-using RunbookPilot.VendorSim;
 
-namespace RunbookPilot.Cli;
+namespace RunbookPilot.VendorSim;
 
 /// <summary>The adapters a command runs with, and the vendor simulators started for the vendors adapters.yaml does not configure.</summary>
 public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator? simulator) : IAsyncDisposable
@@ -20,11 +19,12 @@ public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator
 /// Demo mode: every implemented vendor that adapters.yaml does not configure is served by the local simulators
 /// (127.0.0.1, demo credentials), and the command says so on standard error. Configured vendors use their real API.
 /// </summary>
-public static class Demo
+public static class DemoMode
 {
-    public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, CliServices services, TextWriter error)
+    /// <param name="overrides">Adapters to use instead (tests drive the engine through their own adapters); empty: build them.</param>
+    public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, IReadOnlyList<IAdapter> overrides, TextWriter error)
     {
-        if (services.Adapters.Count > 0) return new AdapterSet(services.Adapters, null);
+        if (overrides.Count > 0) return new AdapterSet(overrides, null);
         var (plugins, pluginErrors) = AdapterPlugins.Load(options.PluginsFolder);
         foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
         var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace RunbookPilot.Engine.Alerts;
+
+/// <summary>A problem in submitted alert JSON, with the JSON path of the value.</summary>
+public sealed record AlertProblem(string Path, string Message);
+
+/// <summary>
+/// Type checks on the ECS fields RunbookPilot reads (vendor-apis.md §9.1), so a malformed alert is refused with the path
+/// of every bad value instead of being run with half its data. Unknown fields are left alone.
+/// </summary>
+public static partial class EcsValidator
+{
+    private static readonly string[] Strings = ["event.id", "@timestamp", "rule.id", "rule.uuid", "rule.name", "host.name", "host.id", "user.name", "dns.question.name", "process.name"];
+    private static readonly string[] Ips = ["source.ip", "destination.ip"];
+
+    public static List<AlertProblem> Check(JsonObject alert, string root)
+    {
+        var problems = new List<AlertProblem>();
+        foreach (var section in new[] { "event", "source", "destination", "host", "user", "rule", "threat", "process" })
+            if (alert[section] is { } node and not JsonObject && !(section == "threat" && node is JsonArray))
+                problems.Add(new AlertProblem($"{root}.{section}", $"'{section}' must be an object, not {Kind(node)}"));
+        foreach (var path in Strings)
+            foreach (var (p, v) in Find(alert, path, root))
+                if (v is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+                    problems.Add(new AlertProblem(p, $"'{path}' must be a string, not {Kind(v)}"));
+        foreach (var path in Ips)
+            foreach (var (p, v) in Find(alert, path, root))
+                if (v is not JsonValue value || value.GetValueKind() != JsonValueKind.String || !IPAddress.TryParse(value.GetValue<string>(), out _))
+                    problems.Add(new AlertProblem(p, $"'{path}' must be an IP address string"));
+        foreach (var path in new[] { "threat.technique.id", "threat.technique.subtechnique.id" })
+            foreach (var (p, v) in Find(alert, path, root))
+            {
+                var items = v is JsonArray a ? a.Select((x, i) => ($"{p}[{i}]", x)) : [(p, v)];
+                foreach (var (ip, item) in items)
+                    if (item is not JsonValue iv || iv.GetValueKind() != JsonValueKind.String || !Technique().IsMatch(iv.GetValue<string>()))
+                        problems.Add(new AlertProblem(ip, $"'{path}' must be an ATT&CK technique id such as T1021 or T1021.001"));
+            }
+        if (Find(alert, "event.severity", root).FirstOrDefault() is { Value: { } severity } s
+            && !(severity is JsonValue sv && sv.GetValueKind() is JsonValueKind.Number or JsonValueKind.String))
+            problems.Add(new AlertProblem(s.Path, "'event.severity' must be a number or low/medium/high/critical"));
+        return problems;
+    }
+
+    /// <summary>The values at a dotted path written nested (<c>source: {ip}</c>) or flattened (<c>"source.ip"</c>), with their JSON paths.</summary>
+    private static IEnumerable<(string Path, JsonNode? Value)> Find(JsonObject alert, string path, string root)
+    {
+        if (alert.TryGetPropertyValue(path, out var flat)) yield return ($"{root}['{path}']", flat);
+        JsonNode? node = alert;
+        var jsonPath = root;
+        foreach (var segment in path.Split('.'))
+        {
+            if (node is not JsonObject obj || !obj.TryGetPropertyValue(segment, out node)) yield break;
+            jsonPath += "." + segment;
+        }
+        yield return (jsonPath, node);
+    }
+
+    private static string Kind(JsonNode? node) => node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant();
+
+    [GeneratedRegex(@"^T\d{4}(\.\d{3})?$")]
+    private static partial Regex Technique();
+}

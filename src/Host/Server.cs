@@ -1,0 +1,212 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.VendorSim;
+using Serilog;
+
+namespace RunbookPilot.Host;
+
+/// <summary>
+/// The RunbookPilot server: the engine (actor system over the database) plus the webhook, the REST API and /health,
+/// behind basic authentication. <see cref="StartAsync"/> is what <c>dotnet run --project src/Host</c> and the tests run.
+/// </summary>
+public static class Server
+{
+    public static async Task<WebApplication> StartAsync(ServerOptions server, RunbookPilotOptions engineOptions, IReadOnlyList<IAdapter>? adapterOverrides = null)
+    {
+        if (server.Refusal() is { } refusal) throw new InvalidOperationException(refusal);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(server.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = server.MaxBodyBytes);
+        builder.Services.AddSerilog((_, log) =>
+        {
+            log.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning);
+            if (server.JsonLogs) log.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter());
+            else log.WriteTo.Console();
+        });
+        builder.Services.AddSingleton(server);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+
+        var startupLog = new StringWriter();
+        var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
+        var engine = await RunbookPilotEngine.StartAsync(engineOptions, adapters.Adapters, purpose: "runbookpilot server");
+        var live = engine.Projector.StartLive();
+        builder.Services.AddSingleton(engine);
+
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILogger<WebApplication>>();
+        if (server.Demo && string.IsNullOrEmpty(server.Password))
+            log.LogWarning("DEMO MODE: no RBPILOT_PASS set; the API and dashboard accept {User}/{Password}. Never expose this server.", server.User, ServerOptions.DemoPassword);
+        if (startupLog.ToString().Trim() is { Length: > 0 } demoLine) log.LogWarning("{Message}", demoLine);
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            live.Shutdown();
+            engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            adapters.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
+
+        app.UseMiddleware<AuthMiddleware>();
+        Map(app, engine, server);
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>The address the server listens on (the real port when started on port 0).</summary>
+    public static Uri Address(WebApplication app) =>
+        new(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
+
+    private static string Analyst(HttpContext c) => c.Items[AuthMiddleware.AnalystItem] as string ?? "unknown";
+
+    private static IResult Problem(int status, string error, IEnumerable<AlertProblem>? details = null) =>
+        Results.Json(new { error, details = details?.Select(d => new { path = d.Path, message = d.Message }) }, statusCode: status);
+
+    private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server)
+    {
+        app.MapGet("/health", () =>
+        {
+            var problems = new List<string>();
+            try
+            {
+                engine.Queries.Events(1);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.Data.Common.DbException)
+            {
+                problems.Add("database unreachable: " + ex.Message);
+            }
+            var available = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
+                .Distinct().Where(a => engine.AdapterNames.Contains(a) is false).ToList();
+            problems.AddRange(available.Select(a => $"adapter '{a}' is used by a playbook but not configured"));
+            return Results.Json(new { status = problems.Count == 0 ? "ok" : "unhealthy", database = problems.All(p => !p.StartsWith("database", StringComparison.Ordinal)), problems },
+                statusCode: problems.Count == 0 ? 200 : 503);
+        });
+
+        app.MapPost("/events", async (HttpContext c) =>
+        {
+            byte[] body;
+            try
+            {
+                using var buffer = new MemoryStream();
+                await c.Request.Body.CopyToAsync(buffer, c.RequestAborted);
+                body = buffer.ToArray();
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == 413)
+            {
+                return Problem(413, $"body larger than {server.MaxBodyBytes} bytes");
+            }
+            string text;
+            try
+            {
+                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
+            }
+            catch (DecoderFallbackException ex)
+            {
+                return Problem(400, "body is not valid UTF-8", [new AlertProblem("$", $"invalid byte at offset {ex.Index}")]);
+            }
+            JsonNode? root;
+            try
+            {
+                root = JsonNode.Parse(text, documentOptions: AlertJson.Options);
+            }
+            catch (JsonException ex)
+            {
+                return Problem(400, "body is not valid JSON", [new AlertProblem("$", AlertJson.Describe(ex))]);
+            }
+            var documents = root switch
+            {
+                JsonObject o => [("$", o)],
+                JsonArray a => a.Select((x, i) => ($"$[{i}]", x as JsonObject)).ToList(),
+                _ => [],
+            };
+            if (documents.Count == 0) return Problem(400, "expected one ECS alert object or a non-empty array of them");
+            var problems = new List<AlertProblem>();
+            foreach (var (path, doc) in documents)
+            {
+                if (doc is null) problems.Add(new AlertProblem(path, "expected an alert object"));
+                else problems.AddRange(EcsValidator.Check(doc, path));
+            }
+            if (problems.Count > 0) return Problem(400, "malformed alert(s); nothing was stored", problems);
+
+            var accepted = new List<object>();
+            foreach (var (_, doc) in documents)
+            {
+                var result = await engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)doc!.DeepClone()), "webhook", c.RequestAborted);
+                accepted.Add(new
+                {
+                    alert_id = result.AlertId,
+                    duplicate = result.Duplicate,
+                    executions = result.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId }),
+                });
+            }
+            return Results.Json(new { accepted }, statusCode: 202);
+        });
+
+        var api = app.MapGroup("/api/v1");
+        api.MapGet("/executions", (string? playbook, string? status, int? limit, int? offset) =>
+            Results.Json(new { executions = engine.Queries.Executions(playbook, status, limit: Math.Clamp(limit ?? 100, 1, 1000), offset: Math.Max(offset ?? 0, 0)) }));
+        api.MapGet("/executions/{id}", (string id) =>
+            engine.Queries.Execution(id) is { } row ? Results.Json(new { execution = row, timeline = engine.Queries.Log(id) }) : Problem(404, $"no execution {id}"));
+        api.MapGet("/approvals", (string? status, string? playbook) => Results.Json(new { approvals = engine.Queries.Approvals(status == "all" ? null : status ?? "pending", playbook) }));
+        api.MapGet("/simulations", (string? status) => Results.Json(new { simulations = engine.Queries.Simulations(status) }));
+        api.MapGet("/events", (int? limit) => Results.Json(new { events = engine.Queries.Events(Math.Clamp(limit ?? 100, 1, 1000)) }));
+        api.MapGet("/playbooks", () => Results.Json(new
+        {
+            playbooks = engine.Library.Playbooks.Select(p => new { id = p.Id, name = p.Name, version = p.Version, autonomy_level = p.AutonomyLevel.ToString(), steps = p.Steps.Count, techniques = p.Trigger.Techniques }),
+            invalid_files = engine.Library.Files.Where(f => !f.Ok).Select(f => new { path = f.Path, errors = f.Errors.Select(e => e.ToString()) }),
+        }));
+        api.MapPost("/playbooks/validate", async (HttpContext c) =>
+        {
+            var yaml = await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted);
+            var result = PlaybookLoader.Parse(yaml, "playbook.yaml", engine.AdapterCatalog);
+            return Results.Json(new { ok = result.Ok, errors = result.Errors.Select(e => new { line = e.Line, column = e.Column, path = e.Path, message = e.Message }) },
+                statusCode: result.Ok ? 200 : 400);
+        });
+
+        api.MapPost("/executions/{id}/approve", (HttpContext c, string id, Decision? d) => Send(engine, new ApproveStep(id, d?.Step, Analyst(c), d?.Comment)));
+        api.MapPost("/executions/{id}/reject", (HttpContext c, string id, Decision? d) => Send(engine, new RejectStep(id, d?.Step, Analyst(c), d?.Comment)));
+        api.MapPost("/executions/{id}/rollback", (HttpContext c, string id, Decision? d) => Send(engine, new RequestRollback(id, d?.Step, Analyst(c), d?.Comment)));
+        api.MapPost("/approvals/bulk-approve", async (HttpContext c, BulkApproval bulk) =>
+        {
+            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+            var results = new List<object>();
+            foreach (var a in engine.Queries.Approvals("pending", bulk.Playbook))
+            {
+                var r = await engine.SendAsync(new ApproveStep(a.ExecutionId, a.StepId, Analyst(c), bulk.Comment));
+                results.Add(new { execution_id = a.ExecutionId, step_id = a.StepId, ok = r.Ok, code = r.Code, message = r.Message });
+            }
+            return Results.Json(new { results });
+        });
+        api.MapPost("/simulations/{id}/execute", (HttpContext c, string id, Decision? d) => OnSimulation(engine, id, ex => new ExecuteSimulation(ex, id, Analyst(c), d?.Comment)));
+        api.MapPost("/simulations/{id}/dismiss", (HttpContext c, string id, Decision? d) => OnSimulation(engine, id, ex => new DismissSimulation(ex, id, Analyst(c), d?.Comment)));
+    }
+
+    private static async Task<IResult> OnSimulation(RunbookPilotEngine engine, string simulationId, Func<string, IExecutionCommand> command)
+    {
+        await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        return engine.Queries.Simulation(simulationId) is { } row ? await Send(engine, command(row.ExecutionId)) : Problem(404, $"no simulation {simulationId}");
+    }
+
+    /// <summary>Sends a decision to its execution and answers with the result (409 when refused, 404 when unknown, 400 when invalid).</summary>
+    private static async Task<IResult> Send(RunbookPilotEngine engine, IExecutionCommand command)
+    {
+        var result = await engine.SendAsync(command);
+        var status = result.Code switch
+        {
+            "not_found" => 404,
+            "refused" or "expired" => 409,
+            _ when !result.Ok => 400,
+            _ => 200,
+        };
+        return Results.Json(new { ok = result.Ok, code = result.Code, message = result.Message }, statusCode: status);
+    }
+
+    public sealed record Decision(string? Step, string? Comment);
+
+    public sealed record BulkApproval(string? Playbook, string? Comment);
+}

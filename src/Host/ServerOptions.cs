@@ -1,0 +1,44 @@
+namespace RunbookPilot.Host;
+
+/// <summary>How the server is reached and who may use it (RBPILOT_* environment variables or command-line flags).</summary>
+public sealed record ServerOptions
+{
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+    public string User { get; init; } = "admin";
+    public string? Password { get; init; }
+    /// <summary>Start without a configured password (admin/demo) and with the vendor simulators; said loudly in the log.</summary>
+    public bool Demo { get; init; }
+    /// <summary>Bearer token SIEM webhooks may send instead of basic auth (RBPILOT_WEBHOOK_TOKEN).</summary>
+    public string? WebhookToken { get; init; }
+    /// <summary>Secret for an HMAC-SHA256 signature of the webhook body in X-RunbookPilot-Signature: sha256=&lt;hex&gt; (RBPILOT_WEBHOOK_SECRET).</summary>
+    public string? WebhookSecret { get; init; }
+    public long MaxBodyBytes { get; init; } = 1024 * 1024;
+    public bool JsonLogs { get; init; }
+
+    public const string DemoPassword = "demo";
+    private static readonly string[] WeakPasswords = ["", "admin", "password", "changeme", "demo", "runbookpilot"];
+
+    /// <summary>Why the server must not start with these options, or null.</summary>
+    public string? Refusal() =>
+        !Demo && (Password is null || WeakPasswords.Contains(Password, StringComparer.OrdinalIgnoreCase))
+            ? "RBPILOT_PASS is empty or a default password: set RBPILOT_USER and RBPILOT_PASS, or start with --demo to try RunbookPilot with admin/demo"
+            : null;
+
+    public string EffectivePassword => Demo && string.IsNullOrEmpty(Password) ? DemoPassword : Password!;
+
+    public static ServerOptions From(string[] args)
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        return new ServerOptions
+        {
+            Urls = Arg("--urls") ?? Env("RBPILOT_URLS") ?? "http://127.0.0.1:8080",
+            User = Env("RBPILOT_USER") ?? "admin",
+            Password = Env("RBPILOT_PASS"),
+            Demo = args.Contains("--demo"),
+            WebhookToken = Env("RBPILOT_WEBHOOK_TOKEN"),
+            WebhookSecret = Env("RBPILOT_WEBHOOK_SECRET"),
+            JsonLogs = args.Contains("--json-logs") || Env("RBPILOT_LOG_FORMAT") == "json",
+        };
+    }
+}

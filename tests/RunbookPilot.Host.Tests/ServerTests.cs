@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Tests;
+using RunbookPilot.Engine.Tests.Execution;
+
+namespace RunbookPilot.Host.Tests;
+
+/// <summary>The server on a real Kestrel (127.0.0.1, port 0) over a real SQLite file: webhook, authentication, REST.</summary>
+public sealed class ServerTests : IAsyncLifetime
+{
+    private readonly TempDir _dir = new();
+    private readonly Dictionary<string, TestAdapter> _adapters = AdapterCatalog.BuiltIn.Adapters.ToDictionary(a => a.Name, a => TestAdapter.For(a.Name));
+    private WebApplication _app = null!;
+    private HttpClient _http = null!;
+    private HttpClient _anonymous = null!;
+
+    private static readonly ServerOptions Options = new()
+    {
+        Urls = "http://127.0.0.1:0",
+        User = "alice",
+        Password = "correct horse battery staple",
+        WebhookToken = "hook-token-0123456789",
+        WebhookSecret = "hook-secret-abcdef",
+    };
+
+    private const string Lateral = """{"event":{"id":"evt-1","category":["intrusion_detection"]},"source":{"ip":"203.0.113.7","host":{"name":"WS-1"}},"destination":{"ip":"10.0.3.12"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021","subtechnique":{"id":"T1021.001"}}}}""";
+
+    public async Task InitializeAsync()
+    {
+        foreach (var file in Directory.GetFiles(Repo.Playbooks, "*.yaml")) _dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
+        foreach (var file in Directory.GetFiles(Path.Combine(Repo.Playbooks, "sigma"))) _dir.Write("playbooks/sigma/" + Path.GetFileName(file), File.ReadAllText(file));
+        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks") };
+        _app = await Server.StartAsync(Options, engine, _adapters.Values.ToList());
+        var address = Server.Address(_app);
+        _anonymous = new HttpClient { BaseAddress = address };
+        _http = new HttpClient { BaseAddress = address };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:correct horse battery staple")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        _anonymous.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private Task<HttpResponseMessage> Post(string body, HttpClient? client = null) =>
+        (client ?? _http).PostAsync("/events", new StringContent(body, Encoding.UTF8, "application/json"));
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    [Fact]
+    public async Task Webhook_answers_202_with_the_event_id_after_journaling_and_recognises_a_repeat()
+    {
+        var first = await Post(Lateral);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var accepted = (await Json(first)).GetProperty("accepted")[0];
+        Assert.Equal("evt-1", accepted.GetProperty("alert_id").GetString());
+        var execution = accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString();
+
+        var again = (await Json(await Post(Lateral))).GetProperty("accepted")[0];
+        Assert.True(again.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(execution, again.GetProperty("executions")[0].GetProperty("execution_id").GetString());
+    }
+
+    public static TheoryData<string, string> Malformed => new()
+    {
+        { "{\"event\": ", "body is not valid JSON" },
+        { "[]", "expected one ECS alert object" },
+        { "42", "expected one ECS alert object" },
+        { "[{\"event\":{\"id\":\"ok\"}}, 7]", "malformed alert" },
+        { "{\"event\":{\"id\":12},\"source\":{\"ip\":\"999.1.1.1\"}}", "malformed alert" },
+        { "{\"event\":\"x\"}", "malformed alert" },
+        { "{\"threat\":{\"technique\":{\"id\":[\"T1021\",\"lateral\"]}}}", "malformed alert" },
+        { new string('[', 10_000) + new string(']', 10_000), "body is not valid JSON" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public async Task Malformed_input_is_refused_with_details_and_nothing_is_stored(string body, string error)
+    {
+        var response = await Post(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var json = await Json(response);
+        Assert.Contains(error, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var events = (await Json(await _http.GetAsync("/api/v1/events"))).GetProperty("events");
+        Assert.Equal(0, events.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Details_name_the_json_path_of_each_problem()
+    {
+        var json = await Json(await Post("[{\"event\":{\"id\":\"a\"}}, {\"source\":{\"ip\":\"x\"},\"event\":{\"id\":5}}]"));
+        var paths = json.GetProperty("details").EnumerateArray().Select(d => d.GetProperty("path").GetString()).ToList();
+        Assert.Equal(["$[1].event.id", "$[1].source.ip"], paths.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_and_oversized_bodies_are_refused()
+    {
+        using var bad = new ByteArrayContent([0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D]);
+        bad.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var utf8 = await _http.PostAsync("/events", bad);
+        Assert.Equal(HttpStatusCode.BadRequest, utf8.StatusCode);
+        Assert.Contains("not valid UTF-8", (await Json(utf8)).GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        // A well-behaved client asks before it sends a large body; the server refuses from the declared length.
+        using var huge = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StringContent("{\"message\":\"" + new string('x', 10 * 1024 * 1024) + "\"}", Encoding.UTF8, "application/json") };
+        huge.Headers.ExpectContinue = true;
+        var tooLarge = await _http.SendAsync(huge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("body larger than", (await Json(tooLarge)).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/executions")]
+    [InlineData("GET", "/api/v1/approvals")]
+    [InlineData("GET", "/api/v1/simulations")]
+    [InlineData("GET", "/api/v1/playbooks")]
+    [InlineData("GET", "/api/v1/events")]
+    [InlineData("POST", "/api/v1/executions/x/approve")]
+    [InlineData("POST", "/events")]
+    public async Task Every_route_but_health_needs_credentials(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _anonymous.SendAsync(request)).StatusCode);
+        using var wrong = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:wrong")));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _anonymous.SendAsync(wrong)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _anonymous.GetAsync("/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Webhooks_may_authenticate_with_the_bearer_token_or_an_hmac_signature()
+    {
+        using var token = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StringContent(Lateral, Encoding.UTF8, "application/json") };
+        token.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "hook-token-0123456789");
+        Assert.Equal(HttpStatusCode.Accepted, (await _anonymous.SendAsync(token)).StatusCode);
+
+        var body = Lateral.Replace("evt-1", "evt-2", StringComparison.Ordinal);
+        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes("hook-secret-abcdef"), Encoding.UTF8.GetBytes(body)));
+        using var signed = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        signed.Headers.Add("X-RunbookPilot-Signature", "sha256=" + signature);
+        Assert.Equal(HttpStatusCode.Accepted, (await _anonymous.SendAsync(signed)).StatusCode);
+
+        using var forged = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StringContent(body + " ", Encoding.UTF8, "application/json") };
+        forged.Headers.Add("X-RunbookPilot-Signature", "sha256=" + signature);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _anonymous.SendAsync(forged)).StatusCode);
+        using var apiWithToken = new HttpRequestMessage(HttpMethod.Get, "/api/v1/executions");
+        apiWithToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "hook-token-0123456789");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _anonymous.SendAsync(apiWithToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Approve_over_the_api_records_the_authenticated_analyst()
+    {
+        var id = (await Json(await Post(Lateral))).GetProperty("accepted")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+        JsonElement approvals = default;
+        for (var i = 0; i < 200 && (approvals.ValueKind == JsonValueKind.Undefined || approvals.GetArrayLength() == 0); i++)
+        {
+            approvals = (await Json(await _http.GetAsync("/api/v1/approvals"))).GetProperty("approvals");
+            if (approvals.GetArrayLength() == 0) await Task.Delay(25);
+        }
+        Assert.Equal("step_3", approvals[0].GetProperty("step_id").GetString());
+        var approved = await _http.PostAsync($"/api/v1/executions/{id}/approve", new StringContent("{\"comment\":\"ok\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        Assert.Contains("approved by alice", (await Json(approved)).GetProperty("message").GetString(), StringComparison.Ordinal);
+        var unknown = await _http.PostAsync("/api/v1/executions/ex-nope/approve", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Playbook_validation_endpoint_returns_located_errors()
+    {
+        var response = await _http.PostAsync("/api/v1/playbooks/validate", new StringContent("id: x\nversion: 1.0\n"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await Json(response)).GetProperty("errors");
+        Assert.Contains(errors.EnumerateArray(), e => e.GetProperty("line").GetInt32() == 2 && e.GetProperty("path").GetString() == "version");
+    }
+
+    [Fact]
+    public void A_default_or_empty_password_is_refused_unless_demo()
+    {
+        Assert.NotNull(new ServerOptions { Password = null }.Refusal());
+        Assert.NotNull(new ServerOptions { Password = "admin" }.Refusal());
+        Assert.Null(new ServerOptions { Demo = true }.Refusal());
+        Assert.Equal(ServerOptions.DemoPassword, new ServerOptions { Demo = true }.EffectivePassword);
+        Assert.Null(Options.Refusal());
+    }
+}
