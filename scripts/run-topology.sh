@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the docker-compose topology without Docker: the same server process on 127.0.0.1, over a fresh SQLite file,
+# then checks it end to end (health, an alert through the webhook, the approval it creates). Exits non-zero on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+port=${PORT:-18080}
+export RBPILOT_DB="$work/runbookpilot.db" RBPILOT_PLAYBOOKS="$PWD/playbooks" RBPILOT_USER=admin RBPILOT_PASS="topology-$RANDOM-$RANDOM"
+dotnet build src/Host -c Release --nologo -v quiet >/dev/null
+dotnet src/Host/bin/Release/net10.0/RunbookPilot.Host.dll --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done
+curl -fs "http://127.0.0.1:$port/health"; echo
+curl -fs -u "admin:$RBPILOT_PASS" -X POST "http://127.0.0.1:$port/events" -H 'Content-Type: application/json' \
+  -d '{"event":{"id":"topology-1","category":["intrusion_detection"]},"source":{"ip":"203.0.113.7","host":{"name":"WS-1"}},"destination":{"ip":"10.0.3.12"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021.001"}}}'
+echo
+for _ in $(seq 1 40); do
+  if curl -fs -u "admin:$RBPILOT_PASS" "http://127.0.0.1:$port/api/v1/approvals" | grep -q '"step_id":"step_3"'; then
+    echo "topology ok: the alert is waiting for approval of step_3"
+    exit 0
+  fi
+  sleep 0.25
+done
+echo "topology FAILED"; cat "$work/server.log"; exit 1
