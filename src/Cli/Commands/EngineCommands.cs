@@ -252,78 +252,56 @@ internal static class EngineCommands
         return command;
     }
 
-    private static Command Reject(CliServices services)
+    private static Command Reject(CliServices services) => ExecutionDecision(services, "reject", "The execution whose pending step to reject", "The step to reject, when several wait",
+        "Reject a pending approval; the step does not run.\n\nExample:\n  runbookpilot reject ex-3f2a9c --comment \"false positive: pentest\"",
+        (id, step, analyst, comment) => new RejectStep(id, step, analyst, comment));
+
+    private static Command Rollback(CliServices services) => ExecutionDecision(services, "rollback", "The execution to roll back",
+        "Roll back only this step (default: every executed reversible step, newest first)",
+        "Undo executed reversible steps (unblock an IP, lift a containment), newest first.\n\nExamples:\n  runbookpilot rollback ex-3f2a9c\n  runbookpilot rollback ex-3f2a9c --step step_3",
+        (id, step, analyst, comment) => new RequestRollback(id, step, analyst, comment));
+
+    /// <summary>A command that sends one analyst decision to one execution: <c>&lt;execution_id&gt; [--step] [--comment] [--as]</c>.</summary>
+    private static Command ExecutionDecision(CliServices services, string name, string executionHelp, string stepHelp, string description,
+        Func<string, string?, string, string?, IExecutionCommand> make)
     {
         var shared = Shared.Create();
-        var execution = new Argument<string>("execution_id") { Description = "The execution whose pending step to reject" };
-        var step = new Option<string?>("--step") { Description = "The step to reject, when several wait" };
+        var execution = new Argument<string>("execution_id") { Description = executionHelp };
+        var step = new Option<string?>("--step") { Description = stepHelp };
         var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
         var analyst = Analyst();
-        var command = new Command("reject", "Reject a pending approval; the step does not run.\n\nExample:\n  runbookpilot reject ex-3f2a9c --comment \"false positive: pentest\"")
-        {
-            execution, step, comment, analyst,
-        };
+        var command = new Command(name, description) { execution, step, comment, analyst };
         shared.AddTo(command);
         command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
         {
             var id = p.GetValue(execution)!;
-            var result = await engine.SendAsync(new RejectStep(id, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment)), ct);
+            var result = await engine.SendAsync(make(id, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment)), ct);
             return await Report(engine, p, shared, output, [(id, p.GetValue(step), result)], ct);
         }));
         return command;
     }
 
-    private static Command Rollback(CliServices services)
-    {
-        var shared = Shared.Create();
-        var execution = new Argument<string>("execution_id") { Description = "The execution to roll back" };
-        var step = new Option<string?>("--step") { Description = "Roll back only this step (default: every executed reversible step, newest first)" };
-        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
-        var analyst = Analyst();
-        var command = new Command("rollback", "Undo executed reversible steps (unblock an IP, lift a containment), newest first.\n\nExamples:\n  runbookpilot rollback ex-3f2a9c\n  runbookpilot rollback ex-3f2a9c --step step_3")
-        {
-            execution, step, comment, analyst,
-        };
-        shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
-        {
-            var id = p.GetValue(execution)!;
-            var result = await engine.SendAsync(new RequestRollback(id, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment)), ct);
-            return await Report(engine, p, shared, output, [(id, p.GetValue(step), result)], ct);
-        }));
-        return command;
-    }
+    private static Command ExecuteSimulation(CliServices services) => SimulationDecision(services, "execute-simulation", "The simulation to execute (see list-simulations)",
+        "Execute an L2 simulation: it counts as your L1 approval (refused when policy block_l2_execution is on).\n\nExample:\n  runbookpilot execute-simulation sim-ex-3f2a9c-step_4",
+        (ex, sim, analyst, comment) => new Engine.Execution.ExecuteSimulation(ex, sim, analyst, comment));
 
-    private static Command ExecuteSimulation(CliServices services)
-    {
-        var shared = Shared.Create();
-        var simulation = new Argument<string>("simulation_id") { Description = "The simulation to execute (see list-simulations)" };
-        var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
-        var analyst = Analyst();
-        var command = new Command("execute-simulation", "Execute an L2 simulation: it counts as your L1 approval (refused when policy block_l2_execution is on).\n\nExample:\n  runbookpilot execute-simulation sim-ex-3f2a9c-step_4")
-        {
-            simulation, comment, analyst,
-        };
-        shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
-        {
-            var (executionId, result) = await OnSimulation(engine, p.GetValue(simulation)!, (ex, sim) => new Engine.Execution.ExecuteSimulation(ex, sim, p.GetValue(analyst)!, p.GetValue(comment)), ct);
-            return await Report(engine, p, shared, output, [(executionId, null, result)], ct);
-        }));
-        return command;
-    }
+    private static Command DismissSimulation(CliServices services) => SimulationDecision(services, "dismiss-simulation", "The simulation to dismiss",
+        "Dismiss an L2 simulation (it will not be executed; counted for simulation precision).",
+        (ex, sim, analyst, comment) => new Engine.Execution.DismissSimulation(ex, sim, analyst, comment));
 
-    private static Command DismissSimulation(CliServices services)
+    /// <summary>A command that decides on one simulation: <c>&lt;simulation_id&gt; [--comment] [--as]</c>.</summary>
+    private static Command SimulationDecision(CliServices services, string name, string simulationHelp, string description,
+        Func<string, string, string, string?, IExecutionCommand> make)
     {
         var shared = Shared.Create();
-        var simulation = new Argument<string>("simulation_id") { Description = "The simulation to dismiss" };
+        var simulation = new Argument<string>("simulation_id") { Description = simulationHelp };
         var comment = new Option<string?>("--comment") { Description = "Why (kept in the audit trail)" };
         var analyst = Analyst();
-        var command = new Command("dismiss-simulation", "Dismiss an L2 simulation (it will not be executed; counted for simulation precision).") { simulation, comment, analyst };
+        var command = new Command(name, description) { simulation, comment, analyst };
         shared.AddTo(command);
         command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
         {
-            var (executionId, result) = await OnSimulation(engine, p.GetValue(simulation)!, (ex, sim) => new Engine.Execution.DismissSimulation(ex, sim, p.GetValue(analyst)!, p.GetValue(comment)), ct);
+            var (executionId, result) = await OnSimulation(engine, p.GetValue(simulation)!, (ex, sim) => make(ex, sim, p.GetValue(analyst)!, p.GetValue(comment)), ct);
             return await Report(engine, p, shared, output, [(executionId, null, result)], ct);
         }));
         return command;
