@@ -40,6 +40,7 @@ public static class CliApp
         root.Subcommands.Add(PlaybooksCommand.Build());
         root.Subcommands.Add(AdaptersCommand.Build());
         root.Subcommands.Add(AdaptersCommand.TestAdapter(services));
+        root.Subcommands.Add(AuditCommands.Audit());
         root.Subcommands.Add(SchemaCommand.Build());
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         return root;

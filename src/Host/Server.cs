@@ -7,6 +7,7 @@ using RunbookPilot.Engine.Alerts;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.VendorSim;
 using Serilog;
 
@@ -154,6 +155,11 @@ public static class Server
             engine.Queries.Execution(id) is { } row ? Results.Json(new { execution = row, timeline = engine.Queries.Log(id) }) : Problem(404, $"no execution {id}"));
         api.MapGet("/approvals", (string? status, string? playbook) => Results.Json(new { approvals = engine.Queries.Approvals(status == "all" ? null : status ?? "pending", playbook) }));
         api.MapGet("/simulations", (string? status) => Results.Json(new { simulations = engine.Queries.Simulations(status) }));
+        api.MapGet("/audit/verify", () =>
+        {
+            var result = AuditChain.Verify(new ReadModelDb(engine.Options));
+            return Results.Json(new { ok = result.Ok, rows = result.Rows, broken_at = result.BrokenAt, execution_id = result.ExecutionId, seq = result.Seq, message = result.Message });
+        });
         api.MapGet("/events", (int? limit) => Results.Json(new { events = engine.Queries.Events(Math.Clamp(limit ?? 100, 1, 1000)) }));
         api.MapGet("/playbooks", () => Results.Json(new
         {

@@ -187,6 +187,49 @@ public sealed class EngineCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Audit_trail_is_append_only_chained_and_verifiable_and_rebuilds_from_the_journal()
+    {
+        var id = (await Json(Lateral, "execute")).GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+        await Json(null, "approve", id, "--as", "alice");
+        var db = Path.Combine(_dir.Path, "data", "rbp.db");
+        async Task<(int, string)> Verify(params string[] extra)
+        {
+            var output = new StringWriter();
+            var code = await CliApp.RunAsync(["audit", "verify", "--db", db, .. extra], output, new StringWriter());
+            return (code, output.ToString());
+        }
+        var (ok, okOut) = await Verify();
+        Assert.Equal(0, ok);
+        Assert.StartsWith("audit chain intact: ", okOut, StringComparison.Ordinal);
+
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}"))
+        {
+            await c.OpenAsync();
+            await using var update = c.CreateCommand();
+            update.CommandText = "UPDATE execution_log SET detail = 'approved by mallory' WHERE kind = 'step_approved'";
+            var refused = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => update.ExecuteNonQueryAsync());
+            Assert.Contains("append-only", refused.Message, StringComparison.Ordinal);
+            update.CommandText = "DELETE FROM execution_log";
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => update.ExecuteNonQueryAsync());
+
+            // Someone with write access to the file drops the triggers and rewrites history: the chain shows where.
+            update.CommandText = "DROP TRIGGER execution_log_no_update; UPDATE execution_log SET detail = 'approved by mallory' WHERE kind = 'step_approved'";
+            await update.ExecuteNonQueryAsync();
+        }
+        var (broken, brokenOut) = await Verify("--output", "json");
+        Assert.Equal(1, broken);
+        var report = JsonDocument.Parse(brokenOut).RootElement;
+        Assert.False(report.GetProperty("ok").GetBoolean());
+        Assert.Equal(id, report.GetProperty("execution_id").GetString());
+        Assert.Contains("was altered", report.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        var (rebuilt, rebuiltOut, _) = await Run(null, "admin", "rebuild-read-model");
+        Assert.Equal(0, rebuilt);
+        Assert.Contains("audit chain intact", rebuiltOut, StringComparison.Ordinal);
+        Assert.Contains("approved by alice", (await Run(null, "show", id)).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_second_process_is_told_which_process_holds_the_database()
     {
         using var held = DatabaseLock.Acquire(new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db") }, "runbookpilot server");

@@ -60,8 +60,23 @@ internal static class EngineCommands
     public static IEnumerable<Command> Build(CliServices services) =>
     [
         Execute(services), Approve(services), Reject(services), ListApprovals(services), ListExecutions(services), Show(services),
-        Rollback(services), ListSimulations(services), ExecuteSimulation(services), DismissSimulation(services),
+        Rollback(services), ListSimulations(services), ExecuteSimulation(services), DismissSimulation(services), Admin(services),
     ];
+
+    private static Command Admin(CliServices services)
+    {
+        var shared = Shared.Create();
+        var rebuild = new Command("rebuild-read-model", "Project the whole journal again into the read tables (and a fresh audit chain). The journal is the source of truth.\n\nExample:\n  runbookpilot admin rebuild-read-model");
+        shared.AddTo(rebuild);
+        rebuild.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        {
+            await engine.Projector.RebuildAsync(ct);
+            var verification = Engine.ReadModel.AuditChain.Verify(new Engine.ReadModel.ReadModelDb(engine.Options));
+            output.WriteLine($"read model rebuilt up to journal offset {engine.Projector.Offset}; {verification.Message}");
+            return verification.Ok ? 0 : 1;
+        }));
+        return new Command("admin", "Operator commands.") { rebuild };
+    }
 
     /// <summary>Starts the engine, runs <paramref name="work"/>, catches the read model up, stops. Lock and startup errors become exit code 1.</summary>
     private static async Task<int> WithEngine(CliServices services, ParseResult p, Shared shared, Func<RunbookPilotEngine, TextWriter, Task<int>> work)

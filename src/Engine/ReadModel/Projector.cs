@@ -81,12 +81,14 @@ public sealed class ReadModelProjector : IDisposable
     {
         using (var db = _db.Open())
         {
+            _db.UnprotectAuditTables(db);
             db.GetTable<EventRow>().Delete();
             db.GetTable<ExecutionRow>().Delete();
             db.GetTable<ExecutionLogRow>().Delete();
             db.GetTable<ApprovalRow>().Delete();
             db.GetTable<SimulationRow>().Delete();
             db.GetTable<ProjectionOffsetRow>().Delete();
+            _db.ProtectAuditTables(db);
         }
         _states.Clear();
         await CatchUpAsync(TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
@@ -114,6 +116,8 @@ public sealed class ReadModelProjector : IDisposable
             using var db = _db.Open();
             using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
             var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);
+            var (tailIndex, tailHash) = AuditChain.Tail(db);
+            var chain = new ChainCursor { Index = tailIndex, Hash = tailHash };
             foreach (var envelope in fresh)
             {
                 switch (envelope.Event)
@@ -135,7 +139,7 @@ public sealed class ReadModelProjector : IDisposable
                         var before = _states.GetValueOrDefault(envelope.PersistenceId) ?? ExecutionState.Empty;
                         var state = before.Apply(e);
                         _states[envelope.PersistenceId] = state;
-                        await ProjectAsync(db, executionId, envelope.SequenceNr, e, state, ct).ConfigureAwait(false);
+                        await ProjectAsync(db, executionId, envelope.SequenceNr, e, state, chain, ct).ConfigureAwait(false);
                         touchedAlerts.Add(state.AlertId);
                         break;
                 }
@@ -164,7 +168,14 @@ public sealed class ReadModelProjector : IDisposable
         _states[persistenceId] = state;
     }
 
-    private static async Task ProjectAsync(DataConnection db, string executionId, long seq, IExecutionEvent e, ExecutionState state, CancellationToken ct)
+    /// <summary>The end of the audit chain while a batch is written.</summary>
+    private sealed class ChainCursor
+    {
+        public long Index { get; set; }
+        public string Hash { get; set; } = AuditChain.Genesis;
+    }
+
+    private static async Task ProjectAsync(DataConnection db, string executionId, long seq, IExecutionEvent e, ExecutionState state, ChainCursor chain, CancellationToken ct)
     {
         var pb = state.Playbook!;
         await db.InsertOrReplaceAsync(new ExecutionRow
@@ -184,8 +195,10 @@ public sealed class ReadModelProjector : IDisposable
         }, token: ct).ConfigureAwait(false);
 
         var entry = Timeline.Describe(e);
-        await db.InsertOrReplaceAsync(new ExecutionLogRow
+        var row = new ExecutionLogRow
         {
+            ChainIndex = chain.Index + 1,
+            PrevHash = chain.Hash,
             ExecutionId = executionId,
             Seq = seq,
             At = e.At,
@@ -197,7 +210,10 @@ public sealed class ReadModelProjector : IDisposable
             Detail = entry.Detail,
             Request = entry.Request,
             Response = entry.Response,
-        }, token: ct).ConfigureAwait(false);
+        };
+        row.Hash = AuditChain.HashOf(row);
+        (chain.Index, chain.Hash) = (row.ChainIndex, row.Hash);
+        await db.InsertAsync(row, token: ct).ConfigureAwait(false); // append-only: each event is projected once (the offset is in the same transaction)
 
         switch (e)
         {

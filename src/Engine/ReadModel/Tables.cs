@@ -33,10 +33,17 @@ public sealed class ExecutionRow
     [Column("open_work")] public bool OpenWork { get; set; }
 }
 
-/// <summary>The timeline of an execution (PRD F3.5): one row per journaled transition, with request and response.</summary>
+/// <summary>
+/// The timeline of an execution (PRD F3.5): one row per journaled transition, with request and response. Append-only
+/// (triggers refuse UPDATE and DELETE) and hash-chained: <see cref="Hash"/> covers the row and the previous row's hash,
+/// in <see cref="ChainIndex"/> order, so <see cref="AuditChain.Verify"/> finds the first altered or missing row.
+/// </summary>
 [Table("execution_log")]
 public sealed class ExecutionLogRow
 {
+    [Column("chain_index"), NotNull] public long ChainIndex { get; set; }
+    [Column("prev_hash"), NotNull] public string PrevHash { get; set; } = "";
+    [Column("hash"), NotNull] public string Hash { get; set; } = "";
     [PrimaryKey, Column("execution_id")] public string ExecutionId { get; set; } = "";
     [PrimaryKey, Column("seq")] public long Seq { get; set; }
     [Column("at")] public DateTimeOffset At { get; set; }
