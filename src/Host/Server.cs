@@ -9,6 +9,7 @@ using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Playbooks;
 using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.VendorSim;
+using Prometheus;
 using Serilog;
 
 namespace RunbookPilot.Host;
@@ -37,7 +38,7 @@ public static class Server
         var startupLog = new StringWriter();
         var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
         var engine = await RunbookPilotEngine.StartAsync(engineOptions, adapters.Adapters, purpose: "runbookpilot server");
-        var live = engine.Projector.StartLive();
+        var projection = engine.Projector.StartLive();
         builder.Services.AddSingleton(engine);
 
         var app = builder.Build();
@@ -47,12 +48,30 @@ public static class Server
         if (startupLog.ToString().Trim() is { Length: > 0 } demoLine) log.LogWarning("{Message}", demoLine);
         app.Lifetime.ApplicationStopped.Register(() =>
         {
-            live.Shutdown();
+            projection.Shutdown();
             engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
             adapters.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });
 
+        engine.System.ActorOf(RunbookPilot.Engine.Metrics.MetricsActor.Props(), "metrics");
+        var lag = Prometheus.Metrics.CreateGauge("runbookpilot_projector_lag_events", "Journal events not yet in the read tables.");
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => lag.Set(engine.Projector.Lag()));
+
+        var live = new LiveUpdates(engine.System);
+        app.UseWebSockets();
         app.UseMiddleware<AuthMiddleware>();
+        app.MapMetrics("/metrics");
+        app.Map("/ws", async (HttpContext c) =>
+        {
+            if (!c.WebSockets.IsWebSocketRequest)
+            {
+                c.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await c.Response.WriteAsJsonAsync(new { error = "connect with a WebSocket" });
+                return;
+            }
+            using var socket = await c.WebSockets.AcceptWebSocketAsync();
+            await live.ServeAsync(socket, c.RequestAborted);
+        });
         Map(app, engine, server);
         await app.StartAsync();
         return app;

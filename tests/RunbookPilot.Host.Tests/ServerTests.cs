@@ -187,6 +187,47 @@ public sealed class ServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_count_executions_and_approvals_behind_authentication()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _anonymous.GetAsync("/metrics")).StatusCode);
+        var id = (await Json(await Post(Lateral))).GetProperty("accepted")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString();
+        Assert.NotNull(id);
+        string metrics = "";
+        for (var i = 0; i < 200 && !metrics.Contains("runbookpilot_approvals_total{playbook=\"lateral_movement_L1\",decision=\"requested\"}", StringComparison.Ordinal); i++)
+        {
+            metrics = await _http.GetStringAsync("/metrics");
+            await Task.Delay(25);
+        }
+        Assert.Contains("runbookpilot_executions_total{playbook=\"lateral_movement_L1\",outcome=\"started\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("runbookpilot_approvals_total{playbook=\"lateral_movement_L1\",decision=\"requested\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("runbookpilot_projector_lag_events", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebSocket_pushes_the_new_approval_and_refuses_anonymous_clients()
+    {
+        var ws = new Uri(Server.Address(_app).ToString().Replace("http://", "ws://", StringComparison.Ordinal) + "ws");
+        using (var anonymous = new System.Net.WebSockets.ClientWebSocket())
+            await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => anonymous.ConnectAsync(ws, CancellationToken.None));
+
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        client.Options.SetRequestHeader("Authorization", _http.DefaultRequestHeaders.Authorization!.ToString());
+        await client.ConnectAsync(ws, CancellationToken.None);
+        await Post(Lateral);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var types = new List<string>();
+        var buffer = new byte[16 * 1024];
+        while (!types.Contains("approval.created"))
+        {
+            var received = await client.ReceiveAsync(buffer, timeout.Token);
+            var message = JsonDocument.Parse(buffer.AsMemory(0, received.Count)).RootElement;
+            types.Add(message.GetProperty("type").GetString()!);
+            if (message.GetProperty("type").GetString() == "approval.created") Assert.Equal("step_3", message.GetProperty("step_id").GetString());
+        }
+        Assert.Contains("execution.updated", types);
+    }
+
+    [Fact]
     public void A_default_or_empty_password_is_refused_unless_demo()
     {
         Assert.NotNull(new ServerOptions { Password = null }.Refusal());

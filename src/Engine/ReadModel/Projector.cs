@@ -96,6 +96,9 @@ public sealed class ReadModelProjector : IDisposable
 
     public void Dispose() => _gate.Dispose();
 
+    /// <summary>Journal events not yet projected (the projector's lag, a metric).</summary>
+    public long Lag() => Math.Max(0, JournalMaxOrdering() - Offset);
+
     private long JournalMaxOrdering()
     {
         using var db = _db.Open();

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
+using RunbookPilot.Engine.Execution;
+
+namespace RunbookPilot.Host;
+
+/// <summary>
+/// <c>/ws</c>: pushes execution.updated, approval.created / approval.decided / approval.expired and simulation.created
+/// to every connected (authenticated) client as the executions decide them — from the actors' event stream, not by
+/// polling the read model.
+/// </summary>
+public sealed class LiveUpdates
+{
+    private readonly ConcurrentDictionary<Guid, Channel<string>> _clients = new();
+
+    public LiveUpdates(ActorSystem system) => system.ActorOf(Props.Create(() => new Forwarder(this)), "live-updates");
+
+    public int Clients => _clients.Count;
+
+    public async Task ServeAsync(WebSocket socket, CancellationToken ct)
+    {
+        var id = Guid.NewGuid();
+        var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
+        _clients[id] = channel;
+        try
+        {
+            var receive = Task.Run(async () =>
+            {
+                var buffer = new byte[1024];
+                while (socket.State == WebSocketState.Open && (await socket.ReceiveAsync(buffer, ct)).MessageType != WebSocketMessageType.Close) { }
+            }, ct);
+            await foreach (var message in channel.Reader.ReadAllAsync(ct))
+            {
+                if (socket.State != WebSocketState.Open || receive.IsCompleted) break;
+                await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, ct);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // client gone or server stopping
+        }
+        finally
+        {
+            _clients.TryRemove(id, out _);
+        }
+    }
+
+    private void Broadcast(object message)
+    {
+        var json = JsonSerializer.Serialize(message);
+        foreach (var client in _clients.Values) client.Writer.TryWrite(json);
+    }
+
+    /// <summary>The messages one execution update produces, in the order its events happened.</summary>
+    public static IEnumerable<object> Messages(ExecutionUpdated u)
+    {
+        foreach (var e in u.Events)
+        {
+            switch (e)
+            {
+                case ApprovalRequested a:
+                    yield return new { type = "approval.created", execution_id = u.ExecutionId, playbook_id = u.PlaybookId, step_id = a.StepId, approval_id = a.ApprovalId, deadline = a.Deadline };
+                    break;
+                case StepApproved a:
+                    yield return new { type = "approval.decided", execution_id = u.ExecutionId, step_id = a.StepId, approval_id = a.ApprovalId, decision = "approved", by = a.Approver };
+                    break;
+                case StepRejected r:
+                    yield return new { type = "approval.decided", execution_id = u.ExecutionId, step_id = r.StepId, approval_id = r.ApprovalId, decision = "rejected", by = r.By };
+                    break;
+                case ApprovalExpired x:
+                    yield return new { type = "approval.expired", execution_id = u.ExecutionId, step_id = x.StepId, approval_id = x.ApprovalId };
+                    break;
+                case StepSimulated s:
+                    yield return new { type = "simulation.created", execution_id = u.ExecutionId, step_id = s.StepId, simulation_id = s.SimulationId, risk_score = s.Simulation.RiskScore };
+                    break;
+            }
+        }
+        yield return new { type = "execution.updated", execution_id = u.ExecutionId, playbook_id = u.PlaybookId, status = u.Status, settled = u.Settled };
+    }
+
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(LiveUpdates hub)
+        {
+            Receive<ExecutionUpdated>(u =>
+            {
+                foreach (var message in Messages(u)) hub.Broadcast(message);
+            });
+        }
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
+    }
+}
