@@ -262,6 +262,81 @@ public sealed class AdapterTests : IAsyncLifetime
         Assert.Contains("***", everything, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, string, string> EveryAction => new()
+    {
+        { "virustotal", "query", """{"resource":"203.0.113.5","resource_type":"ip-address"}""" },
+        { "virustotal", "lookup_ip", """{"ip":"203.0.113.5"}""" },
+        { "virustotal", "lookup_domain", """{"domain":"evil.example"}""" },
+        { "virustotal", "lookup_hash", """{"hash":"44d88612fea8a8f36de82e1278abb02f"}""" },
+        { "abuseipdb", "check_ip", """{"ip":"203.0.113.5","max_age_days":30}""" },
+        { "splunk", "query", """{"query":"index=net src=\"203.0.113.5\"","earliest":"-24h","max_results":50}""" },
+        { "paloalto", "block_ip", """{"ip":"203.0.113.5","timeout":3600}""" },
+        { "paloalto", "unblock_ip", """{"ip":"203.0.113.5"}""" },
+        { "crowdstrike", "isolate_host", """{"device_id":"DEVICE"}""" },
+        { "crowdstrike", "un_isolate_host", """{"device_id":"DEVICE"}""" },
+        { "crowdstrike", "find_device", """{"hostname":"WS-042"}""" },
+        { "jira", "create_issue", """{"project":"SOC","summary":"x","description":"line\r\nline","labels":"a"}""" },
+        { "jira", "add_comment", """{"issue":"ISSUE","body":"contained"}""" },
+        { "jira", "transition_issue", """{"issue":"ISSUE","transition":"31"}""" },
+        { "misp", "search_attributes", """{"value":"203.0.113.5","type":"ip-dst","limit":5}""" },
+        { "misp", "add_sighting", """{"value":"203.0.113.5"}""" },
+        { "http", "get", """{"url":"status"}""" },
+        { "http", "request", """{"method":"POST","url":"sinkhole","headers":{"X-Team":"soc"},"body":{"domain":"evil.example"}}""" },
+    };
+
+    /// <summary>For every action: the request the adapter describes (to approvers, in simulations) is the one the vendor receives.</summary>
+    [Theory]
+    [MemberData(nameof(EveryAction))]
+    public async Task Described_request_equals_received_request_for_every_action(string vendor, string action, string json)
+    {
+        var adapter = Adapter(vendor);
+        if (json.Contains("DEVICE", StringComparison.Ordinal)) json = json.Replace("DEVICE", _sim.State.Devices["WS-042"].Id, StringComparison.Ordinal);
+        if (json.Contains("ISSUE", StringComparison.Ordinal))
+            json = json.Replace("ISSUE", (await Run(Adapter("jira"), "create_issue", new JsonObject { ["project"] = "SOC", ["summary"] = "s" }, key: "setup")).Output!["key"]!.GetValue<string>(), StringComparison.Ordinal);
+        var parameters = (JsonObject)JsonNode.Parse(json)!;
+        var result = await Run(adapter, action, parameters);
+        Assert.True(result.Success, result.Error);
+        var secrets = VendorSimulator.Credentials.Values
+            .Append(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Env("RBPILOT_SIM_JIRA_EMAIL")}:{Env("RBPILOT_SIM_JIRA_TOKEN")}")))
+            .Concat(_sim.State.Requests("crowdstrike").Where(r => r.Headers.ContainsKey("Authorization")).Select(r => r.Headers["Authorization"][7..]))
+            .ToArray();
+        if (vendor == "crowdstrike" && action != "find_device")
+            secrets = [.. secrets, .. _sim.State.Requests("crowdstrike").Select(r => r.Headers.GetValueOrDefault("Authorization", "Bearer x")[7..])];
+        AssertDescribedEqualsReceived(adapter, vendor, action, parameters, secrets);
+        // the request recorded with the result (what the timeline and audit show) is the described one
+        var described = adapter.Describe(new AdapterCall(action, parameters, "rbp-ex-1-s1"));
+        Assert.Equal((described.Method, described.Url, described.Body), (result.Request!.Method, result.Request.Url, result.Request.Body));
+        Assert.Equal(described.Headers.OrderBy(h => h.Key), result.Request.Headers.OrderBy(h => h.Key));
+    }
+
+    [Fact]
+    public async Task Dry_run_logs_the_request_and_calls_nothing()
+    {
+        var pan = Adapter("paloalto");
+        var call = new AdapterCall("block_ip", new JsonObject { ["ip"] = "203.0.113.99" }, "rbp-ex-1-s1", DryRun: true);
+        var result = await pan.ExecuteAsync(call, default);
+        Assert.True(result.Success);
+        Assert.True(result.Output!["simulated"]!.GetValue<bool>());
+        Assert.Equal(pan.Describe(call with { DryRun = false }).Body, result.Request!.Body);
+        Assert.Empty(_sim.State.Requests("paloalto"));
+        Assert.Empty(_sim.State.RegisteredIps);
+    }
+
+    [Fact]
+    public async Task Huge_and_hostile_values_stay_values()
+    {
+        const string Injection = "\"}], \"fields\": {\"x\": 1";
+        var big = new string('A', 100 * 1024) + "\r\n</entry>\"'&";
+        var pan = await Run(Adapter("paloalto"), "block_ip", new JsonObject { ["ip"] = big });
+        Assert.True(pan.Success);
+        Assert.Equal([big], _sim.State.RegisteredIps.Keys);
+        var jira = await Run(Adapter("jira"), "create_issue", new JsonObject { ["project"] = "SOC", ["summary"] = Injection, ["description"] = big });
+        Assert.True(jira.Success, jira.Error);
+        var sent = JsonNode.Parse(_sim.State.Requests("jira")[^1].Body)!;
+        Assert.Equal(Injection, sent["fields"]!["summary"]!.GetValue<string>());
+        Assert.Equal(big, sent["fields"]!["description"]!["content"]![0]!["content"]![0]!["text"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task AbuseIpDb_reports_confidence()
     {

@@ -68,7 +68,17 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
 
     public AdapterRequest Describe(AdapterCall call) => Build(call).Describe(Endpoint.Redact);
 
-    public abstract Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken);
+    /// <summary>
+    /// Performs the call; a dry-run call (PRD F5.4) is only described: the request is logged in the result, nothing is
+    /// sent, and the result says it was simulated.
+    /// </summary>
+    public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken) =>
+        call.DryRun
+            ? Task.FromResult(AdapterResult.Ok(new JsonObject { ["simulated"] = true, ["adapter"] = Descriptor.Name, ["action"] = call.Action }, Describe(call)))
+            : RunAsync(call, cancellationToken);
+
+    /// <summary>The real call (never reached in dry-run).</summary>
+    protected abstract Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken);
 
     protected async Task<HttpAnswer> SendAsync(HttpCall call, CancellationToken ct)
     {

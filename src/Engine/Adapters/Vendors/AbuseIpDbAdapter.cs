@@ -14,7 +14,7 @@ public sealed class AbuseIpDbAdapter(AdapterEndpoint endpoint) : HttpAdapter(Ada
         new(HttpMethod.Get, $"{Endpoint.BaseUrl}/check?ipAddress={Q(Text(call, "ip"))}&maxAgeInDays={Q(call.Parameters["max_age_days"]?.ToString() ?? "90")}",
             [("Key", Endpoint.Secret("api_key") ?? "", true), ("Accept", "application/json", false)], null, null);
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);

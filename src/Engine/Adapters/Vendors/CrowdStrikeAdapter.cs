@@ -22,6 +22,7 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
     protected override HttpCall Build(AdapterCall call)
     {
         if (call.Action == "health") return TokenCall();
+        if (call.Action == "find_device") return DeviceQuery(Text(call, "hostname"), _token?.Token ?? "");
         var device = call.Parameters["device_id"]?.ToString() is { Length: > 0 } id ? id : $"<device id of host {Text(call, "hostname")}>";
         return ActionCall(call, device, _token?.Token ?? "");
     }
@@ -31,7 +32,7 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
             [("Authorization", "Bearer " + token, true), ("Accept", "application/json", false)],
             new JsonObject { ["ids"] = new JsonArray(deviceId) }.ToJsonString(), "application/json");
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var described = Describe(call);
         for (var attempt = 0; attempt < 2; attempt++)
@@ -42,13 +43,13 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
             var device = call.Parameters["device_id"]?.ToString();
             if (string.IsNullOrEmpty(device))
             {
-                var hostname = Text(call, "hostname").Replace("'", "\\'", StringComparison.Ordinal);
-                var query = new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/devices/queries/devices/v1?filter={Q($"hostname:'{hostname}'")}&sort={Q("last_seen.desc")}&limit=1",
-                    [("Authorization", "Bearer " + token.Value, true), ("Accept", "application/json", false)], null, null);
+                var query = DeviceQuery(Text(call, "hostname"), token.Value!);
                 var found = await SendAsync(query, cancellationToken).ConfigureAwait(false);
                 if (found.Code == 401 && attempt == 0) continue;
                 if (Failure(found, query.Describe(Endpoint.Redact)) is { } f) return f;
                 if (found.Json()?["resources"] is not JsonArray ids) return Malformed(found, query.Describe(Endpoint.Redact));
+                if (call.Action == "find_device")
+                    return Ok(new JsonObject { ["hostname"] = Text(call, "hostname"), ["device_id"] = ids.Count > 0 ? ids[0]!.ToString() : null, ["found"] = ids.Count > 0 }, query.Describe(Endpoint.Redact));
                 if (ids.Count == 0) return AdapterResult.Fail($"crowdstrike: no device with hostname '{Text(call, "hostname")}'", retryable: false, request: described);
                 device = ids[0]!.ToString();
             }
@@ -65,6 +66,11 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
     }
 
     public void Dispose() => _tokenGate.Dispose();
+
+    /// <summary>FQL exact-match on the hostname; quotes in the value are escaped so it stays one string.</summary>
+    private HttpCall DeviceQuery(string hostname, string token) =>
+        new(HttpMethod.Get, $"{Endpoint.BaseUrl}/devices/queries/devices/v1?filter={Q($"hostname:'{hostname.Replace("'", "\\'", StringComparison.Ordinal)}'")}&sort={Q("last_seen.desc")}&limit=1",
+            [("Authorization", "Bearer " + token, true), ("Accept", "application/json", false)], null, null);
 
     private HttpCall TokenCall() =>
         new(HttpMethod.Post, $"{Endpoint.BaseUrl}/oauth2/token", [("Accept", "application/json", false)],

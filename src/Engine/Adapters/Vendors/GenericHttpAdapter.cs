@@ -39,7 +39,7 @@ public sealed class GenericHttpAdapter(AdapterEndpoint endpoint) : HttpAdapter(A
         return new HttpCall(method, url, headers, body, body is null ? null : "application/json");
     }
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);

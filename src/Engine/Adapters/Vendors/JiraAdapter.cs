@@ -38,8 +38,9 @@ public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
                 return new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/issue/{Q(Text(call, "issue"))}/comment", Headers(),
                     new JsonObject { ["body"] = Adf(Text(call, "body")) }.ToJsonString(), "application/json");
             case "transition_issue":
-                return new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/issue/{Q(Text(call, "issue"))}/transitions", Headers(),
-                    new JsonObject { ["transition"] = new JsonObject { ["id"] = $"<id of transition '{Text(call, "transition")}'>" } }.ToJsonString(), "application/json");
+                // A numeric transition is an id and is sent as is; a name is looked up first (ids differ per workflow).
+                var transition = Text(call, "transition");
+                return TransitionCall(call, transition.All(char.IsAsciiDigit) ? transition : $"<id of transition '{transition}'>");
             default:
                 var fields = new JsonObject
                 {
@@ -54,7 +55,11 @@ public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
         }
     }
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    private HttpCall TransitionCall(AdapterCall call, string id) =>
+        new(HttpMethod.Post, $"{Endpoint.BaseUrl}/issue/{Q(Text(call, "issue"))}/transitions", Headers(),
+            new JsonObject { ["transition"] = new JsonObject { ["id"] = id } }.ToJsonString(), "application/json");
+
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var described = Describe(call);
         if (call.Action == "create_issue")
@@ -72,11 +77,16 @@ public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
             var answer = await SendAsync(list, cancellationToken).ConfigureAwait(false);
             if (Failure(answer, list.Describe(Endpoint.Redact)) is { } listFailure) return listFailure;
             var wanted = Text(call, "transition");
+            if (wanted.All(char.IsAsciiDigit) && wanted.Length > 0)
+            {
+                var direct = TransitionCall(call, wanted);
+                var moved = await SendAsync(direct, cancellationToken).ConfigureAwait(false);
+                return Failure(moved, direct.Describe(Endpoint.Redact)) ?? Ok(new JsonObject { ["issue"] = Text(call, "issue"), ["transition"] = wanted }, direct.Describe(Endpoint.Redact));
+            }
             var match = (answer.Json()?["transitions"] as JsonArray)?.FirstOrDefault(t =>
                 string.Equals(t?["name"]?.ToString(), wanted, StringComparison.OrdinalIgnoreCase) || string.Equals(t?["to"]?["name"]?.ToString(), wanted, StringComparison.OrdinalIgnoreCase));
             if (match is null) return AdapterResult.Fail($"jira: issue {Text(call, "issue")} has no transition '{wanted}' from its current status", retryable: false, request: described);
-            var post = new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/issue/{Q(Text(call, "issue"))}/transitions", Headers(),
-                new JsonObject { ["transition"] = new JsonObject { ["id"] = match["id"]!.ToString() } }.ToJsonString(), "application/json");
+            var post = TransitionCall(call, match["id"]!.ToString());
             var done = await SendAsync(post, cancellationToken).ConfigureAwait(false);
             return Failure(done, post.Describe(Endpoint.Redact)) ?? Ok(new JsonObject { ["issue"] = Text(call, "issue"), ["transition"] = wanted }, post.Describe(Endpoint.Redact));
         }

@@ -21,7 +21,7 @@ public sealed class MispAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
         return new HttpCall(HttpMethod.Post, $"{Endpoint.BaseUrl}/attributes/restSearch", headers, body.ToJsonString(), "application/json");
     }
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);

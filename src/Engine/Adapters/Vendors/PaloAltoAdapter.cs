@@ -38,7 +38,7 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
             [("X-PAN-KEY", Endpoint.Secret("api_key") ?? "", true)], "cmd=" + Q(xml), "application/x-www-form-urlencoded");
     }
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);

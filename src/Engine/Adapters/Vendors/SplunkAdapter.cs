@@ -31,7 +31,7 @@ public sealed class SplunkAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adapte
             [("Authorization", "Bearer " + (Endpoint.Secret("token") ?? ""), true)], string.Join("&", form), "application/x-www-form-urlencoded");
     }
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);

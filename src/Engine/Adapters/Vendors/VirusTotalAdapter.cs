@@ -28,7 +28,7 @@ public sealed class VirusTotalAdapter(AdapterEndpoint endpoint) : HttpAdapter(Ad
             [("x-apikey", Endpoint.Secret("api_key") ?? "", true), ("accept", "application/json", false)], null, null);
     }
 
-    public override async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);
