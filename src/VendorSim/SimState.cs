@@ -18,6 +18,10 @@ public sealed class SimState
     /// <summary>PAN-OS: registered IP → tags.</summary>
     public ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> RegisteredIps { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>PAN-OS configuration (address objects and static group members): candidate, and running after a commit.</summary>
+    public PanConfig Candidate { get; } = new();
+    public PanConfig Running { get; set; } = new();
+
     /// <summary>CrowdStrike: hostname → device (id, status).</summary>
     public ConcurrentDictionary<string, Device> Devices { get; } = new(StringComparer.Ordinal);
 
@@ -65,6 +69,11 @@ public sealed class SimState
             ["registered_ips"] = new JsonObject(RegisteredIps.OrderBy(kv => kv.Key).Select(kv =>
                 KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(kv.Value.Keys.Order().Select(t => (JsonNode)t).ToArray())))),
         },
+        ["paloalto_running_config"] = new JsonObject
+        {
+            ["addresses"] = new JsonObject(Running.Addresses.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))),
+            ["groups"] = new JsonObject(Running.Groups.Select(g => KeyValuePair.Create(g.Key, (JsonNode?)new JsonArray(g.Value.Select(m => (JsonNode)m).ToArray())))),
+        },
         ["crowdstrike"] = new JsonObject
         {
             ["devices"] = new JsonArray(Devices.Values.OrderBy(d => d.Hostname).Select(d => (JsonNode)new JsonObject
@@ -74,6 +83,22 @@ public sealed class SimState
         },
         ["requests"] = _requests.Count,
     };
+}
+
+public sealed class PanConfig
+{
+    public SortedDictionary<string, string> Addresses { get; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, SortedSet<string>> Groups { get; } = new(StringComparer.Ordinal);
+
+    public PanConfig Copy()
+    {
+        var copy = new PanConfig();
+        foreach (var (k, v) in Addresses) copy.Addresses[k] = v;
+        foreach (var (k, v) in Groups) copy.Groups[k] = new SortedSet<string>(v, StringComparer.Ordinal);
+        return copy;
+    }
+
+    public string Fingerprint() => string.Join(";", Addresses.Select(a => a.Key + "=" + a.Value)) + "|" + string.Join(";", Groups.Select(g => g.Key + ":" + string.Join(",", g.Value)));
 }
 
 public sealed class Device(string id, string hostname)

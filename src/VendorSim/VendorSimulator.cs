@@ -203,9 +203,12 @@ public sealed class VendorSimulator : IAsyncDisposable
         var key = c.Request.Headers["X-PAN-KEY"].ToString();
         if (key != Credentials["RBPILOT_SIM_PANOS_KEY"])
             return Xml(403, new XElement("response", new XAttribute("status", "error"), new XAttribute("code", "403"), new XElement("result", new XElement("msg", "Invalid Credential"))));
-        var type = c.Request.Query["type"].ToString();
         var form = c.Request.HasFormContentType ? await c.Request.ReadFormAsync(c.RequestAborted).ConfigureAwait(false) : null;
-        var cmd = form?["cmd"].ToString() ?? c.Request.Query["cmd"].ToString();
+        string Param(string name) => form is not null && form.ContainsKey(name) ? form[name].ToString() : c.Request.Query[name].ToString();
+        var type = Param("type");
+        var cmd = Param("cmd");
+        if (type is "config" or "commit" || (type == "op" && cmd.Contains("<jobs>", StringComparison.Ordinal)))
+            return PanConfigCall(type, Param("action"), Param("xpath"), Param("element"), cmd);
         if (type == "op" && cmd.Contains("registered-ip", StringComparison.Ordinal))
         {
             var result = new XElement("result", State.RegisteredIps.OrderBy(kv => kv.Key).Select(kv =>
@@ -250,6 +253,66 @@ public sealed class VendorSimulator : IAsyncDisposable
             ? Xml(200, new XElement("response", new XAttribute("status", "success"), new XElement("result", new XElement("uid-response", new XElement("version", "2.0"), payload))))
             : Xml(200, new XElement("response", new XAttribute("status", "error"), new XElement("msg", new XElement("line",
                 new XElement("uid-response", new XElement("version", "2.0"), new XElement("payload", new XElement("register", failures)))))));
+    }
+
+    private readonly Dictionary<string, int> _commitJobs = [];
+
+    /// <summary>XML API configuration (§4.2): set/delete of address objects and static group members, commit jobs.</summary>
+    private IResult PanConfigCall(string type, string action, string xpath, string element, string cmd)
+    {
+        static IResult Xml(XElement x) => Results.Text(x.ToString(SaveOptions.DisableFormatting), "application/xml", Encoding.UTF8, 200);
+        static XElement Error(string code, string msg) => new("response", new XAttribute("status", "error"), new XAttribute("code", code), new XElement("msg", new XElement("line", msg)));
+        static XElement Ok(string code) => new("response", new XAttribute("status", "success"), new XAttribute("code", code), new XElement("msg", "command succeeded"));
+        static string? Name(string xpath, string attribute) => // the last (innermost) @name / text() of the path
+            System.Text.RegularExpressions.Regex.Matches(xpath, attribute + @"=(?:'([^']*)'|""([^""]*)"")").LastOrDefault() is { } m ? (m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value) : null;
+        lock (State.Candidate)
+        {
+            var config = State.Candidate;
+            if (type == "commit")
+            {
+                if (config.Fingerprint() == State.Running.Fingerprint())
+                    return Xml(new XElement("response", new XAttribute("status", "success"), new XAttribute("code", "19"), new XElement("msg", "There are no changes to commit.")));
+                var job = (_commitJobs.Count + 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                _commitJobs[job] = 1; // one "ACT" poll, then FIN
+                State.Running = config.Copy();
+                return Xml(new XElement("response", new XAttribute("status", "success"), new XAttribute("code", "19"),
+                    new XElement("result", new XElement("msg", new XElement("line", $"Commit job enqueued with jobid {job}")), new XElement("job", job))));
+            }
+            if (type == "op")
+            {
+                var id = XElement.Parse(cmd).Descendants("id").First().Value;
+                if (!_commitJobs.TryGetValue(id, out var pending)) return Xml(Error("7", "job not found"));
+                _commitJobs[id] = Math.Max(0, pending - 1);
+                var state = pending > 0 ? "ACT" : "FIN";
+                return Xml(new XElement("response", new XAttribute("status", "success"), new XElement("result", new XElement("job",
+                    new XElement("id", id), new XElement("type", "Commit"), new XElement("status", state), new XElement("result", state == "FIN" ? "OK" : "PEND"),
+                    new XElement("details", new XElement("line", "Configuration committed successfully"))))));
+            }
+            var group = xpath.Contains("/address-group/", StringComparison.Ordinal) ? Name(xpath, "@name") : null;
+            if (action == "set" && group is null && Name(xpath, "@name") is { } address)
+            {
+                config.Addresses[address] = XElement.Parse("<e>" + element + "</e>").Element("ip-netmask")?.Value ?? "";
+                return Xml(Ok("20"));
+            }
+            if (action == "set" && group is not null)
+            {
+                var member = XElement.Parse("<e>" + element + "</e>").Element("member")?.Value ?? "";
+                if (!config.Addresses.ContainsKey(member)) return Xml(Error("12", $"{member} is not a valid reference"));
+                if (!config.Groups.TryGetValue(group, out var members)) config.Groups[group] = members = new(StringComparer.Ordinal);
+                members.Add(member);
+                return Xml(Ok("20"));
+            }
+            if (action == "delete" && group is not null && Name(xpath, "text\\(\\)") is { } removed)
+            {
+                return config.Groups.TryGetValue(group, out var members) && members.Remove(removed) ? Xml(Ok("20")) : Xml(Error("7", "No such node"));
+            }
+            if (action == "delete" && Name(xpath, "@name") is { } deleted)
+            {
+                if (config.Groups.Values.Any(g => g.Contains(deleted))) return Xml(Error("10", $"{deleted} cannot be deleted because of references"));
+                return config.Addresses.Remove(deleted) ? Xml(Ok("20")) : Xml(Error("7", "No such node"));
+            }
+            return Xml(Error("6", "Bad Xpath"));
+        }
     }
 
     // ---- CrowdStrike Falcon -------------------------------------------------------------------------------------

@@ -159,6 +159,31 @@ public sealed class AdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PanOs_address_group_mode_sets_object_and_member_commits_and_rollback_removes_them()
+    {
+        var settings = _sim.DemoSettings()["paloalto"] with
+        {
+            Options = new Dictionary<string, JsonNode?> { ["block_mode"] = "address_group", ["poll_interval_ms"] = 1 },
+        };
+        var pan = Adapter("paloalto", settings: settings);
+        var ip = new JsonObject { ["ip"] = "203.0.113.88" };
+        var blocked = await Run(pan, "block_ip", ip);
+        Assert.True(blocked.Success, blocked.Error);
+        Assert.True(blocked.Output!["committed"]!.GetValue<bool>());
+        Assert.Equal("203.0.113.88", _sim.State.Running.Addresses["rbp-203.0.113.88"]);
+        Assert.Contains("rbp-203.0.113.88", _sim.State.Running.Groups["RBP-Blocklist"]);
+        var described = pan.Describe(new AdapterCall("block_ip", ip, "k"));
+        Assert.Contains(_sim.State.Requests("paloalto"), r => r.Body == described.Body && r.Headers["X-PAN-KEY"] == Env("RBPILOT_SIM_PANOS_KEY"));
+        Assert.Contains(_sim.State.Requests("paloalto"), r => r.Body.Contains("jobs", StringComparison.Ordinal)); // the commit job was polled
+
+        Assert.False((await Run(pan, "block_ip", ip)).Output!["committed"]!.GetValue<bool>()); // nothing changed: nothing to commit
+        Assert.True((await Run(pan, "unblock_ip", ip)).Success);
+        Assert.False(_sim.State.Running.Addresses.ContainsKey("rbp-203.0.113.88"));
+        Assert.DoesNotContain("rbp-203.0.113.88", _sim.State.Running.Groups["RBP-Blocklist"]);
+        Assert.True((await Run(pan, "unblock_ip", ip)).Success); // already gone
+    }
+
+    [Fact]
     public async Task PanOs_xml_cannot_be_changed_by_a_hostile_value()
     {
         var hostile = "</entry><entry ip=\"10.0.0.1\"><tag><member>any</member></tag></entry>";
