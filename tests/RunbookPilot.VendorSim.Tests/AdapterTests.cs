@@ -183,6 +183,23 @@ public sealed class AdapterTests : IAsyncLifetime
         Assert.True((await Run(pan, "unblock_ip", ip)).Success); // already gone
     }
 
+    [Theory]
+    [InlineData("job")]
+    [InlineData("export")]
+    public async Task Splunk_search_job_and_export_modes_return_the_final_results(string mode)
+    {
+        var settings = _sim.DemoSettings()["splunk"] with { Options = new Dictionary<string, JsonNode?> { ["search_mode"] = mode, ["poll_interval_ms"] = 1 } };
+        var splunk = Adapter("splunk", settings: settings);
+        var parameters = new JsonObject { ["query"] = "index=net src=\"203.0.113.5\"", ["earliest"] = "-24h" };
+        var result = await Run(splunk, "query", parameters);
+        Assert.True(result.Success, result.Error);
+        Assert.Equal(3, result.Output!["count"]!.GetValue<int>());
+        Assert.DoesNotContain("partial", result.Output!.ToJsonString(), StringComparison.Ordinal); // export preview rows are dropped
+        var first = _sim.State.Requests("splunk")[0];
+        Assert.Equal(splunk.Describe(new AdapterCall("query", parameters, "k")).Body, first.Body);
+        if (mode == "job") Assert.Contains(_sim.State.Requests("splunk"), r => r.PathAndQuery.Contains("/results", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task PanOs_xml_cannot_be_changed_by_a_hostile_value()
     {
