@@ -19,8 +19,6 @@ public sealed class LiveUpdates
 
     public LiveUpdates(ActorSystem system) => system.ActorOf(Props.Create(() => new Forwarder(this)), "live-updates");
 
-    public int Clients => _clients.Count;
-
     public async Task ServeAsync(WebSocket socket, CancellationToken ct)
     {
         var id = Guid.NewGuid();

@@ -100,9 +100,9 @@ public static class Server
             {
                 problems.Add("database unreachable: " + ex.Message);
             }
-            var available = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
-                .Distinct().Where(a => engine.AdapterNames.Contains(a) is false).ToList();
-            problems.AddRange(available.Select(a => $"adapter '{a}' is used by a playbook but not configured"));
+            var unconfigured = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
+                .Distinct().Where(a => !engine.AdapterNames.Contains(a)).Order(StringComparer.Ordinal).ToList();
+            problems.AddRange(unconfigured.Select(a => $"adapter '{a}' is used by a playbook but not configured"));
             return Results.Json(new { status = problems.Count == 0 ? "ok" : "unhealthy", database = problems.All(p => !p.StartsWith("database", StringComparison.Ordinal)), problems },
                 statusCode: problems.Count == 0 ? 200 : 503);
         });

@@ -99,5 +99,4 @@ public static class EventManifests
         [typeof(StepRollbackFailed)] = "step-rollback-failed.v1",
     };
 
-    public static readonly IReadOnlyDictionary<string, Type> ByManifest = ByType.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
 }

@@ -100,6 +100,9 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
     {
         var ip = Text(call, "ip");
         var described = Describe(call);
+        // Object names and XPaths are built from the value: only a real IP address may become one.
+        if (!System.Net.IPAddress.TryParse(ip, out _))
+            return AdapterResult.Fail($"paloalto: '{ip}' is not an IP address; refused before any call", retryable: false, request: described);
         var changes = call.Action == "block_ip" ? new[] { SetAddress(ip), SetMember(ip) } : [DeleteMember(ip), DeleteAddress(ip)];
         foreach (var change in changes)
         {
