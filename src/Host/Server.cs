@@ -34,6 +34,7 @@ public static class Server
         });
         builder.Services.AddSingleton(server);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddOpenApi();
 
         var startupLog = new StringWriter();
         var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
@@ -61,6 +62,7 @@ public static class Server
         app.UseWebSockets();
         app.UseMiddleware<AuthMiddleware>();
         app.MapMetrics("/metrics");
+        app.MapOpenApi(); // /openapi/v1.json
         app.Map("/ws", async (HttpContext c) =>
         {
             if (!c.WebSockets.IsWebSocketRequest)

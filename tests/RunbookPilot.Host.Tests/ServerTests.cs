@@ -228,6 +228,16 @@ public sealed class ServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_document_lists_the_api()
+    {
+        var doc = await Json(await _http.GetAsync("/openapi/v1.json"));
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/events", paths);
+        Assert.Contains("/api/v1/executions/{id}/approve", paths);
+        Assert.Contains("/api/v1/audit/verify", paths);
+    }
+
+    [Fact]
     public void A_default_or_empty_password_is_refused_unless_demo()
     {
         Assert.NotNull(new ServerOptions { Password = null }.Refusal());
