@@ -155,17 +155,14 @@ public static class Server
             }
             if (problems.Count > 0) return Problem(400, "malformed alert(s); nothing was stored", problems);
 
-            var accepted = new List<object>();
-            foreach (var (_, doc) in documents)
+            // All alerts of a request go to the intake at once (in order); it journals them in one batch.
+            var results = await Task.WhenAll(documents.Select(d => engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)d.Item2!.DeepClone()), "webhook", c.RequestAborted)));
+            var accepted = results.Select(result => new
             {
-                var result = await engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)doc!.DeepClone()), "webhook", c.RequestAborted);
-                accepted.Add(new
-                {
-                    alert_id = result.AlertId,
-                    duplicate = result.Duplicate,
-                    executions = result.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId }),
-                });
-            }
+                alert_id = result.AlertId,
+                duplicate = result.Duplicate,
+                executions = result.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId }),
+            });
             return Results.Json(new { accepted }, statusCode: 202);
         });
 
