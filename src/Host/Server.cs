@@ -167,8 +167,8 @@ public static class Server
         });
 
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/executions", (string? playbook, string? status, int? limit, int? offset) =>
-            Results.Json(new { executions = engine.Queries.Executions(playbook, status, limit: Math.Clamp(limit ?? 100, 1, 1000), offset: Math.Max(offset ?? 0, 0)) }));
+        api.MapGet("/executions", (string? playbook, string? status, DateTimeOffset? since, int? limit, int? offset) =>
+            Results.Json(new { executions = engine.Queries.Executions(playbook, status, since, Math.Clamp(limit ?? 100, 1, 1000), Math.Max(offset ?? 0, 0)) }));
         api.MapGet("/executions/{id}", (string id) =>
             engine.Queries.Execution(id) is { } row ? Results.Json(new { execution = row, timeline = engine.Queries.Log(id) }) : Problem(404, $"no execution {id}"));
         api.MapGet("/approvals", (string? status, string? playbook) => Results.Json(new { approvals = engine.Queries.Approvals(status == "all" ? null : status ?? "pending", playbook) }));
@@ -184,6 +184,30 @@ public static class Server
             playbooks = engine.Library.Playbooks.Select(p => new { id = p.Id, name = p.Name, version = p.Version, autonomy_level = p.AutonomyLevel.ToString(), steps = p.Steps.Count, techniques = p.Trigger.Techniques }),
             invalid_files = engine.Library.Files.Where(f => !f.Ok).Select(f => new { path = f.Path, errors = f.Errors.Select(e => e.ToString()) }),
         }));
+        api.MapGet("/playbooks/{id}", (string id) =>
+        {
+            if (engine.Library.Find(id) is not { } pb) return Problem(404, $"no playbook {id}");
+            var file = engine.Library.FileOf(id);
+            return Results.Json(new
+            {
+                playbook = pb,
+                file,
+                yaml = file is null ? null : File.ReadAllText(file),
+                recent_executions = engine.Queries.Executions(playbook: id, limit: 20),
+            });
+        });
+        api.MapGet("/metrics/summary", () =>
+        {
+            var executions = engine.Queries.Executions(limit: 1000);
+            return Results.Json(new
+            {
+                executions_by_status = executions.GroupBy(e => e.Status).ToDictionary(g => g.Key, g => g.Count()),
+                pending_approvals = engine.Queries.Approvals("pending").Count,
+                simulations_by_status = engine.Queries.Simulations().GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count()),
+                projector_lag_events = engine.Projector.Lag(),
+                window = "last 1000 executions",
+            });
+        });
         api.MapPost("/playbooks/validate", async (HttpContext c) =>
         {
             var yaml = await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted);

@@ -228,6 +228,20 @@ public sealed class ServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Playbook_detail_metrics_summary_and_time_filter()
+    {
+        var detail = await Json(await _http.GetAsync("/api/v1/playbooks/lateral_movement_L1"));
+        Assert.Equal("lateral_movement_L1", detail.GetProperty("playbook").GetProperty("id").GetString());
+        Assert.Contains("Lateral Movement Response", detail.GetProperty("yaml").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/playbooks/nope")).StatusCode);
+        await Post(Lateral);
+        var summary = await Json(await _http.GetAsync("/api/v1/metrics/summary"));
+        Assert.True(summary.TryGetProperty("pending_approvals", out _));
+        var future = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("O"));
+        Assert.Equal(0, (await Json(await _http.GetAsync($"/api/v1/executions?since={future}"))).GetProperty("executions").GetArrayLength());
+    }
+
+    [Fact]
     public async Task OpenApi_document_lists_the_api()
     {
         var doc = await Json(await _http.GetAsync("/openapi/v1.json"));
