@@ -102,10 +102,15 @@ public sealed class ExecutionActor : UntypedPersistentActor
 
     private void Handle(IExecutionCommand command)
     {
-        if (command is RecordAttempt && Sender is { } child && _running.Remove(child)) Context.Unwatch(child);
+        var replyTo = Sender;
+        if (command is RecordAttempt)
+        {
+            // From a step runner (which stops now): forget it, and owe it no reply.
+            if (_running.Remove(Sender)) Context.Unwatch(Sender);
+            replyTo = ActorRefs.Nobody;
+        }
         var ctx = new DecisionContext(_runtime.Policy(), _runtime.Time.GetUtcNow(), _runtime.Adapters, _runtime.Defaults);
         var decision = ExecutionDecider.Decide(_state, command, ctx);
-        var replyTo = Sender;
         if (decision.Events.Count == 0)
         {
             foreach (var effect in decision.Effects) Perform(effect);

@@ -32,7 +32,7 @@ public sealed class StepRunner : UntypedActor
         switch (message)
         {
             case AttemptDone done:
-                Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs), ActorRefs.NoSender);
+                Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs), Self);
                 Context.Stop(Self);
                 break;
             case Status.Failure f:
