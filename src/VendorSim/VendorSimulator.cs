@@ -175,7 +175,7 @@ public sealed class VendorSimulator : IAsyncDisposable
     {
         var key = c.Request.Headers["x-apikey"].ToString();
         if (key.Length == 0) return Json(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "AuthenticationRequiredError", ["message"] = "X-Apikey header is missing" } });
-        if (key != Credentials["RBPILOT_SIM_VT_KEY"]) return Json(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "WrongCredentialsError", ["message"] = "Wrong API key" } });
+        if (key != Credentials["RBPILOT_SIM_VT_KEY"]) return Json(401, new JsonObject { ["error"] = new JsonObject { ["code"] = "WrongCredentialsError", ["message"] = $"Wrong API key {key}" } }); // some vendors echo what they got: adapters must redact it
         if (id.StartsWith("192.0.2.", StringComparison.Ordinal) || id.StartsWith("unknown", StringComparison.Ordinal))
             return Json(404, new JsonObject { ["error"] = new JsonObject { ["code"] = "NotFoundError", ["message"] = $"\"{id}\" not found" } });
         var bad = id.StartsWith("203.0.113.", StringComparison.Ordinal) || id.Contains("evil", StringComparison.OrdinalIgnoreCase);

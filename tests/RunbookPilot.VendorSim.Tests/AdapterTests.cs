@@ -83,7 +83,7 @@ public sealed class AdapterTests : IAsyncLifetime
     {
         var wrong = await Run(Adapter("virustotal", _ => "not-the-key"), "lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" });
         Assert.False(wrong.Retryable);
-        Assert.Contains("authentication refused (HTTP 401): Wrong API key", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains("authentication refused (HTTP 401): Wrong API key ***", wrong.Error, StringComparison.Ordinal);
         var missing = await Run(Adapter("virustotal", _ => null), "lookup_ip", new JsonObject { ["ip"] = "198.51.100.1" });
         Assert.Contains("X-Apikey header is missing", missing.Error, StringComparison.Ordinal);
         var pan = await Run(Adapter("paloalto", _ => "bad"), "block_ip", new JsonObject { ["ip"] = "198.51.100.9" });
