@@ -45,6 +45,7 @@ public static class WebhookLoad
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("bench:bench-password-0123456789")));
 
         var next = 0;
+        var refused = 0;
         string Body()
         {
             var alerts = Enumerable.Range(0, batch).Select(_ =>
@@ -64,6 +65,12 @@ public static class WebhookLoad
         {
             var started = Stopwatch.GetTimestamp();
             using var response = await http.PostAsync("/events", new StringContent(Body(), Encoding.UTF8, "application/json"));
+            if ((int)response.StatusCode == 503)
+            {
+                Interlocked.Increment(ref refused); // admission control: the execution backlog is full
+                await Task.Delay(100);
+                return -1;
+            }
             if ((int)response.StatusCode != 202) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
@@ -71,26 +78,25 @@ public static class WebhookLoad
         // Warm-up, then either throughput (64 concurrent clients for the given seconds) or latency at a fixed 1,000
         // alerts/s ("rate"), each on a fresh server so one phase's backlog does not distort the other.
         for (var i = 0; i < 200; i++) await Post();
-        if (args.Contains("rate")) return await FixedRateAsync(Post, seconds, technique);
+        if (args.Contains("rate")) return await FixedRateAsync(Post, seconds, technique, () => refused);
         var accepted = 0L;
         var stop = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
         {
             while (stop.Elapsed.TotalSeconds < seconds)
             {
-                await Post();
-                Interlocked.Add(ref accepted, batch);
+                if (await Post() >= 0) Interlocked.Add(ref accepted, batch);
             }
         }));
         var throughput = accepted / stop.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"technique={technique} alerts_per_request={batch} accepted_alerts_per_second={throughput:F0} (64 clients, {seconds}s) " +
+            $"technique={technique} alerts_per_request={batch} accepted_alerts_per_second={throughput:F0} (64 clients, {seconds}s, {refused} requests answered 503) " +
             $"peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} (server and load driver in one process)"));
         return 0;
     }
 
     /// <summary>One alert per request at 1,000 requests/s; latency of each 202.</summary>
-    private static async Task<int> FixedRateAsync(Func<Task<double>> post, int seconds, string technique)
+    private static async Task<int> FixedRateAsync(Func<Task<double>> post, int seconds, string technique, Func<int> refused)
     {
         var latencies = new List<double>();
         var tasks = new List<Task>();
@@ -99,17 +105,18 @@ public static class WebhookLoad
         for (var i = 0; i < total; i++)
         {
             var due = TimeSpan.FromMilliseconds(i);
-            if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait);
             tasks.Add(Task.Run(async () =>
             {
                 var ms = await post();
-                lock (latencies) latencies.Add(ms);
+                if (ms >= 0) lock (latencies) latencies.Add(ms);
             }));
         }
         await Task.WhenAll(tasks);
         latencies.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"technique={technique} fixed_rate=1000/s for {seconds}s: p50_ms={latencies[latencies.Count / 2]:F1} p99_ms={latencies[(int)(latencies.Count * 0.99)]:F1} " +
+            $"technique={technique} fixed_rate=1000/s for {seconds}s: p50_ms={latencies[latencies.Count / 2]:F1} p99_ms={latencies[(int)(latencies.Count * 0.99)]:F1} refused_503={refused()} " +
             $"achieved_rate={total / clock.Elapsed.TotalSeconds:F0}/s peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576}"));
         return 0;
     }

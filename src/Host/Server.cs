@@ -6,6 +6,7 @@ using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Alerts;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Engine.Playbooks;
 using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.VendorSim;
@@ -91,6 +92,7 @@ public static class Server
 
     private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server)
     {
+        var inFlight = 0; // webhook submissions waiting for the journal
         app.MapGet("/health", () =>
         {
             var problems = new List<string>();
@@ -155,8 +157,27 @@ public static class Server
             }
             if (problems.Count > 0) return Problem(400, "malformed alert(s); nothing was stored", problems);
 
+            // Admission control: when executions cannot keep up, refuse before storing anything; SIEMs retry, and a retried
+            // alert that did get in is recognised by its event.id.
+            var backlog = await engine.BacklogAsync(c.RequestAborted);
+            if (backlog + documents.Count > server.MaxBacklog || Volatile.Read(ref inFlight) + documents.Count > server.MaxInFlight)
+            {
+                c.Response.Headers.RetryAfter = "5";
+                return Problem(503, $"busy: {backlog} accepted alerts wait for their executions to start (limit {server.MaxBacklog}), " +
+                    $"{Volatile.Read(ref inFlight)} are being journaled (limit {server.MaxInFlight}); retry later");
+            }
+
             // All alerts of a request go to the intake at once (in order); it journals them in one batch.
-            var results = await Task.WhenAll(documents.Select(d => engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)d.Item2!.DeepClone()), "webhook", c.RequestAborted)));
+            Interlocked.Add(ref inFlight, documents.Count);
+            AlertAccepted[] results;
+            try
+            {
+                results = await Task.WhenAll(documents.Select(d => engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)d.Item2!.DeepClone()), "webhook", c.RequestAborted)));
+            }
+            finally
+            {
+                Interlocked.Add(ref inFlight, -documents.Count);
+            }
             var accepted = results.Select(result => new
             {
                 alert_id = result.AlertId,

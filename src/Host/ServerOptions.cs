@@ -13,6 +13,10 @@ public sealed record ServerOptions
     /// <summary>Secret for an HMAC-SHA256 signature of the webhook body in X-RunbookPilot-Signature: sha256=&lt;hex&gt; (RBPILOT_WEBHOOK_SECRET).</summary>
     public string? WebhookSecret { get; init; }
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
+    /// <summary>Above this many accepted alerts waiting for their executions, the webhook answers 503 with Retry-After (RBPILOT_MAX_BACKLOG).</summary>
+    public int MaxBacklog { get; init; } = 5000;
+    /// <summary>Above this many alerts being journaled at once, the webhook answers 503 with Retry-After, so latency stays bounded.</summary>
+    public int MaxInFlight { get; init; } = 2000;
     public bool JsonLogs { get; init; }
 
     public const string DemoPassword = "demo";
@@ -39,6 +43,7 @@ public sealed record ServerOptions
             WebhookToken = Env("RBPILOT_WEBHOOK_TOKEN"),
             WebhookSecret = Env("RBPILOT_WEBHOOK_SECRET"),
             JsonLogs = args.Contains("--json-logs") || Env("RBPILOT_LOG_FORMAT") == "json",
+            MaxBacklog = int.TryParse(Env("RBPILOT_MAX_BACKLOG"), out var backlog) && backlog > 0 ? backlog : 5000,
         };
     }
 }

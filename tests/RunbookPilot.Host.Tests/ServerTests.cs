@@ -242,6 +242,23 @@ public sealed class ServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_full_backlog_is_answered_503_with_retry_after_and_nothing_is_stored()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks") };
+        _app = await Server.StartAsync(Options with { MaxBacklog = 2 }, engine, _adapters.Values.ToList());
+        using var http = new HttpClient { BaseAddress = Server.Address(_app) };
+        http.DefaultRequestHeaders.Authorization = _http.DefaultRequestHeaders.Authorization;
+        var three = "[" + string.Join(",", Enumerable.Range(1, 3).Select(i => Lateral.Replace("evt-1", $"evt-b{i}", StringComparison.Ordinal))) + "]";
+        var refused = await http.PostAsync("/events", new StringContent(three, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter!.Delta);
+        Assert.Equal(0, (await Json(await http.GetAsync("/api/v1/events"))).GetProperty("events").GetArrayLength());
+        Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync("/events", new StringContent(Lateral, Encoding.UTF8, "application/json"))).StatusCode);
+    }
+
+    [Fact]
     public async Task OpenApi_document_lists_the_api()
     {
         var doc = await Json(await _http.GetAsync("/openapi/v1.json"));

@@ -118,6 +118,10 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     public Task<AlertAccepted> SubmitAsync(Alert alert, string source, CancellationToken ct = default) =>
         Intake.Ask<AlertAccepted>(new SubmitAlert(alert, source), TimeSpan.FromSeconds(30), ct);
 
+    /// <summary>Accepted alerts whose executions have not confirmed their start yet (the engine's backlog).</summary>
+    public async Task<int> BacklogAsync(CancellationToken ct = default) =>
+        (await Intake.Ask<Backlog>(GetBacklog.Instance, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).AlertsWaitingForExecutions;
+
     public Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct);
 

@@ -16,6 +16,14 @@ public sealed record SubmitAlert(Alert Alert, string Source);
 /// <summary>The alert is durable. <see cref="Duplicate"/>: its id was seen before, and these are the first submission's executions.</summary>
 public sealed record AlertAccepted(string AlertId, bool Duplicate, IReadOnlyList<SelectedPlaybook> Selected);
 
+/// <summary>Asks the intake how many accepted alerts still wait for their executions to start.</summary>
+public sealed record GetBacklog
+{
+    public static readonly GetBacklog Instance = new();
+}
+
+public sealed record Backlog(int AlertsWaitingForExecutions);
+
 /// <summary>The playbooks in force and how to pick among them; swapped when the library is reloaded.</summary>
 public sealed record PlaybookCatalogSnapshot(PlaybookLibrary Library, PlaybookSelector Selector)
 {
@@ -55,6 +63,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         });
 
         Command<SubmitAlert>(Submit);
+        Command<GetBacklog>(_ => Sender.Tell(new Backlog(_undispatched.Count)));
         Command<StartFailed>(failed =>
         {
             // The execution did not confirm in time (node busy or restarting): try again; starting is idempotent.
