@@ -237,9 +237,9 @@ public static class Server
                 statusCode: result.Ok ? 200 : 400);
         });
 
-        api.MapPost("/executions/{id}/approve", (HttpContext c, string id, Decision? d) => Send(engine, new ApproveStep(id, d?.Step, Analyst(c), d?.Comment)));
-        api.MapPost("/executions/{id}/reject", (HttpContext c, string id, Decision? d) => Send(engine, new RejectStep(id, d?.Step, Analyst(c), d?.Comment)));
-        api.MapPost("/executions/{id}/rollback", (HttpContext c, string id, Decision? d) => Send(engine, new RequestRollback(id, d?.Step, Analyst(c), d?.Comment)));
+        api.MapPost("/executions/{id}/approve", (HttpContext c, string id, DecisionBody? d) => Send(engine, new ApproveStep(id, d?.Step, Analyst(c), d?.Comment)));
+        api.MapPost("/executions/{id}/reject", (HttpContext c, string id, DecisionBody? d) => Send(engine, new RejectStep(id, d?.Step, Analyst(c), d?.Comment)));
+        api.MapPost("/executions/{id}/rollback", (HttpContext c, string id, DecisionBody? d) => Send(engine, new RequestRollback(id, d?.Step, Analyst(c), d?.Comment)));
         api.MapPost("/approvals/bulk-approve", async (HttpContext c, BulkApproval bulk) =>
         {
             await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
@@ -251,8 +251,8 @@ public static class Server
             }
             return Results.Json(new { results });
         });
-        api.MapPost("/simulations/{id}/execute", (HttpContext c, string id, Decision? d) => OnSimulation(engine, id, ex => new ExecuteSimulation(ex, id, Analyst(c), d?.Comment)));
-        api.MapPost("/simulations/{id}/dismiss", (HttpContext c, string id, Decision? d) => OnSimulation(engine, id, ex => new DismissSimulation(ex, id, Analyst(c), d?.Comment)));
+        api.MapPost("/simulations/{id}/execute", (HttpContext c, string id, DecisionBody? d) => OnSimulation(engine, id, ex => new ExecuteSimulation(ex, id, Analyst(c), d?.Comment)));
+        api.MapPost("/simulations/{id}/dismiss", (HttpContext c, string id, DecisionBody? d) => OnSimulation(engine, id, ex => new DismissSimulation(ex, id, Analyst(c), d?.Comment)));
     }
 
     private static async Task<IResult> OnSimulation(RunbookPilotEngine engine, string simulationId, Func<string, IExecutionCommand> command)
@@ -275,7 +275,8 @@ public static class Server
         return Results.Json(new { ok = result.Ok, code = result.Code, message = result.Message }, statusCode: status);
     }
 
-    public sealed record Decision(string? Step, string? Comment);
+    /// <summary>Body of an analyst decision: the step (optional when one waits) and a comment.</summary>
+    public sealed record DecisionBody(string? Step, string? Comment);
 
     public sealed record BulkApproval(string? Playbook, string? Comment);
 }
