@@ -16,20 +16,6 @@ namespace RunbookPilot.Bench;
 /// </summary>
 public static class ExecutionThroughput
 {
-    private const string Playbook = """
-        id: bench_l0
-        name: Three read-only lookups
-        version: 1.0.0
-        autonomy_level: L0
-        trigger: { techniques: [T1071] }
-        steps:
-          - { id: vt, name: VirusTotal, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
-          - { id: abuse, name: AbuseIPDB, action_type: check_ip, adapter: abuseipdb, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
-          - { id: logs, name: Splunk, action_type: query, adapter: splunk, autonomy_level: L0, params: { query: "index=net src={{source.ip}} | head 10" } }
-        """;
-
-    private static readonly string[] AdapterNames = ["virustotal", "abuseipdb", "splunk"];
-
     public static async Task<int> RunAsync(string[] args)
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5000;
@@ -37,7 +23,7 @@ public static class ExecutionThroughput
 
         var dir = Directory.CreateTempSubdirectory("rbp-throughput-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "playbooks"));
-        await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), Playbook);
+        await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), BenchFixtures.Playbook);
         var options = new RunbookPilotOptions
         {
             Database = Path.Combine(dir, "bench.db"),
@@ -45,7 +31,7 @@ public static class ExecutionThroughput
             BatchJournalWrites = batch,
             AkkaLogLevel = Akka.Event.LogLevel.WarningLevel,
         };
-        var adapters = AdapterNames.Select(n => (IAdapter)new InstantAdapter(AdapterCatalog.BuiltIn.Find(n)!));
+        var adapters = BenchFixtures.InstantAdapters();
         await using var engine = await RunbookPilotEngine.StartAsync(options, adapters);
         var playbook = engine.Library.Find("bench_l0") ?? throw new InvalidOperationException(string.Join("\n", engine.Library.Errors));
 
@@ -101,16 +87,5 @@ public static class ExecutionThroughput
             {
                 if (u.Events.Any(e => e is ExecutionCompleted)) completed();
             });
-    }
-
-    /// <summary>An in-process adapter with no latency: the cost measured is the engine's, not a vendor's.</summary>
-    private sealed class InstantAdapter(AdapterDescriptor descriptor) : IAdapter
-    {
-        public AdapterDescriptor Descriptor { get; } = descriptor;
-
-        public AdapterRequest Describe(AdapterCall call) => new("GET", $"https://{Descriptor.Name}.invalid/{call.Action}", new Dictionary<string, string>(), null);
-
-        public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken) =>
-            Task.FromResult(AdapterResult.Ok(new JsonObject { ["verdict"] = "clean" }));
     }
 }

@@ -16,18 +16,6 @@ namespace RunbookPilot.Bench;
 /// </summary>
 public static class WebhookLoad
 {
-    private const string Playbook = """
-        id: bench_l0
-        name: Three read-only lookups
-        version: 1.0.0
-        autonomy_level: L0
-        trigger: { techniques: [T1071] }
-        steps:
-          - { id: vt, name: VirusTotal, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
-          - { id: abuse, name: AbuseIPDB, action_type: check_ip, adapter: abuseipdb, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
-          - { id: logs, name: Splunk, action_type: query, adapter: splunk, autonomy_level: L0, params: { query: "index=net src={{source.ip}}" } }
-        """;
-
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
@@ -36,10 +24,10 @@ public static class WebhookLoad
         var technique = args.Contains("nomatch") ? "T9999" : "T1071";
         var dir = Directory.CreateTempSubdirectory("rbp-webhook-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "playbooks"));
-        await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), Playbook);
+        await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), BenchFixtures.Playbook);
         var server = new ServerOptions { Urls = "http://127.0.0.1:0", User = "bench", Password = "bench-password-0123456789" };
         var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel };
-        var adapters = AdapterNames.Select(n => (IAdapter)new InstantAdapter(AdapterCatalog.BuiltIn.Find(n)!)).ToList();
+        var adapters = BenchFixtures.InstantAdapters();
         await using var app = await Server.StartAsync(server, engine, adapters);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = Server.Address(app) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("bench:bench-password-0123456789")));
@@ -119,16 +107,5 @@ public static class WebhookLoad
             $"technique={technique} fixed_rate=1000/s for {seconds}s: p50_ms={latencies[latencies.Count / 2]:F1} p99_ms={latencies[(int)(latencies.Count * 0.99)]:F1} refused_503={refused()} " +
             $"achieved_rate={total / clock.Elapsed.TotalSeconds:F0}/s peak_working_set_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1048576}"));
         return 0;
-    }
-
-    private static readonly string[] AdapterNames = ["virustotal", "abuseipdb", "splunk"];
-
-    private sealed class InstantAdapter(AdapterDescriptor descriptor) : IAdapter
-    {
-        public AdapterDescriptor Descriptor { get; } = descriptor;
-
-        public AdapterRequest Describe(AdapterCall call) => new("GET", $"https://{Descriptor.Name}.invalid/{call.Action}", new Dictionary<string, string>(), null);
-
-        public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken) => Task.FromResult(AdapterResult.Ok(new JsonObject { ["verdict"] = "clean" }));
     }
 }
