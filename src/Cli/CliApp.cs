@@ -3,10 +3,12 @@ using RunbookPilot.Cli.Commands;
 
 namespace RunbookPilot.Cli;
 
-/// <summary>What the commands run against: the adapters executions may call, and where alerts are read from.</summary>
+/// <summary>What the commands run against: the adapters executions may call, where alerts are read from, and the environment (credentials).</summary>
 public sealed record CliServices(IReadOnlyList<RunbookPilot.Engine.Adapters.IAdapter> Adapters, Func<TextReader> Input)
 {
     public static CliServices Default { get; } = new([], () => Console.In);
+
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 }
 
 /// <summary>The <c>runbookpilot</c> command tree. Output goes to the writers given, so tests run it in-process.</summary>
@@ -26,10 +28,12 @@ public static class CliApp
           runbookpilot approve <execution_id>              approve the pending step of an execution
           runbookpilot show <execution_id>                 the timeline of an execution
           runbookpilot rollback <execution_id>             undo its reversible steps, newest first
+          runbookpilot list-approvals --server http://127.0.0.1:8080   the same through a running server's API
 
         Exit codes: 0 success, 1 validation problems or a failed command, 2 bad command line.
         Environment: RBPILOT_DB (database, default ./data/runbookpilot.db), RBPILOT_PLAYBOOKS (playbooks folder, default ./playbooks),
-        RBPILOT_POLICY, RBPILOT_ADAPTERS, RBPILOT_USER (who approves).
+        RBPILOT_POLICY, RBPILOT_ADAPTERS, RBPILOT_USER (who approves), RBPILOT_SERVER (work through a running server's API;
+        signed in as RBPILOT_USER / RBPILOT_PASS).
         """;
 
     public static RootCommand Build(CliServices? services = null)
@@ -40,7 +44,7 @@ public static class CliApp
         root.Subcommands.Add(PlaybooksCommand.Build());
         root.Subcommands.Add(AdaptersCommand.Build());
         root.Subcommands.Add(AdaptersCommand.TestAdapter(services));
-        root.Subcommands.Add(AuditCommands.Audit());
+        root.Subcommands.Add(AuditCommands.Audit(services));
         root.Subcommands.Add(SchemaCommand.Build());
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         return root;

@@ -10,6 +10,9 @@ namespace RunbookPilot.Host;
 public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
 {
     public const string AnalystItem = "rbp.analyst";
+    public const string RoleItem = "rbp.role";
+    public const string Admin = "admin";
+    public const string AnalystRole = "analyst";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -18,15 +21,17 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
             await next(context);
             return;
         }
-        if (Basic(context.Request.Headers.Authorization.ToString()) is { } user)
+        if (Basic(context.Request.Headers.Authorization.ToString()) is var (user, role))
         {
             context.Items[AnalystItem] = user;
+            context.Items[RoleItem] = role;
             await next(context);
             return;
         }
         if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && await WebhookAsync(context))
         {
             context.Items[AnalystItem] = "webhook";
+            context.Items[RoleItem] = "webhook";
             await next(context);
             return;
         }
@@ -35,7 +40,8 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
         await context.Response.WriteAsJsonAsync(new { error = "authentication required: basic auth (RBPILOT_USER / RBPILOT_PASS), or the webhook token or signature on /events" });
     }
 
-    private string? Basic(string header)
+    /// <summary>Who the basic credentials name and their role, or null. Every account is compared, so timing says nothing about which exists.</summary>
+    private (string User, string Role)? Basic(string header)
     {
         if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
         string decoded;
@@ -49,8 +55,11 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
         }
         var colon = decoded.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0) return null;
-        var ok = Same(decoded[..colon], options.User) & Same(decoded[(colon + 1)..], options.EffectivePassword);
-        return ok ? decoded[..colon] : null;
+        var (name, password) = (decoded[..colon], decoded[(colon + 1)..]);
+        (string, string)? match = Same(name, options.User) & Same(password, options.EffectivePassword) ? (name, Admin) : null;
+        foreach (var (analyst, secret) in options.Analysts)
+            if (Same(name, analyst) & Same(password, secret)) match ??= (name, AnalystRole);
+        return match;
     }
 
     private async Task<bool> WebhookAsync(HttpContext context)
@@ -70,4 +79,13 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
     /// <summary>Constant-time comparison (no early exit on the first differing byte).</summary>
     private static bool Same(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(a)), SHA256.HashData(Encoding.UTF8.GetBytes(b)));
+}
+
+/// <summary>Admits only the admin account (configuration changes and operator commands); analysts get 403 with the reason.</summary>
+public sealed class AdminOnly : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Items[AuthMiddleware.RoleItem] as string == AuthMiddleware.Admin
+            ? await next(context)
+            : Results.Json(new { error = "forbidden: this changes configuration or operates the server; sign in as the admin (RBPILOT_USER)" }, statusCode: 403);
 }

@@ -75,7 +75,7 @@ public static class Server
             using var socket = await c.WebSockets.AcceptWebSocketAsync();
             await live.ServeAsync(socket, c.RequestAborted);
         });
-        Map(app, engine, server);
+        Map(app, engine, server, adapters.Adapters);
         await app.StartAsync();
         return app;
     }
@@ -90,7 +90,7 @@ public static class Server
     private static IResult Problem(int status, string error, IEnumerable<AlertProblem>? details = null) =>
         Results.Json(new { error, details = details?.Select(d => new { path = d.Path, message = d.Message }) }, statusCode: status);
 
-    private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server)
+    private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server, IReadOnlyList<IAdapter> adapters)
     {
         var inFlight = 0; // webhook submissions waiting for the journal
         app.MapGet("/health", () =>
@@ -182,7 +182,7 @@ public static class Server
             {
                 alert_id = result.AlertId,
                 duplicate = result.Duplicate,
-                executions = result.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId }),
+                executions = result.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId, reason = s.Reason }),
             });
             return Results.Json(new { accepted }, statusCode: 202);
         });
@@ -190,8 +190,19 @@ public static class Server
         var api = app.MapGroup("/api/v1");
         api.MapGet("/executions", (string? playbook, string? status, DateTimeOffset? since, int? limit, int? offset) =>
             Results.Json(new { executions = engine.Queries.Executions(playbook, status, since, Math.Clamp(limit ?? 100, 1, 1000), Math.Max(offset ?? 0, 0)) }));
-        api.MapGet("/executions/{id}", (string id) =>
-            engine.Queries.Execution(id) is { } row ? Results.Json(new { execution = row, timeline = engine.Queries.Log(id) }) : Problem(404, $"no execution {id}"));
+        // ?wait=N (seconds, at most 120): answer once the execution is settled — finished, or waiting only for people.
+        api.MapGet("/executions/{id}", async (string id, int? wait, CancellationToken ct) =>
+        {
+            if (engine.Queries.Execution(id) is null && wait is null) return Problem(404, $"no execution {id}");
+            var snapshot = wait is { } seconds
+                ? await SettledOrCurrentAsync(engine, id, TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 120)), ct)
+                : await engine.GetAsync(id, ct);
+            if (!snapshot.State.Started) return Problem(404, $"no execution {id}");
+            if (wait is not null) await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10), ct);
+            return engine.Queries.Execution(id) is { } row
+                ? Results.Json(new { execution = row, settled = snapshot.Settled, steps = StepView.Of(snapshot.State), timeline = engine.Queries.Log(id) })
+                : Problem(404, $"no execution {id}");
+        });
         api.MapGet("/approvals", (string? status, string? playbook) => Results.Json(new { approvals = engine.Queries.Approvals(status == "all" ? null : status ?? "pending", playbook) }));
         api.MapGet("/simulations", (string? status) => Results.Json(new { simulations = engine.Queries.Simulations(status) }));
         api.MapGet("/audit/verify", () =>
@@ -251,6 +262,17 @@ public static class Server
             }
             return Results.Json(new { results });
         });
+        api.MapPost("/adapters/{name}/test", async (string name, CancellationToken ct) =>
+            adapters.FirstOrDefault(a => a.Descriptor.Name == name) is IHealthCheck adapter
+                ? Results.Json(await adapter.CheckHealthAsync(ct))
+                : Problem(404, $"no adapter '{name}' is configured on this server"));
+        var admin = api.MapGroup("/admin").AddEndpointFilter<AdminOnly>();
+        admin.MapPost("/rebuild-read-model", async (CancellationToken ct) =>
+        {
+            await engine.Projector.RebuildAsync(ct);
+            var verification = AuditChain.Verify(new ReadModelDb(engine.Options));
+            return Results.Json(new { offset = engine.Projector.Offset, audit_ok = verification.Ok, message = verification.Message });
+        });
         api.MapPost("/simulations/{id}/execute", (HttpContext c, string id, DecisionBody? d) => OnSimulation(engine, id, ex => new ExecuteSimulation(ex, id, Analyst(c), d?.Comment)));
         api.MapPost("/simulations/{id}/dismiss", (HttpContext c, string id, DecisionBody? d) => OnSimulation(engine, id, ex => new DismissSimulation(ex, id, Analyst(c), d?.Comment)));
     }
@@ -259,6 +281,18 @@ public static class Server
     {
         await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
         return engine.Queries.Simulation(simulationId) is { } row ? await Send(engine, command(row.ExecutionId)) : Problem(404, $"no simulation {simulationId}");
+    }
+
+    private static async Task<ExecutionSnapshot> SettledOrCurrentAsync(RunbookPilotEngine engine, string id, TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            return await engine.WaitSettledAsync(id, timeout, ct);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return await engine.GetAsync(id, ct);
+        }
     }
 
     /// <summary>Sends a decision to its execution and answers with the result (409 when refused, 404 when unknown, 400 when invalid).</summary>
@@ -272,7 +306,7 @@ public static class Server
             _ when !result.Ok => 400,
             _ => 200,
         };
-        return Results.Json(new { ok = result.Ok, code = result.Code, message = result.Message }, statusCode: status);
+        return Results.Json(new { ok = result.Ok, code = result.Code, message = result.Message, execution_id = command.ExecutionId }, statusCode: status);
     }
 
     /// <summary>Body of an analyst decision: the step (optional when one waits) and a comment.</summary>

@@ -6,6 +6,9 @@ public sealed record ServerOptions
     public string Urls { get; init; } = "http://127.0.0.1:8080";
     public string User { get; init; } = "admin";
     public string? Password { get; init; }
+    /// <summary>Analyst accounts besides the admin (RBPILOT_ANALYSTS="alice:secret,bob:secret"): they decide approvals and simulations, but
+    /// change no configuration (bindings, pause/resume, rebuilding the read model are for the admin).</summary>
+    public IReadOnlyDictionary<string, string> Analysts { get; init; } = new Dictionary<string, string>();
     /// <summary>Start without a configured password (admin/demo) and with the vendor simulators; said loudly in the log.</summary>
     public bool Demo { get; init; }
     /// <summary>Bearer token SIEM webhooks may send instead of basic auth (RBPILOT_WEBHOOK_TOKEN).</summary>
@@ -26,9 +29,25 @@ public sealed record ServerOptions
     public string? Refusal() =>
         !Demo && (Password is null || WeakPasswords.Contains(Password, StringComparer.OrdinalIgnoreCase))
             ? "RBPILOT_PASS is empty or a default password: set RBPILOT_USER and RBPILOT_PASS, or start with --demo to try RunbookPilot with admin/demo"
-            : null;
+            : Analysts.FirstOrDefault(a => WeakPasswords.Contains(a.Value, StringComparer.OrdinalIgnoreCase) || a.Key == User) is { Key: { } weak }
+                ? $"RBPILOT_ANALYSTS: analyst '{weak}' has a default password or the admin's name; give each analyst an own name and a real password"
+                : null;
 
     public string EffectivePassword => Demo && string.IsNullOrEmpty(Password) ? DemoPassword : Password!;
+
+    /// <summary>Reads <c>name:password</c> pairs separated by commas; a pair without a password is refused at start.</summary>
+    public static IReadOnlyDictionary<string, string> ParseAnalysts(string? value)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = pair.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || colon == pair.Length - 1)
+                throw new InvalidOperationException($"RBPILOT_ANALYSTS: '{pair.Split(':')[0]}' needs the form name:password (pairs separated by commas)");
+            result[pair[..colon]] = pair[(colon + 1)..];
+        }
+        return result;
+    }
 
     public static ServerOptions From(string[] args)
     {
@@ -40,6 +59,7 @@ public sealed record ServerOptions
             User = Env("RBPILOT_USER") ?? "admin",
             Password = Env("RBPILOT_PASS"),
             Demo = args.Contains("--demo"),
+            Analysts = ParseAnalysts(Env("RBPILOT_ANALYSTS")),
             WebhookToken = Env("RBPILOT_WEBHOOK_TOKEN"),
             WebhookSecret = Env("RBPILOT_WEBHOOK_SECRET"),
             JsonLogs = args.Contains("--json-logs") || Env("RBPILOT_LOG_FORMAT") == "json",

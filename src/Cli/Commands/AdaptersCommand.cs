@@ -57,21 +57,44 @@ internal static class AdaptersCommand
         var playbooks = Common.PlaybooksOption();
         var adaptersFile = Common.AdaptersOption();
         var output = Common.OutputOption();
-        var command = new Command("test-adapter", "Check that an adapter reaches its vendor and that its credentials are accepted; changes nothing.\n\nExample:\n  runbookpilot test-adapter crowdstrike")
+        var server = Common.ServerOption();
+        var command = new Command("test-adapter", "Check that an adapter reaches its vendor and that its credentials are accepted; changes nothing. With --server, the server's adapter is checked (its credentials, its network).\n\nExample:\n  runbookpilot test-adapter crowdstrike")
         {
-            name, playbooks, adaptersFile, output,
+            name, playbooks, adaptersFile, output, server,
         };
         command.SetAction(async (p, ct) =>
         {
-            var options = new RunbookPilot.Engine.Hosting.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
-            await using var set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error);
             var adapterName = p.GetValue(name)!;
-            if (set.Adapters.FirstOrDefault(a => a.Descriptor.Name == adapterName) is not IHealthCheck adapter)
+            AdapterHealth health;
+            if (p.GetValue(server) is { } url)
             {
-                await p.InvocationConfiguration.Error.WriteLineAsync($"error: unknown adapter '{adapterName}'{DidYouMean.Hint(adapterName, set.Adapters.Select(a => a.Descriptor.Name))}");
-                return 1;
+                await using var remote = Common.Connect(url, services);
+                try
+                {
+                    if (await remote.TestAdapterAsync(adapterName, ct) is not { } h)
+                    {
+                        await p.InvocationConfiguration.Error.WriteLineAsync($"error: the server has no adapter '{adapterName}'");
+                        return 1;
+                    }
+                    health = h;
+                }
+                catch (ServerUnavailableException ex)
+                {
+                    await p.InvocationConfiguration.Error.WriteLineAsync("error: " + ex.Message);
+                    return 1;
+                }
             }
-            var health = await adapter.CheckHealthAsync(ct);
+            else
+            {
+                var options = new RunbookPilot.Engine.Hosting.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
+                await using var set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error);
+                if (set.Adapters.FirstOrDefault(a => a.Descriptor.Name == adapterName) is not IHealthCheck adapter)
+                {
+                    await p.InvocationConfiguration.Error.WriteLineAsync($"error: unknown adapter '{adapterName}'{DidYouMean.Hint(adapterName, set.Adapters.Select(a => a.Descriptor.Name))}");
+                    return 1;
+                }
+                health = await adapter.CheckHealthAsync(ct);
+            }
             var writer = p.InvocationConfiguration.Output;
             if (p.GetValue(output) == OutputFormat.Json)
             {

@@ -7,29 +7,41 @@ namespace RunbookPilot.Cli.Commands;
 /// <summary><c>runbookpilot audit verify</c> and <c>runbookpilot admin rebuild-read-model</c>.</summary>
 internal static class AuditCommands
 {
-    private static Option<string> Db() => new("--db")
+    public static Command Audit(CliServices services)
     {
-        Description = "SQLite file (or PostgreSQL connection string). Default: $RBPILOT_DB or ./data/runbookpilot.db",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilotOptions.DefaultDatabase,
-    };
-
-    public static Command Audit()
-    {
-        var db = Db();
+        var db = Common.DbOption();
+        var server = Common.ServerOption();
         var output = Common.OutputOption();
         var verify = new Command("verify", "Check that the audit trail (execution_log) is unaltered: walks the SHA-256 chain and names the first broken row.\n\nExample:\n  runbookpilot audit verify")
         {
-            db, output,
+            db, server, output,
         };
-        verify.SetAction(p =>
+        verify.SetAction(async (p, ct) =>
         {
-            var options = new RunbookPilotOptions { Database = p.GetValue(db)! };
-            if (!options.IsPostgres && !File.Exists(options.Database))
+            AuditVerification result;
+            if (p.GetValue(server) is { } url)
             {
-                p.InvocationConfiguration.Error.WriteLine($"error: no database at {options.Database}");
-                return 1;
+                await using var remote = Common.Connect(url, services);
+                try
+                {
+                    result = await remote.VerifyAuditAsync(ct);
+                }
+                catch (ServerUnavailableException ex)
+                {
+                    await p.InvocationConfiguration.Error.WriteLineAsync("error: " + ex.Message);
+                    return 1;
+                }
             }
-            var result = AuditChain.Verify(new ReadModelDb(options));
+            else
+            {
+                var options = new RunbookPilotOptions { Database = p.GetValue(db)! };
+                if (!options.IsPostgres && !File.Exists(options.Database))
+                {
+                    await p.InvocationConfiguration.Error.WriteLineAsync($"error: no database at {options.Database}");
+                    return 1;
+                }
+                result = AuditChain.Verify(new ReadModelDb(options));
+            }
             if (p.GetValue(output) == OutputFormat.Json)
                 Common.WriteJson(p.InvocationConfiguration.Output, new { ok = result.Ok, rows = result.Rows, broken_at = result.BrokenAt, execution_id = result.ExecutionId, seq = result.Seq, message = result.Message });
             else p.InvocationConfiguration.Output.WriteLine(result.Ok ? result.Message : $"BROKEN: {result.Message} (execution {result.ExecutionId}, event {result.Seq})");

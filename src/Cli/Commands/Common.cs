@@ -45,6 +45,29 @@ internal static class Common
         Description = "Folder of Sigma rules. Default: <playbooks>/sigma",
     };
 
+    public static Option<string> DbOption() => new("--db")
+    {
+        Description = "SQLite file (or PostgreSQL connection string). Default: $RBPILOT_DB or ./data/runbookpilot.db",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilot.Engine.Hosting.RunbookPilotOptions.DefaultDatabase,
+    };
+
+    /// <summary>--server URL (or RBPILOT_SERVER): work through a running server's API instead of opening the database here.</summary>
+    public static Option<Uri?> ServerOption() => new("--server")
+    {
+        Description = "A running RunbookPilot server (e.g. http://127.0.0.1:8080): the command goes through its API, signed in as $RBPILOT_USER/$RBPILOT_PASS. Default: $RBPILOT_SERVER; without it the engine runs here over --db",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_SERVER") is { Length: > 0 } v ? new Uri(v) : null,
+        CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u : Fail(r),
+    };
+
+    private static Uri? Fail(System.CommandLine.Parsing.ArgumentResult r)
+    {
+        r.AddError($"--server: '{r.Tokens.Single().Value}' is not an http(s) URL such as http://127.0.0.1:8080");
+        return null;
+    }
+
+    public static ServerBackend Connect(Uri server, CliServices services) =>
+        new(server, services.Environment("RBPILOT_USER") is { Length: > 0 } u ? u : "admin", services.Environment("RBPILOT_PASS"));
+
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,

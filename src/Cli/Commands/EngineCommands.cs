@@ -16,20 +16,14 @@ namespace RunbookPilot.Cli.Commands;
 /// </summary>
 internal static class EngineCommands
 {
-    private static readonly TimeSpan SettleTimeout = TimeSpan.FromMinutes(2);
-
-    private sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output)
+    private sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output, Option<Uri?> Server)
     {
-        public static Shared Create() => new(
-            new Option<string>("--db")
-            {
-                Description = "SQLite file (or PostgreSQL connection string). Default: $RBPILOT_DB or ./data/runbookpilot.db",
-                DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilotOptions.DefaultDatabase,
-            },
-            Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(), Common.PluginsOption(), Common.OutputOption());
+        public static Shared Create() => new(Common.DbOption(), Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(),
+            Common.PluginsOption(), Common.OutputOption(), Common.ServerOption());
 
         public void AddTo(Command c)
         {
+            c.Options.Add(Server);
             c.Options.Add(Db);
             c.Options.Add(Playbooks);
             c.Options.Add(Policy);
@@ -53,7 +47,7 @@ internal static class EngineCommands
 
     private static Option<string> Analyst() => new("--as")
     {
-        Description = "Who is deciding (recorded in the audit trail). Default: $RBPILOT_USER or the login name",
+        Description = "Who is deciding (recorded in the audit trail). Default: $RBPILOT_USER or the login name. With --server the server records the signed-in user",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_USER") is { Length: > 0 } u ? u : Environment.UserName,
     };
 
@@ -68,41 +62,45 @@ internal static class EngineCommands
         var shared = Shared.Create();
         var rebuild = new Command("rebuild-read-model", "Project the whole journal again into the read tables (and a fresh audit chain). The journal is the source of truth.\n\nExample:\n  runbookpilot admin rebuild-read-model");
         shared.AddTo(rebuild);
-        rebuild.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        rebuild.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            await engine.Projector.RebuildAsync(ct);
-            var verification = Engine.ReadModel.AuditChain.Verify(new Engine.ReadModel.ReadModelDb(engine.Options));
-            output.WriteLine($"read model rebuilt up to journal offset {engine.Projector.Offset}; {verification.Message}");
+            var offset = await backend.RebuildReadModelAsync(ct);
+            var verification = await backend.VerifyAuditAsync(ct);
+            output.WriteLine($"read model rebuilt up to journal offset {offset}; {verification.Message}");
             return verification.Ok ? 0 : 1;
         }));
         return new Command("admin", "Operator commands.") { rebuild };
     }
 
-    /// <summary>Starts the engine, runs <paramref name="work"/>, catches the read model up, stops. Lock and startup errors become exit code 1.</summary>
-    private static async Task<int> WithEngine(CliServices services, ParseResult p, Shared shared, Func<RunbookPilotEngine, TextWriter, Task<int>> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> against the server given by --server / RBPILOT_SERVER, or else against the engine started here over
+    /// the database file (its read model caught up before it stops). Lock, start-up and server errors become exit code 1.
+    /// </summary>
+    private static async Task<int> WithBackend(CliServices services, ParseResult p, Shared shared, Func<IEngineBackend, TextWriter, Task<int>> work)
     {
         var output = p.InvocationConfiguration.Output;
         var error = p.InvocationConfiguration.Error;
-        var options = shared.Options(p);
-        await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error);
-        RunbookPilotEngine engine;
         try
         {
-            engine = await RunbookPilotEngine.StartAsync(options, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
+            if (p.GetValue(shared.Server) is { } server)
+            {
+                await using var remote = Common.Connect(server, services);
+                return await work(remote, output);
+            }
+            var options = shared.Options(p);
+            await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error);
+            var engine = await RunbookPilotEngine.StartAsync(options, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
                 logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)
                     .AddFilter("Akka", LogLevel.Error));
+            await using var embedded = new EmbeddedBackend(engine);
+            foreach (var file in engine.Library.Files.Where(f => !f.Ok))
+                await error.WriteLineAsync($"warning: {file.Path} is invalid and was not loaded (run 'runbookpilot validate')");
+            return await work(embedded, output);
         }
-        catch (DatabaseLockedException ex)
+        catch (Exception ex) when (ex is DatabaseLockedException or ServerUnavailableException)
         {
             await error.WriteLineAsync("error: " + ex.Message);
             return 1;
-        }
-        await using (engine)
-        {
-            foreach (var file in engine.Library.Files.Where(f => !f.Ok))
-                await error.WriteLineAsync($"warning: {file.Path} is invalid and was not loaded (run 'runbookpilot validate')");
-            var code = await work(engine, output);
-            return code;
         }
     }
 
@@ -131,15 +129,11 @@ internal static class EngineCommands
                 await error.WriteLineAsync("error: no alert on standard input");
                 return 1;
             }
-            return await WithEngine(services, p, shared, async (engine, output) =>
+            return await WithBackend(services, p, shared, async (backend, output) =>
             {
-                var results = new List<(int Line, RunbookPilot.Engine.Ingestion.AlertAccepted Accepted)>();
+                var results = new List<(int Line, SubmittedAlert Accepted)>();
                 foreach (var (line, doc) in documents)
-                    results.Add((line, await engine.SubmitAsync(AlertNormalizers.Default.Normalize(doc), "stdin", ct)));
-                var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var s in results.SelectMany(r => r.Accepted.Selected))
-                    statuses[s.ExecutionId] = (await engine.WaitSettledAsync(s.ExecutionId, SettleTimeout, ct)).State.Status;
-                await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+                    results.Add((line, await backend.SubmitAsync(doc, ct)));
 
                 if (p.GetValue(shared.Output) == OutputFormat.Json)
                 {
@@ -150,16 +144,16 @@ internal static class EngineCommands
                             line = r.Line,
                             alert_id = r.Accepted.AlertId,
                             duplicate = r.Accepted.Duplicate,
-                            executions = r.Accepted.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId, status = statuses[s.ExecutionId], reason = s.Reason }),
+                            executions = r.Accepted.Executions.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId, status = s.Status, reason = s.Reason }),
                         }),
                         errors = problems.Select(x => new { line = x.Line, message = x.Message }),
                     });
                 }
                 else
                 {
-                    var rows = results.SelectMany(r => r.Accepted.Selected.Count == 0
+                    var rows = results.SelectMany(r => r.Accepted.Executions.Count == 0
                         ? [(IReadOnlyList<string>)[Num(r.Line), r.Accepted.AlertId, "-", "-", r.Accepted.Duplicate ? "duplicate" : "no playbook matched"]]
-                        : r.Accepted.Selected.Select(s => (IReadOnlyList<string>)[Num(r.Line), r.Accepted.AlertId, s.PlaybookId, s.ExecutionId, (r.Accepted.Duplicate ? "duplicate, " : "") + statuses[s.ExecutionId]]));
+                        : r.Accepted.Executions.Select(s => (IReadOnlyList<string>)[Num(r.Line), r.Accepted.AlertId, s.PlaybookId, s.ExecutionId, (r.Accepted.Duplicate ? "duplicate, " : "") + s.Status]));
                     Common.WriteTable(output, ["LINE", "ALERT", "PLAYBOOK", "EXECUTION", "STATUS"], rows.ToList());
                 }
                 return problems.Count == 0 ? 0 : 1;
@@ -249,36 +243,29 @@ internal static class EngineCommands
                 await p.InvocationConfiguration.Error.WriteLineAsync("error: give an execution id, or --all-pending (with --playbook)");
                 return 2;
             }
-            return await WithEngine(services, p, shared, async (engine, output) =>
+            return await WithBackend(services, p, shared, async (backend, output) =>
             {
-                List<(string ExecutionId, string? StepId)> targets;
-                if (id is not null) targets = [(id, p.GetValue(step))];
-                else
-                {
-                    await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
-                    targets = engine.Queries.Approvals("pending", p.GetValue(playbook)).Select(a => (a.ExecutionId, (string?)a.StepId)).ToList();
-                }
-                var results = new List<(string, string?, CommandResult)>();
+                var targets = id is not null
+                    ? [(id, p.GetValue(step))]
+                    : (await backend.ApprovalsAsync("pending", p.GetValue(playbook), ct)).Select(a => (a.ExecutionId, (string?)a.StepId)).ToList();
+                var results = new List<(string?, DecisionOutcome)>();
                 foreach (var (ex, st) in targets)
-                    results.Add((ex, st, await engine.SendAsync(new ApproveStep(ex, st, p.GetValue(analyst)!, p.GetValue(comment)), ct)));
-                return await Report(engine, p, shared, output, results, ct);
+                    results.Add((st, await backend.DecideAsync(DecisionKind.Approve, ex, st, p.GetValue(analyst)!, p.GetValue(comment), ct)));
+                return await Report(backend, p, shared, output, results, ct);
             });
         });
         return command;
     }
 
     private static Command Reject(CliServices services) => ExecutionDecision(services, "reject", "The execution whose pending step to reject", "The step to reject, when several wait",
-        "Reject a pending approval; the step does not run.\n\nExample:\n  runbookpilot reject ex-3f2a9c --comment \"false positive: pentest\"",
-        (id, step, analyst, comment) => new RejectStep(id, step, analyst, comment));
+        "Reject a pending approval; the step does not run.\n\nExample:\n  runbookpilot reject ex-3f2a9c --comment \"false positive: pentest\"", DecisionKind.Reject);
 
     private static Command Rollback(CliServices services) => ExecutionDecision(services, "rollback", "The execution to roll back",
         "Roll back only this step (default: every executed reversible step, newest first)",
-        "Undo executed reversible steps (unblock an IP, lift a containment), newest first.\n\nExamples:\n  runbookpilot rollback ex-3f2a9c\n  runbookpilot rollback ex-3f2a9c --step step_3",
-        (id, step, analyst, comment) => new RequestRollback(id, step, analyst, comment));
+        "Undo executed reversible steps (unblock an IP, lift a containment), newest first.\n\nExamples:\n  runbookpilot rollback ex-3f2a9c\n  runbookpilot rollback ex-3f2a9c --step step_3", DecisionKind.Rollback);
 
     /// <summary>A command that sends one analyst decision to one execution: <c>&lt;execution_id&gt; [--step] [--comment] [--as]</c>.</summary>
-    private static Command ExecutionDecision(CliServices services, string name, string executionHelp, string stepHelp, string description,
-        Func<string, string?, string, string?, IExecutionCommand> make)
+    private static Command ExecutionDecision(CliServices services, string name, string executionHelp, string stepHelp, string description, DecisionKind kind)
     {
         var shared = Shared.Create();
         var execution = new Argument<string>("execution_id") { Description = executionHelp };
@@ -287,26 +274,22 @@ internal static class EngineCommands
         var analyst = Analyst();
         var command = new Command(name, description) { execution, step, comment, analyst };
         shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        command.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            var id = p.GetValue(execution)!;
-            var result = await engine.SendAsync(make(id, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment)), ct);
-            return await Report(engine, p, shared, output, [(id, p.GetValue(step), result)], ct);
+            var result = await backend.DecideAsync(kind, p.GetValue(execution)!, p.GetValue(step), p.GetValue(analyst)!, p.GetValue(comment), ct);
+            return await Report(backend, p, shared, output, [(p.GetValue(step), result)], ct);
         }));
         return command;
     }
 
     private static Command ExecuteSimulation(CliServices services) => SimulationDecision(services, "execute-simulation", "The simulation to execute (see list-simulations)",
-        "Execute an L2 simulation: it counts as your L1 approval (refused when policy block_l2_execution is on).\n\nExample:\n  runbookpilot execute-simulation sim-ex-3f2a9c-step_4",
-        (ex, sim, analyst, comment) => new Engine.Execution.ExecuteSimulation(ex, sim, analyst, comment));
+        "Execute an L2 simulation: it counts as your L1 approval (refused when policy block_l2_execution is on).\n\nExample:\n  runbookpilot execute-simulation sim-ex-3f2a9c-step_4", execute: true);
 
     private static Command DismissSimulation(CliServices services) => SimulationDecision(services, "dismiss-simulation", "The simulation to dismiss",
-        "Dismiss an L2 simulation (it will not be executed; counted for simulation precision).",
-        (ex, sim, analyst, comment) => new Engine.Execution.DismissSimulation(ex, sim, analyst, comment));
+        "Dismiss an L2 simulation (it will not be executed; counted for simulation precision).", execute: false);
 
     /// <summary>A command that decides on one simulation: <c>&lt;simulation_id&gt; [--comment] [--as]</c>.</summary>
-    private static Command SimulationDecision(CliServices services, string name, string simulationHelp, string description,
-        Func<string, string, string, string?, IExecutionCommand> make)
+    private static Command SimulationDecision(CliServices services, string name, string simulationHelp, string description, bool execute)
     {
         var shared = Shared.Create();
         var simulation = new Argument<string>("simulation_id") { Description = simulationHelp };
@@ -314,41 +297,32 @@ internal static class EngineCommands
         var analyst = Analyst();
         var command = new Command(name, description) { simulation, comment, analyst };
         shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        command.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            var (executionId, result) = await OnSimulation(engine, p.GetValue(simulation)!, (ex, sim) => make(ex, sim, p.GetValue(analyst)!, p.GetValue(comment)), ct);
-            return await Report(engine, p, shared, output, [(executionId, null, result)], ct);
+            var result = await backend.DecideSimulationAsync(execute, p.GetValue(simulation)!, p.GetValue(analyst)!, p.GetValue(comment), ct);
+            return await Report(backend, p, shared, output, [(null, result)], ct);
         }));
         return command;
     }
 
-    private static async Task<(string ExecutionId, CommandResult Result)> OnSimulation(RunbookPilotEngine engine, string simulationId, Func<string, string, IExecutionCommand> make, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
-        if (engine.Queries.Simulation(simulationId) is not { } row)
-            return ("-", new CommandResult(false, "not_found", $"no simulation {simulationId}"));
-        return (row.ExecutionId, await engine.SendAsync(make(row.ExecutionId, simulationId), ct));
-    }
-
     /// <summary>Prints what each command did and where its execution stands now; exit 1 when any was refused or invalid.</summary>
-    private static async Task<int> Report(RunbookPilotEngine engine, ParseResult p, Shared shared, TextWriter output, List<(string ExecutionId, string? StepId, CommandResult Result)> results, CancellationToken ct)
+    private static async Task<int> Report(IEngineBackend backend, ParseResult p, Shared shared, TextWriter output, List<(string? StepId, DecisionOutcome Result)> results, CancellationToken ct)
     {
         var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var id in results.Where(r => r.Result.Ok).Select(r => r.ExecutionId).Distinct())
-            statuses[id] = (await engine.WaitSettledAsync(id, SettleTimeout, ct)).State.Status;
-        await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
+        foreach (var id in results.Where(r => r.Result.Ok).Select(r => r.Result.ExecutionId).Distinct())
+            if (await backend.SettledStatusAsync(id, ct) is { } status) statuses[id] = status;
         if (p.GetValue(shared.Output) == OutputFormat.Json)
         {
             Common.WriteJson(output, new
             {
                 results = results.Select(r => new
                 {
-                    execution_id = r.ExecutionId,
+                    execution_id = r.Result.ExecutionId,
                     step_id = r.StepId,
                     ok = r.Result.Ok,
                     code = r.Result.Code,
                     message = r.Result.Message,
-                    execution_status = statuses.GetValueOrDefault(r.ExecutionId),
+                    execution_status = statuses.GetValueOrDefault(r.Result.ExecutionId),
                 }),
             });
         }
@@ -356,7 +330,7 @@ internal static class EngineCommands
         {
             if (results.Count == 0) output.WriteLine("nothing to do: no matching pending approval");
             foreach (var r in results)
-                output.WriteLine($"{r.ExecutionId}: {r.Result.Message}" + (statuses.TryGetValue(r.ExecutionId, out var s) ? $" (execution {s})" : ""));
+                output.WriteLine($"{r.Result.ExecutionId}: {r.Result.Message}" + (statuses.TryGetValue(r.Result.ExecutionId, out var s) ? $" (execution {s})" : ""));
         }
         return results.All(r => r.Result.Ok) ? 0 : 1;
     }
@@ -371,11 +345,10 @@ internal static class EngineCommands
             status, playbook,
         };
         shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        command.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
             var wanted = p.GetValue(status) is "all" ? null : p.GetValue(status);
-            var rows = engine.Queries.Approvals(wanted, p.GetValue(playbook));
+            var rows = await backend.ApprovalsAsync(wanted, p.GetValue(playbook), ct);
             if (p.GetValue(shared.Output) == OutputFormat.Json)
             {
                 Common.WriteJson(output, new
@@ -408,10 +381,9 @@ internal static class EngineCommands
         var limit = new Option<int>("--limit") { Description = "How many (newest first)", DefaultValueFactory = _ => 100 };
         var command = new Command("list-executions", "List executions, newest first.\n\nExample:\n  runbookpilot list-executions --status waiting_approval") { playbook, status, limit };
         shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        command.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
-            var rows = engine.Queries.Executions(p.GetValue(playbook), p.GetValue(status), limit: p.GetValue(limit));
+            var rows = await backend.ExecutionsAsync(p.GetValue(playbook), p.GetValue(status), p.GetValue(limit), ct);
             if (p.GetValue(shared.Output) == OutputFormat.Json)
             {
                 Common.WriteJson(output, new
@@ -442,29 +414,22 @@ internal static class EngineCommands
             execution,
         };
         shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        command.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
             var id = p.GetValue(execution)!;
-            if (engine.Queries.Execution(id) is not { } row)
+            if (await backend.ExecutionAsync(id, ct) is not { } detail)
             {
                 await p.InvocationConfiguration.Error.WriteLineAsync($"error: no execution {id}");
                 return 1;
             }
-            var log = engine.Queries.Log(id);
-            var state = (await engine.GetAsync(id, ct)).State;
+            var (row, steps, log) = (detail.Execution, detail.Steps, detail.Timeline);
             if (p.GetValue(shared.Output) == OutputFormat.Json)
             {
                 Common.WriteJson(output, new
                 {
                     execution_id = row.ExecutionId, alert_id = row.AlertId, playbook_id = row.PlaybookId, playbook_version = row.PlaybookVersion,
                     status = row.Status, started_at = row.StartedAt, completed_at = row.CompletedAt, selection_reason = row.SelectionReason,
-                    steps = state.Playbook!.Steps.Select(s => new
-                    {
-                        id = s.Id, name = s.Name, autonomy_level = s.AutonomyLevel.ToString(), adapter = s.Adapter, action_type = s.ActionType,
-                        status = StatusName(state.Step(s.Id).Status), attempts = state.Step(s.Id).Attempts, error = state.Step(s.Id).Error,
-                        rollback = state.Step(s.Id).Rollback.ToString().ToLowerInvariant(), simulation_id = state.Step(s.Id).SimulationId,
-                    }),
+                    steps,
                     timeline = log.Select(l => new
                     {
                         seq = l.Seq, at = l.At, step_id = l.StepId, kind = l.Kind, status = l.Status, attempt = l.Attempt, actor = l.Actor, detail = l.Detail,
@@ -477,8 +442,8 @@ internal static class EngineCommands
             output.WriteLine($"Alert {row.AlertId}; selected by {row.SelectionReason}; started {row.StartedAt:u}" + (row.CompletedAt is { } c ? $", ended {c:u}" : ""));
             output.WriteLine();
             Common.WriteTable(output, ["STEP", "LEVEL", "ACTION", "STATUS", "ATTEMPTS", "NOTE"],
-                state.Playbook!.Steps.Select(s => (IReadOnlyList<string>)[s.Id, s.AutonomyLevel.ToString(), $"{s.Adapter}.{s.ActionType}", StatusName(state.Step(s.Id).Status),
-                    state.Step(s.Id).Attempts.ToString(CultureInfo.InvariantCulture), state.Step(s.Id).SimulationId ?? state.Step(s.Id).Error ?? ""]).ToList());
+                steps.Select(s => (IReadOnlyList<string>)[s.Id, s.AutonomyLevel, $"{s.Adapter}.{s.ActionType}", s.Status,
+                    Num(s.Attempts), s.SimulationId ?? s.Error ?? ""]).ToList());
             output.WriteLine();
             output.WriteLine("Timeline:");
             foreach (var l in log)
@@ -497,10 +462,9 @@ internal static class EngineCommands
             status,
         };
         shared.AddTo(command);
-        command.SetAction((p, ct) => WithEngine(services, p, shared, async (engine, output) =>
+        command.SetAction((p, ct) => WithBackend(services, p, shared, async (backend, output) =>
         {
-            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30), ct);
-            var rows = engine.Queries.Simulations(p.GetValue(status));
+            var rows = await backend.SimulationsAsync(p.GetValue(status), ct);
             if (p.GetValue(shared.Output) == OutputFormat.Json)
             {
                 Common.WriteJson(output, new
@@ -523,14 +487,6 @@ internal static class EngineCommands
         }));
         return command;
     }
-
-    private static string StatusName(StepStatus s) => s switch
-    {
-        StepStatus.RetryWaiting => "retry_waiting",
-        StepStatus.WaitingApproval => "waiting_approval",
-        StepStatus.SimulationDismissed => "simulation_dismissed",
-        _ => s.ToString().ToLowerInvariant(),
-    };
 
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
 }

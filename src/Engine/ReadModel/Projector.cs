@@ -76,22 +76,40 @@ public sealed class ReadModelProjector : IDisposable
         return killSwitch;
     }
 
-    /// <summary>Drops the read tables' content and projects the whole journal again (<c>runbookpilot admin rebuild-read-model</c>).</summary>
+    /// <summary>
+    /// Drops the read tables' content and projects the whole journal again (<c>runbookpilot admin rebuild-read-model</c>).
+    /// Holds the projection gate throughout, so a live projection running beside it (the server) waits and then resumes
+    /// after the rebuilt offset.
+    /// </summary>
     public async Task RebuildAsync(CancellationToken ct = default)
     {
-        using (var db = _db.Open())
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            _db.UnprotectAuditTables(db);
-            db.GetTable<EventRow>().Delete();
-            db.GetTable<ExecutionRow>().Delete();
-            db.GetTable<ExecutionLogRow>().Delete();
-            db.GetTable<ApprovalRow>().Delete();
-            db.GetTable<SimulationRow>().Delete();
-            db.GetTable<ProjectionOffsetRow>().Delete();
-            _db.ProtectAuditTables(db);
+            using (var db = _db.Open())
+            {
+                _db.UnprotectAuditTables(db);
+                db.GetTable<EventRow>().Delete();
+                db.GetTable<ExecutionRow>().Delete();
+                db.GetTable<ExecutionLogRow>().Delete();
+                db.GetTable<ApprovalRow>().Delete();
+                db.GetTable<SimulationRow>().Delete();
+                db.GetTable<ProjectionOffsetRow>().Delete();
+                _db.ProtectAuditTables(db);
+            }
+            _states.Clear();
+            while (true)
+            {
+                var events = await _journal.CurrentAllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
+                    .RunWith(Sink.Seq<EventEnvelope>(), _system.Materializer()).ConfigureAwait(false);
+                if (events.Count == 0) return;
+                await ApplyCoreAsync(events, ct).ConfigureAwait(false);
+            }
         }
-        _states.Clear();
-        await CatchUpAsync(TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public void Dispose() => _gate.Dispose();
@@ -110,52 +128,57 @@ public sealed class ReadModelProjector : IDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var offset = Offset;
-            var fresh = batch.Where(e => e.Offset is Sequence s && s.Value > offset).ToList();
-            if (fresh.Count == 0) return;
-            foreach (var e in fresh.Where(e => e.Event is IExecutionEvent && !_states.ContainsKey(e.PersistenceId)).Select(e => (e.PersistenceId, e.SequenceNr)).DistinctBy(x => x.PersistenceId))
-                await LoadStateAsync(e.PersistenceId, e.SequenceNr - 1).ConfigureAwait(false);
-
-            using var db = _db.Open();
-            using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
-            var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);
-            var (tailIndex, tailHash) = AuditChain.Tail(db);
-            var chain = new ChainCursor { Index = tailIndex, Hash = tailHash };
-            foreach (var envelope in fresh)
-            {
-                switch (envelope.Event)
-                {
-                    case AlertReceived a:
-                        await db.InsertOrReplaceAsync(new EventRow
-                        {
-                            AlertId = a.AlertId,
-                            Format = a.Format,
-                            Source = a.Source,
-                            ReceivedAt = a.At,
-                            Status = a.Selected.Count == 0 ? "no_match" : "pending",
-                            Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
-                            Document = a.Alert.ToJsonString(),
-                        }, token: ct).ConfigureAwait(false);
-                        break;
-                    case IExecutionEvent e:
-                        var executionId = envelope.PersistenceId["execution-".Length..];
-                        var before = _states.GetValueOrDefault(envelope.PersistenceId) ?? ExecutionState.Empty;
-                        var state = before.Apply(e);
-                        _states[envelope.PersistenceId] = state;
-                        await ProjectAsync(db, executionId, envelope.SequenceNr, e, state, chain, ct).ConfigureAwait(false);
-                        touchedAlerts.Add(state.AlertId);
-                        break;
-                }
-            }
-            foreach (var alertId in touchedAlerts) await UpdateAlertStatusAsync(db, alertId, ct).ConfigureAwait(false);
-            var last = fresh.Max(e => ((Sequence)e.Offset).Value);
-            await db.InsertOrReplaceAsync(new ProjectionOffsetRow { Name = Name, Offset = last }, token: ct).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            await ApplyCoreAsync(batch, ct).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task ApplyCoreAsync(IReadOnlyList<EventEnvelope> batch, CancellationToken ct)
+    {
+        var offset = Offset;
+        var fresh = batch.Where(e => e.Offset is Sequence s && s.Value > offset).ToList();
+        if (fresh.Count == 0) return;
+        foreach (var e in fresh.Where(e => e.Event is IExecutionEvent && !_states.ContainsKey(e.PersistenceId)).Select(e => (e.PersistenceId, e.SequenceNr)).DistinctBy(x => x.PersistenceId))
+            await LoadStateAsync(e.PersistenceId, e.SequenceNr - 1).ConfigureAwait(false);
+
+        using var db = _db.Open();
+        using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);
+        var (tailIndex, tailHash) = AuditChain.Tail(db);
+        var chain = new ChainCursor { Index = tailIndex, Hash = tailHash };
+        foreach (var envelope in fresh)
+        {
+            switch (envelope.Event)
+            {
+                case AlertReceived a:
+                    await db.InsertOrReplaceAsync(new EventRow
+                    {
+                        AlertId = a.AlertId,
+                        Format = a.Format,
+                        Source = a.Source,
+                        ReceivedAt = a.At,
+                        Status = a.Selected.Count == 0 ? "no_match" : "pending",
+                        Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
+                        Document = a.Alert.ToJsonString(),
+                    }, token: ct).ConfigureAwait(false);
+                    break;
+                case IExecutionEvent e:
+                    var executionId = envelope.PersistenceId["execution-".Length..];
+                    var before = _states.GetValueOrDefault(envelope.PersistenceId) ?? ExecutionState.Empty;
+                    var state = before.Apply(e);
+                    _states[envelope.PersistenceId] = state;
+                    await ProjectAsync(db, executionId, envelope.SequenceNr, e, state, chain, ct).ConfigureAwait(false);
+                    touchedAlerts.Add(state.AlertId);
+                    break;
+            }
+        }
+        foreach (var alertId in touchedAlerts) await UpdateAlertStatusAsync(db, alertId, ct).ConfigureAwait(false);
+        var last = fresh.Max(e => ((Sequence)e.Offset).Value);
+        await db.InsertOrReplaceAsync(new ProjectionOffsetRow { Name = Name, Offset = last }, token: ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
     }
 
     private async Task LoadStateAsync(string persistenceId, long toSequenceNr)

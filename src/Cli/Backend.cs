@@ -1,0 +1,291 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.ReadModel;
+
+namespace RunbookPilot.Cli;
+
+/// <summary>One alert the engine accepted, with the executions it started and where each stands once settled.</summary>
+public sealed record SubmittedAlert(string AlertId, bool Duplicate, IReadOnlyList<SubmittedExecution> Executions);
+
+public sealed record SubmittedExecution(string ExecutionId, string PlaybookId, string Reason, string Status);
+
+/// <summary>What one analyst decision did, and the execution it went to.</summary>
+public sealed record DecisionOutcome(string ExecutionId, bool Ok, string Code, string Message);
+
+public sealed record ExecutionDetail(ExecutionRow Execution, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline);
+
+public enum DecisionKind { Approve, Reject, Rollback }
+
+/// <summary>
+/// What the engine commands of the CLI need: the embedded engine over the database file, or a running server's REST API
+/// (<c>--server URL</c> / <c>RBPILOT_SERVER</c>). Both answer with the same read-model rows, so every command prints the same.
+/// </summary>
+public interface IEngineBackend : IAsyncDisposable
+{
+    /// <summary>Accepts one alert and returns once its executions are settled (finished, or waiting only for people).</summary>
+    Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct);
+    Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct);
+    Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct);
+    /// <summary>The execution's status once it is settled, or its current status after the timeout.</summary>
+    Task<string?> SettledStatusAsync(string executionId, CancellationToken ct);
+    Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string? status, string? playbook, CancellationToken ct);
+    Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct);
+    Task<ExecutionDetail?> ExecutionAsync(string executionId, CancellationToken ct);
+    Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct);
+    Task<AuditVerification> VerifyAuditAsync(CancellationToken ct);
+    /// <summary>Rebuilds the read tables from the journal; returns the journal offset reached.</summary>
+    Task<long> RebuildReadModelAsync(CancellationToken ct);
+}
+
+/// <summary>The engine started in this process over the database file (holding its lock).</summary>
+public sealed class EmbeddedBackend(RunbookPilotEngine engine) : IEngineBackend
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(30);
+
+    public RunbookPilotEngine Engine => engine;
+
+    public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct)
+    {
+        var accepted = await engine.SubmitAsync(AlertNormalizers.Default.Normalize(alert), "stdin", ct);
+        var executions = new List<SubmittedExecution>();
+        foreach (var s in accepted.Selected)
+            executions.Add(new SubmittedExecution(s.ExecutionId, s.PlaybookId, s.Reason, (await engine.WaitSettledAsync(s.ExecutionId, Settle, ct)).State.Status));
+        return new SubmittedAlert(accepted.AlertId, accepted.Duplicate, executions);
+    }
+
+    public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
+    {
+        IExecutionCommand command = kind switch
+        {
+            DecisionKind.Approve => new ApproveStep(executionId, stepId, analyst, comment),
+            DecisionKind.Reject => new RejectStep(executionId, stepId, analyst, comment),
+            _ => new RequestRollback(executionId, stepId, analyst, comment),
+        };
+        var r = await engine.SendAsync(command, ct);
+        return new DecisionOutcome(executionId, r.Ok, r.Code, r.Message);
+    }
+
+    public async Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        if (engine.Queries.Simulation(simulationId) is not { } row) return new DecisionOutcome("-", false, "not_found", $"no simulation {simulationId}");
+        IExecutionCommand command = execute
+            ? new ExecuteSimulation(row.ExecutionId, simulationId, analyst, comment)
+            : new DismissSimulation(row.ExecutionId, simulationId, analyst, comment);
+        var r = await engine.SendAsync(command, ct);
+        return new DecisionOutcome(row.ExecutionId, r.Ok, r.Code, r.Message);
+    }
+
+    public async Task<string?> SettledStatusAsync(string executionId, CancellationToken ct) =>
+        (await engine.WaitSettledAsync(executionId, Settle, ct)).State.Status;
+
+    public async Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string? status, string? playbook, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        return engine.Queries.Approvals(status, playbook);
+    }
+
+    public async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        return engine.Queries.Executions(playbook, status, limit: limit);
+    }
+
+    public async Task<ExecutionDetail?> ExecutionAsync(string executionId, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        if (engine.Queries.Execution(executionId) is not { } row) return null;
+        var state = (await engine.GetAsync(executionId, ct)).State;
+        return new ExecutionDetail(row, StepView.Of(state), engine.Queries.Log(executionId));
+    }
+
+    public async Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        return engine.Queries.Simulations(status);
+    }
+
+    public async Task<AuditVerification> VerifyAuditAsync(CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        return AuditChain.Verify(new ReadModelDb(engine.Options));
+    }
+
+    public async Task<long> RebuildReadModelAsync(CancellationToken ct)
+    {
+        await engine.Projector.RebuildAsync(ct);
+        return engine.Projector.Offset;
+    }
+
+    /// <summary>Catches the read model up before the engine stops, so the tables show what this command did.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await engine.Projector.CatchUpAsync(CatchUp);
+        await engine.DisposeAsync();
+    }
+}
+
+/// <summary>A running RunbookPilot server, through its REST API with basic authentication (RBPILOT_USER / RBPILOT_PASS).</summary>
+public sealed class ServerBackend : IEngineBackend
+{
+    /// <summary>How long the server is asked to wait for an execution to settle (its limit is 120 s).</summary>
+    private const int SettleSeconds = 120;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    private readonly HttpClient _http;
+
+    public ServerBackend(Uri server, string? user, string? password, HttpMessageHandler? handler = null)
+    {
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = server;
+        _http.Timeout = TimeSpan.FromSeconds(SettleSeconds + 30);
+        if (user is not null && password is not null)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+    }
+
+    public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Post, "events", alert, ct);
+        if (answer.Status != HttpStatusCode.Accepted) throw Failure(answer);
+        var accepted = answer.Body!["accepted"]![0]!;
+        var executions = new List<SubmittedExecution>();
+        foreach (var e in accepted["executions"]!.AsArray())
+        {
+            var id = (string)e!["execution_id"]!;
+            executions.Add(new SubmittedExecution(id, (string)e["playbook_id"]!, (string?)e["reason"] ?? "", await SettledStatusAsync(id, ct) ?? "unknown"));
+        }
+        return new SubmittedAlert((string)accepted["alert_id"]!, (bool)accepted["duplicate"]!, executions);
+    }
+
+    public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
+    {
+        var verb = kind.ToString().ToLowerInvariant();
+        return Outcome(executionId, await SendAsync(HttpMethod.Post, $"api/v1/executions/{Uri.EscapeDataString(executionId)}/{verb}", new { step = stepId, comment }, ct));
+    }
+
+    public async Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct) =>
+        Outcome("-", await SendAsync(HttpMethod.Post, $"api/v1/simulations/{Uri.EscapeDataString(simulationId)}/{(execute ? "execute" : "dismiss")}", new { comment }, ct));
+
+    public async Task<string?> SettledStatusAsync(string executionId, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Get, $"api/v1/executions/{Uri.EscapeDataString(executionId)}?wait={SettleSeconds}", null, ct);
+        return answer.Status == HttpStatusCode.OK ? (string?)answer.Body!["execution"]!["status"] : null;
+    }
+
+    public async Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string? status, string? playbook, CancellationToken ct) =>
+        await ListAsync<ApprovalRow>($"api/v1/approvals?status={Uri.EscapeDataString(status ?? "all")}{Query("playbook", playbook)}", "approvals", ct);
+
+    public async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct) =>
+        await ListAsync<ExecutionRow>($"api/v1/executions?limit={limit}{Query("playbook", playbook)}{Query("status", status)}", "executions", ct);
+
+    public async Task<ExecutionDetail?> ExecutionAsync(string executionId, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Get, $"api/v1/executions/{Uri.EscapeDataString(executionId)}", null, ct);
+        if (answer.Status == HttpStatusCode.NotFound) return null;
+        if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
+        return new ExecutionDetail(answer.Body!["execution"].Deserialize<ExecutionRow>(Json)!, answer.Body["steps"].Deserialize<List<StepView>>(Json)!,
+            answer.Body["timeline"].Deserialize<List<ExecutionLogRow>>(Json)!);
+    }
+
+    public async Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct) =>
+        await ListAsync<SimulationRow>("api/v1/simulations" + (status is null ? "" : "?status=" + Uri.EscapeDataString(status)), "simulations", ct);
+
+    public async Task<AuditVerification> VerifyAuditAsync(CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Get, "api/v1/audit/verify", null, ct);
+        if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
+        return answer.Body.Deserialize<AuditVerification>(Json)!;
+    }
+
+    public async Task<long> RebuildReadModelAsync(CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Post, "api/v1/admin/rebuild-read-model", new { }, ct);
+        if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
+        return (long)answer.Body!["offset"]!;
+    }
+
+    /// <summary>Checks an adapter configured on the server (the server's credentials, the server's network).</summary>
+    public async Task<AdapterHealth?> TestAdapterAsync(string name, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Post, $"api/v1/adapters/{Uri.EscapeDataString(name)}/test", new { }, ct);
+        if (answer.Status == HttpStatusCode.NotFound) return null;
+        if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
+        return answer.Body.Deserialize<AdapterHealth>(Json);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static string Query(string name, string? value) => value is null ? "" : $"&{name}={Uri.EscapeDataString(value)}";
+
+    private async Task<IReadOnlyList<T>> ListAsync<T>(string path, string property, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Get, path, null, ct);
+        if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
+        return answer.Body![property].Deserialize<List<T>>(Json)!;
+    }
+
+    private static DecisionOutcome Outcome(string executionId, (HttpStatusCode Status, JsonNode? Body) answer)
+    {
+        if (answer.Body?["code"] is null) throw Failure(answer);
+        return new DecisionOutcome((string?)answer.Body["execution_id"] ?? executionId, (bool)answer.Body["ok"]!, (string)answer.Body["code"]!, (string)answer.Body["message"]!);
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body, options: Json);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ServerUnavailableException($"cannot reach the server at {_http.BaseAddress}: {ex.Message}");
+        }
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+                throw new ServerUnavailableException($"the server at {_http.BaseAddress} refused the credentials: set RBPILOT_USER and RBPILOT_PASS (a --demo server accepts admin/demo)");
+            var text = await response.Content.ReadAsStringAsync(ct);
+            JsonNode? node = null;
+            try
+            {
+                node = text.Length == 0 ? null : JsonNode.Parse(text);
+            }
+            catch (JsonException)
+            {
+                // not JSON: reported by Failure with the status
+            }
+            return (response.StatusCode, node);
+        }
+    }
+
+    private static ServerUnavailableException Failure((HttpStatusCode Status, JsonNode? Body) answer) =>
+        new($"the server answered {(int)answer.Status}: {(string?)answer.Body?["error"] ?? answer.Body?.ToJsonString() ?? "(no body)"}" +
+            (answer.Body?["details"] is JsonArray details && details.Count > 0
+                ? " — " + string.Join("; ", details.Select(d => $"{(string?)d?["path"]}: {(string?)d?["message"]}"))
+                : ""));
+}
+
+/// <summary>The server could not be reached, refused the credentials, or answered with an error; the message says which.</summary>
+public sealed class ServerUnavailableException(string message) : Exception(message);
