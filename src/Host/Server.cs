@@ -55,14 +55,15 @@ public static class Server
             adapters.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });
 
-        engine.System.ActorOf(RunbookPilot.Engine.Metrics.MetricsActor.Props(), "metrics");
-        var lag = Prometheus.Metrics.CreateGauge("runbookpilot_projector_lag_events", "Journal events not yet in the read tables.");
-        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => lag.Set(engine.Projector.Lag()));
+        engine.System.ActorOf(RunbookPilot.Engine.Metrics.MetricsActor.Props(engine.MetricFactory), "metrics");
+        var lag = engine.MetricFactory.CreateGauge("runbookpilot_projector_lag_events", "Journal events not yet in the read tables.");
+        engine.Metrics.AddBeforeCollectCallback(() => lag.Set(engine.Projector.Lag()));
+        DotNetStats.Register(engine.Metrics);
 
         var live = new LiveUpdates(engine.System);
         app.UseWebSockets();
         app.UseMiddleware<AuthMiddleware>();
-        app.MapMetrics("/metrics");
+        app.MapMetrics("/metrics", engine.Metrics);
         app.MapOpenApi(); // /openapi/v1.json
         app.Map("/ws", async (HttpContext c) =>
         {

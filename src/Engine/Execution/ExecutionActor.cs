@@ -10,6 +10,9 @@ namespace RunbookPilot.Engine.Execution;
 /// <summary>What an execution needs from its surroundings: adapters, the current policy, the clock and defaults.</summary>
 public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolicy> Policy, TimeProvider Time, ExecutionDefaults Defaults);
 
+/// <summary>Published once when an execution reaches its outcome (completed, failed, rejected, expired or refused): binding runs end.</summary>
+public sealed record ExecutionEnded(string ExecutionId, string Status);
+
 /// <summary>Published on the event stream after every persisted decision (live views, the CLI's wait for settled executions).</summary>
 public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events);
 
@@ -136,6 +139,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
         {
             foreach (var e in decision.Events) LogEvent(e);
             Context.System.EventStream.Publish(new ExecutionUpdated(ExecutionId, _state.Playbook?.Id ?? "", _state.Status, _state.Settled, decision.Events));
+            if (decision.Events.OfType<ExecutionCompleted>().Any()) Context.System.EventStream.Publish(new ExecutionEnded(ExecutionId, _state.Status));
         }
         if (_state.Started && !_state.HasOpenWork && _running.Count == 0 && _sharded)
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));

@@ -13,7 +13,8 @@ public interface IWithExecutionId
 /// <summary>An instruction to an execution. Imperative; answered with a <see cref="CommandResult"/> where a reply is expected.</summary>
 public interface IExecutionCommand : IWithExecutionId;
 
-public sealed record StartExecution(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason) : IExecutionCommand;
+/// <summary>Start an execution. <paramref name="DryRun"/> (a binding in mode dry_run): every step goes to its adapter in dry-run; nothing external happens.</summary>
+public sealed record StartExecution(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, bool DryRun = false) : IExecutionCommand;
 
 /// <summary>The result of one attempt, sent by the step runner.</summary>
 public sealed record RecordAttempt(string ExecutionId, string StepId, int Attempt, bool Rollback, AdapterResult Result, long DurationMs) : IExecutionCommand;
@@ -52,7 +53,7 @@ public sealed record ExecutionSnapshot(ExecutionState State, bool Settled);
 public abstract record Effect;
 
 /// <summary>Run one attempt of a step (or of its rollback) in a child actor.</summary>
-public sealed record RunStep(string StepId, int Attempt, bool Rollback, string Adapter, string Action, JsonObject Parameters, string IdempotencyKey, TimeSpan Timeout) : Effect;
+public sealed record RunStep(string StepId, int Attempt, bool Rollback, string Adapter, string Action, JsonObject Parameters, string IdempotencyKey, TimeSpan Timeout, bool DryRun = false) : Effect;
 
 public sealed record ScheduleRetry(string StepId, int Attempt, bool Rollback, DateTimeOffset At) : Effect;
 

@@ -52,7 +52,7 @@ public static class ExecutionDecider
     {
         if (state.Started) return Decision.Nothing(new CommandResult(true, "already_started", $"execution {s.ExecutionId} already exists"));
         var b = new Builder(state);
-        b.Add(new ExecutionStarted(s.ExecutionId, s.AlertId, s.Alert, s.Playbook, s.SelectionReason, ctx.Now));
+        b.Add(new ExecutionStarted(s.ExecutionId, s.AlertId, s.Alert, s.Playbook, s.SelectionReason, ctx.Now, s.DryRun));
         Advance(b, ctx);
         return b.Build(CommandResult.Done($"execution {s.ExecutionId} started ({s.Playbook.Id} {s.Playbook.Version})"));
     }
@@ -105,11 +105,11 @@ public static class ExecutionDecider
         if (AutonomyContract.ProtectedTarget(step, parameters, ctx.Policy) is { } protectedTarget)
             return Refuse(b, step, protectedTarget, ctx);
 
-        var gate = AutonomyContract.Decide(step, pb.Id, ctx.Policy);
+        var gate = AutonomyContract.Decide(step, pb.Id, ctx.Policy, state.DryRun);
         var call = new AdapterCall(step.ActionType, parameters, IdempotencyKey(state.ExecutionId, step.Id));
         switch (gate.Kind)
         {
-            case GateKind.Run:
+            case GateKind.Run or GateKind.DryRun:
                 b.Effect(Run(state, step, state.Step(step.Id).Attempts + 1, ctx));
                 return false;
             case GateKind.Simulate:
@@ -151,7 +151,7 @@ public static class ExecutionDecider
 
     private static RunStep Run(ExecutionState state, PlaybookStep step, int attempt, DecisionContext ctx) =>
         new(step.Id, attempt, false, step.Adapter, step.ActionType, Render(state, step.Params, out _, ctx.Adapters.Find(step.Adapter) as ITemplateEscaper),
-            IdempotencyKey(state.ExecutionId, step.Id), step.Timeout ?? ctx.Defaults.Timeout);
+            IdempotencyKey(state.ExecutionId, step.Id), step.Timeout ?? ctx.Defaults.Timeout, state.DryRun);
 
     /// <summary>Fills the templates of <paramref name="parameters"/>; an adapter that is an <see cref="ITemplateEscaper"/> escapes inserted values.</summary>
     private static JsonObject Render(ExecutionState state, IReadOnlyDictionary<string, JsonNode?> parameters, out List<string> missing, ITemplateEscaper? escaper = null)
@@ -383,6 +383,7 @@ public static class ExecutionDecider
     private static Decision Rollback(ExecutionState state, RequestRollback r, DecisionContext ctx)
     {
         var pb = state.Playbook!;
+        if (state.DryRun) return Decision.Nothing(new CommandResult(false, "refused", $"execution {state.ExecutionId} was a dry run: nothing was changed, so nothing can be rolled back"));
         bool Eligible(PlaybookStep s) => s.RollbackAvailable && pb.Rollback.ContainsKey(s.Id) && state.Step(s.Id) is { Status: StepStatus.Succeeded, Rollback: RollbackStatus.None or RollbackStatus.Failed };
         List<string> targets;
         if (r.StepId is not null)

@@ -32,7 +32,7 @@ public sealed record SimulationRecord(
     string Recommendation);
 
 /// <summary>The execution began, with a frozen copy of the playbook version it runs and the alert that triggered it.</summary>
-public sealed record ExecutionStarted(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, DateTimeOffset At) : IExecutionEvent;
+public sealed record ExecutionStarted(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, DateTimeOffset At, bool DryRun = false) : IExecutionEvent;
 
 public sealed record StepSucceeded(string StepId, int Attempt, JsonNode? Output, AdapterRequest? Request, long DurationMs, DateTimeOffset At) : IStepEvent;
 

@@ -66,6 +66,8 @@ public sealed record ExecutionState
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
     public ExecutionOutcome? Outcome { get; init; }
+    /// <summary>Started by a dry_run binding: every step was sent to its adapter in dry-run.</summary>
+    public bool DryRun { get; init; }
     public ImmutableDictionary<string, StepState> Steps { get; init; } = ImmutableDictionary<string, StepState>.Empty;
     /// <summary>Index of the step the execution is at; equals the step count once every step is done.</summary>
     public int Cursor { get; init; }
@@ -111,6 +113,7 @@ public sealed record ExecutionState
             Alert = s.Alert,
             Playbook = s.Playbook,
             SelectionReason = s.SelectionReason,
+            DryRun = s.DryRun,
             StartedAt = s.At,
             Steps = s.Playbook.Steps.ToImmutableDictionary(x => x.Id, _ => new StepState(), StringComparer.Ordinal),
         },

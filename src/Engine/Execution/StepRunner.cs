@@ -55,7 +55,7 @@ public sealed class StepRunner : UntypedActor
         if (adapter is null)
             return new AttemptDone(AdapterResult.Fail($"adapter '{_work.Adapter}' is not available on this node", retryable: false), 0);
 
-        var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey);
+        var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey, _work.DryRun);
         var pipeline = Pipelines.GetOrAdd((_time, _work.Timeout), key => new ResiliencePipelineBuilder { TimeProvider = key.Time }.AddTimeout(key.Timeout).Build());
         AdapterResult result;
         try

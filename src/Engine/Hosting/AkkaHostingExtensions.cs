@@ -33,7 +33,7 @@ public static class AkkaHostingExtensions
     public const string SystemName = "runbookpilot";
 
     public static AkkaConfigurationBuilder WithRunbookPilot(this AkkaConfigurationBuilder builder, RunbookPilotOptions options,
-        ExecutionRuntime runtime, Func<PlaybookCatalogSnapshot> catalog)
+        ExecutionRuntime runtime, Func<PlaybookCatalogSnapshot> catalog, IntakeSettings intake)
     {
         builder
             .AddHocon(PersistenceHocon(options), HoconAddMode.Prepend)
@@ -62,7 +62,7 @@ public static class AkkaHostingExtensions
                     Role = "runbookpilot",
                 })
             .WithSingleton<AlertIntake>("alert-intake",
-                (_, registry, _) => AlertIntakeActor.Props(catalog, registry.Get<ExecutionRegion>(), runtime.Time),
+                (_, registry, _) => AlertIntakeActor.Props(catalog, registry.Get<ExecutionRegion>(), runtime.Time, intake),
                 new ClusterSingletonOptions { Role = "runbookpilot" });
 
         if (options.SeedNodes.Count == 0)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Engine.Playbooks;
@@ -51,6 +52,11 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     /// <summary>What playbooks may name: the built-in catalogue plus every registered adapter (plugins).</summary>
     public AdapterCatalog AdapterCatalog { get; private init; } = AdapterCatalog.BuiltIn;
 
+    /// <summary>This engine's Prometheus instruments (its own registry, so two engines in one process never mix their figures).</summary>
+    public Prometheus.CollectorRegistry Metrics { get; private init; } = null!;
+
+    public Prometheus.IMetricFactory MetricFactory { get; private init; } = null!;
+
     public static async Task<RunbookPilotEngine> StartAsync(RunbookPilotOptions options, IEnumerable<IAdapter> adapters, TimeProvider? time = null,
         string purpose = "runbookpilot", Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
@@ -64,10 +70,13 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             RunbookPilotEngine? engine = null;
             var runtime = new ExecutionRuntime(registry, () => (engine?._catalog ?? catalog).Library.Policy, time ?? TimeProvider.System, options.Defaults);
 
+            var metrics = Prometheus.Metrics.NewCustomRegistry();
+            var factory = Prometheus.Metrics.WithCustomRegistry(metrics);
+            var intake = new IntakeSettings(options.ImplicitBindings, new Metrics.BindingMetrics(factory));
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
             if (logging is not null) logging(builder.Logging);
-            builder.Services.AddAkka(AkkaHostingExtensions.SystemName, (b, _) => b.WithRunbookPilot(options, runtime, () => engine?._catalog ?? catalog));
+            builder.Services.AddAkka(AkkaHostingExtensions.SystemName, (b, _) => b.WithRunbookPilot(options, runtime, () => engine?._catalog ?? catalog, intake));
             var host = builder.Build();
             await host.StartAsync(ct).ConfigureAwait(false);
 
@@ -83,6 +92,8 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             {
                 AdapterNames = registry.All.Select(a => a.Descriptor.Name).ToHashSet(StringComparer.Ordinal),
                 AdapterCatalog = registry.Catalog,
+                Metrics = metrics,
+                MetricFactory = factory,
             };
             await engine.ResumeOpenExecutionsAsync(ct).ConfigureAwait(false);
             return engine;
@@ -121,6 +132,38 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     /// <summary>Accepted alerts whose executions have not confirmed their start yet (the engine's backlog).</summary>
     public async Task<int> BacklogAsync(CancellationToken ct = default) =>
         (await Intake.Ask<Backlog>(GetBacklog.Instance, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).AlertsWaitingForExecutions;
+
+    public Task<BindingResult> SaveBindingAsync(BindingSpec spec, string by, CancellationToken ct = default) =>
+        Intake.Ask<BindingResult>(new SaveBinding(spec, by), AskTimeout, ct);
+
+    public Task<BindingResult> DeleteBindingAsync(int bindingId, string by, CancellationToken ct = default) =>
+        Intake.Ask<BindingResult>(new DeleteBinding(bindingId, by), AskTimeout, ct);
+
+    /// <summary>The bindings with their live guardrail state, the kill switches that are on and how many decisions are held.</summary>
+    public Task<BindingsView> BindingsAsync(CancellationToken ct = default) => Intake.Ask<BindingsView>(GetBindings.Instance, AskTimeout, ct);
+
+    /// <summary>What the bindings would decide for an alert now (no side effects).</summary>
+    public Task<List<BindingDecision>> PreviewBindingsAsync(Alert alert, CancellationToken ct = default) =>
+        Intake.Ask<List<BindingDecision>>(new PreviewBindings(alert), AskTimeout, ct);
+
+    /// <summary>A manual run of a binding for an alert: guardrails bypassed, the autonomy contract kept; audited with who and why.</summary>
+    public Task<BindingRunResult> RunBindingAsync(Alert alert, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct = default) =>
+        Intake.Ask<BindingRunResult>(new RunBinding(alert, bindingId, mode, by, reason), AskTimeout, ct);
+
+    /// <summary>Turns a kill switch on or off (globally: target ignored; a playbook id; a binding id).</summary>
+    public Task<PauseResult> SetPauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct = default) =>
+        Intake.Ask<PauseResult>(new SetPause(scope, target, paused, by, reason), AskTimeout, ct);
+
+    /// <summary>An accepted alert as stored in the read model (after catching up when it is not there yet), or null.</summary>
+    public async Task<Alert?> StoredAlertAsync(string alertId, CancellationToken ct = default)
+    {
+        if (Queries.Event(alertId) is null) await Projector.CatchUpAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        return Queries.Event(alertId) is { } row && global::System.Text.Json.Nodes.JsonNode.Parse(row.Document) is global::System.Text.Json.Nodes.JsonObject doc
+            ? new Alert(row.AlertId, doc, row.Format)
+            : null;
+    }
+
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct);

@@ -29,6 +29,9 @@ public sealed record RunbookPilotOptions
 
     public ExecutionDefaults Defaults { get; init; } = new();
 
+    /// <summary>Playbooks whose trigger matches and that no binding names run as an implicit auto_run binding (RBPILOT_IMPLICIT_BINDINGS=false turns it off).</summary>
+    public bool ImplicitBindings { get; init; } = true;
+
     /// <summary>Let the SQLite journal batch writes of many executions into one transaction (see bench/README.md).</summary>
     public bool BatchJournalWrites { get; init; } = true;
 
@@ -56,6 +59,7 @@ public sealed record RunbookPilotOptions
             AdaptersFile = Env("RBPILOT_ADAPTERS"),
             SigmaFolder = Env("RBPILOT_SIGMA"),
             PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
+            ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),
         };
     }
 }

@@ -1,11 +1,12 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Matching;
+using RunbookPilot.Engine.Metrics;
 using RunbookPilot.Engine.Playbooks;
 
 namespace RunbookPilot.Engine.Ingestion;
@@ -14,7 +15,7 @@ namespace RunbookPilot.Engine.Ingestion;
 public sealed record SubmitAlert(Alert Alert, string Source);
 
 /// <summary>The alert is durable. <see cref="Duplicate"/>: its id was seen before, and these are the first submission's executions.</summary>
-public sealed record AlertAccepted(string AlertId, bool Duplicate, IReadOnlyList<SelectedPlaybook> Selected);
+public sealed record AlertAccepted(string AlertId, bool Duplicate, IReadOnlyList<SelectedPlaybook> Selected, IReadOnlyList<BindingDecision>? Decisions = null);
 
 /// <summary>Asks the intake how many accepted alerts still wait for their executions to start.</summary>
 public sealed record GetBacklog
@@ -24,64 +25,133 @@ public sealed record GetBacklog
 
 public sealed record Backlog(int AlertsWaitingForExecutions);
 
+/// <summary>Create (no id) or change (with id) a binding; answered with <see cref="BindingResult"/>.</summary>
+public sealed record SaveBinding(BindingSpec Spec, string By);
+
+public sealed record DeleteBinding(int BindingId, string By);
+
+/// <summary>The outcome of a binding change: the binding, or the problems (field path and message) that refused it.</summary>
+public sealed record BindingResult(PlaybookBinding? Binding, IReadOnlyList<(string Path, string Message)> Problems, bool NotFound = false);
+
+/// <summary>Asks for the bindings with their live guardrail state; answered with <see cref="BindingsView"/>.</summary>
+public sealed record GetBindings
+{
+    public static readonly GetBindings Instance = new();
+}
+
+public sealed record BindingView(PlaybookBinding Binding, int InFlight, int QuotaRemaining, bool CircuitOpen, PauseState? Paused);
+
+public sealed record BindingsView(IReadOnlyList<BindingView> Bindings, IReadOnlyList<PauseState> Pauses, int HeldAlerts);
+
+/// <summary>What the bindings would decide for an alert now; changes nothing. Answered with the decisions.</summary>
+public sealed record PreviewBindings(Alert Alert);
+
+/// <summary>A manual run of a binding for an alert: bypasses guardrails, not the autonomy contract. Answered with <see cref="BindingRunResult"/>.</summary>
+public sealed record RunBinding(Alert Alert, int BindingId, BindingMode? Mode, string By, string? Reason);
+
+public sealed record BindingRunResult(BindingDecision? Decision, string? Error);
+
+/// <summary>Turn a kill switch on or off; answered with <see cref="PauseResult"/>.</summary>
+public sealed record SetPause(PauseScope Scope, string Target, bool Paused, string By, string? Reason);
+
+public sealed record PauseResult(bool Ok, string Message, int Released);
+
+/// <summary>A binding decision was journaled, or a binding run ended (for /ws, the dashboard and metrics).</summary>
+public sealed record BindingAudited(string AlertId, BindingDecision Decision, bool Finished, bool? Success, DateTimeOffset? FinishedAt);
+
+/// <summary>A kill switch or a binding's circuit changed (for /ws and the dashboard).</summary>
+public sealed record ControlChanged(string Kind, string Message, DateTimeOffset At);
+
 /// <summary>The playbooks in force and how to pick among them; swapped when the library is reloaded.</summary>
 public sealed record PlaybookCatalogSnapshot(PlaybookLibrary Library, PlaybookSelector Selector)
 {
     public static PlaybookCatalogSnapshot From(PlaybookLibrary library) => new(library, new PlaybookSelector(library.Playbooks, library.Sigma));
 }
 
+/// <summary>Settings of the intake: the implicit binding switch and the binding instruments.</summary>
+public sealed record IntakeSettings(bool ImplicitBindings, BindingMetrics Metrics);
+
 /// <summary>
-/// The front door (design "How an alert flows", steps 1–2): journals each alert with its selection decision before it is
-/// acknowledged, recognises a repeated alert id and answers with the first submission, and starts one execution per
-/// selected playbook. Execution ids are derived from alert and playbook, so starting again after a crash is harmless;
-/// alerts whose executions have not all confirmed their start are re-dispatched on recovery.
+/// The front door (design "How an alert flows", steps 1–3): journals each alert with its selection and binding decisions
+/// before it is acknowledged, recognises a repeated alert id and answers with the first submission, and starts one
+/// execution per run decision. It owns the bindings, their guardrail state and the kill switches (<see cref="BindingBook"/>),
+/// so every decision is taken in one place, in order — no two alerts can both take a binding's last slot. Execution ids
+/// are derived from alert, playbook and binding, so starting again after a crash is harmless; batches whose executions
+/// have not all confirmed their start are re-dispatched on recovery. Runs end (and free their concurrency slot) when an
+/// execution of this node reports an outcome, or when a reconciliation finds them finished.
 /// </summary>
 public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
 {
+    private static readonly TimeSpan ReconcileEvery = TimeSpan.FromMinutes(1);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Func<PlaybookCatalogSnapshot> _catalog;
     private readonly IActorRef _executions;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, IReadOnlyList<SelectedPlaybook>> _seen = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (AlertReceived Alert, HashSet<string> Waiting)> _undispatched = new(StringComparer.Ordinal);
+    private readonly IntakeSettings _settings;
+    private readonly BindingBook _book;
+    private readonly Dictionary<string, AlertAccepted> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Batch> _undispatched = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _ending = new(StringComparer.Ordinal);
+    private int _batchSeq;
 
-    public AlertIntakeActor(Func<PlaybookCatalogSnapshot> catalog, IActorRef executions, TimeProvider time)
+    public AlertIntakeActor(Func<PlaybookCatalogSnapshot> catalog, IActorRef executions, TimeProvider time, IntakeSettings settings)
     {
         _catalog = catalog;
         _executions = executions;
         _time = time;
-        Recover<AlertReceived>(e =>
-        {
-            _seen[e.AlertId] = e.Selected;
-            if (e.Selected.Count > 0) _undispatched[e.AlertId] = (e, e.Selected.Select(s => s.ExecutionId).ToHashSet(StringComparer.Ordinal));
-        });
-        Recover<AlertDispatched>(e => _undispatched.Remove(e.AlertId));
+        _settings = settings;
+        _book = new BindingBook { ImplicitBindings = settings.ImplicitBindings };
+
+        Recover<IIntakeEvent>(Apply);
         Recover<RecoveryCompleted>(_ =>
         {
-            if (_undispatched.Count > 0) _log.Info("Alert intake: re-dispatching {0} alert(s) whose executions had not confirmed their start", _undispatched.Count);
-            foreach (var (alert, _) in _undispatched.Values.ToList()) Dispatch(alert);
+            if (_undispatched.Count > 0) _log.Info("Alert intake: re-dispatching {0} batch(es) whose executions had not confirmed their start", _undispatched.Count);
+            foreach (var batch in _undispatched.Values.ToList()) Dispatch(batch);
+            foreach (var b in _book.Bindings) _settings.Metrics.Refresh(_book, b.Id, _time.GetUtcNow());
+            foreach (var open in _book.OpenCircuits)
+                _log.Warning("Binding {0}: circuit open since {1:u}; it skips every alert until an operator resumes it", open.Key, open.Value);
+            Self.Tell(Reconcile.Instance);
+            Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, ReconcileEvery);
         });
 
         Command<SubmitAlert>(Submit);
         Command<GetBacklog>(_ => Sender.Tell(new Backlog(_undispatched.Count)));
+        Command<SaveBinding>(Save);
+        Command<DeleteBinding>(Delete);
+        Command<GetBindings>(_ => Sender.Tell(View()));
+        Command<PreviewBindings>(p => Sender.Tell(_book.Evaluate(p.Alert, Selected(p.Alert), Find, _time.GetUtcNow())));
+        Command<RunBinding>(Override);
+        Command<SetPause>(Pause);
+        Command<ExecutionEnded>(e => End(e.ExecutionId, e.Status));
+        Command<Reconcile>(_ =>
+        {
+            foreach (var run in _book.Runs.Where(r => !_ending.Contains(r.ExecutionId)).ToList())
+                _executions.Ask<ExecutionSnapshot>(new GetExecution(run.ExecutionId), TimeSpan.FromSeconds(30))
+                    .PipeTo(Self, success: s => new Checked(run.ExecutionId, s.State.Finished ? s.State.Status : null), failure: _ => new Checked(run.ExecutionId, null));
+        });
+        Command<Checked>(c =>
+        {
+            if (c.Status is { } status) End(c.ExecutionId, status);
+        });
         Command<StartFailed>(failed =>
         {
             // The execution did not confirm in time (node busy or restarting): try again; starting is idempotent.
-            if (_undispatched.ContainsKey(failed.AlertId))
-                Timers.StartSingleTimer("redispatch-" + failed.AlertId, new Redispatch(failed.AlertId), TimeSpan.FromSeconds(5));
+            if (_undispatched.ContainsKey(failed.BatchId))
+                Timers.StartSingleTimer("redispatch-" + failed.BatchId, new Redispatch(failed.BatchId), TimeSpan.FromSeconds(5));
         });
         Command<Redispatch>(r =>
         {
-            if (_undispatched.TryGetValue(r.AlertId, out var entry)) Dispatch(entry.Alert);
+            if (_undispatched.TryGetValue(r.BatchId, out var batch)) Dispatch(batch);
         });
         Command<StartAck>(ack =>
         {
-            if (!_undispatched.TryGetValue(ack.AlertId, out var entry)) return;
-            entry.Waiting.Remove(ack.ExecutionId);
-            if (entry.Waiting.Count == 0)
+            if (!_undispatched.TryGetValue(ack.BatchId, out var batch)) return;
+            batch.Waiting.Remove(ack.ExecutionId);
+            if (batch.Waiting.Count == 0)
             {
-                _undispatched.Remove(ack.AlertId);
-                PersistAsync(new AlertDispatched(ack.AlertId, _time.GetUtcNow()), _ => { });
+                _undispatched.Remove(ack.BatchId);
+                PersistAsync(new AlertDispatched(ack.BatchId, _time.GetUtcNow()), _ => { });
             }
         });
     }
@@ -90,56 +160,311 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Func<PlaybookCatalogSnapshot> catalog, IActorRef executions, TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new AlertIntakeActor(catalog, executions, time));
+    public static Props Props(Func<PlaybookCatalogSnapshot> catalog, IActorRef executions, TimeProvider time, IntakeSettings settings) =>
+        Akka.Actor.Props.Create(() => new AlertIntakeActor(catalog, executions, time, settings));
 
-    /// <summary>Execution id for an alert and playbook: stable, so a re-sent start finds the same execution.</summary>
-    public static string ExecutionIdFor(string alertId, string playbookId) =>
-        "ex-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(alertId + "\n" + playbookId)))[..20];
+    /// <summary>Execution id of an implicit run (alert and playbook): stable, so a re-sent start finds the same execution.</summary>
+    public static string ExecutionIdFor(string alertId, string playbookId) => BindingBook.ExecutionIdFor(alertId, playbookId);
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(ExecutionEnded));
+        base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    // ---- state (recovery and live share Apply) ----------------------------------------------------------------
+
+    private void Apply(IIntakeEvent e)
+    {
+        switch (e)
+        {
+            case AlertReceived a:
+                _seen[a.AlertId] = new AlertAccepted(a.AlertId, true, a.Selected, a.Decisions);
+                ApplyDecisions(new Alert(a.AlertId, a.Alert, a.Format), a.Decisions ?? []);
+                if (a.Selected.Count > 0) _undispatched[a.AlertId] = new Batch(a.AlertId, a.AlertId, a.Alert, a.Selected);
+                break;
+            case BindingsDecided d:
+                ApplyDecisions(new Alert(d.AlertId, d.Alert, d.Format), d.Decisions);
+                if (d.Selected.Count > 0) _undispatched[d.BatchId] = new Batch(d.BatchId, d.AlertId, d.Alert, d.Selected);
+                _batchSeq++;
+                break;
+            case AlertDispatched d:
+                _undispatched.Remove(d.AlertId);
+                break;
+            case BindingSaved s:
+                _book.Save(s.Binding);
+                break;
+            case BindingDeleted d:
+                _book.Delete(d.BindingId);
+                break;
+            case BindingRunEnded r:
+                _book.End(r.ExecutionId);
+                _ending.Remove(r.ExecutionId);
+                break;
+            case PauseChanged p:
+                _book.SetPause(new PauseState(p.Scope, p.Target, p.By, p.Reason, p.At), p.Paused);
+                break;
+        }
+    }
+
+    private void ApplyDecisions(Alert alert, IReadOnlyList<BindingDecision> decisions)
+    {
+        foreach (var d in decisions) _book.Apply(d, alert);
+    }
+
+    // ---- alerts -----------------------------------------------------------------------------------------------
 
     private void Submit(SubmitAlert submit)
     {
         var alert = submit.Alert;
         if (_seen.TryGetValue(alert.Id, out var first))
         {
-            Sender.Tell(new AlertAccepted(alert.Id, true, first));
+            Sender.Tell(first);
             return;
         }
+        var now = _time.GetUtcNow();
         var selections = _catalog().Selector.Select(alert);
-        var selected = selections.Select(s => new SelectedPlaybook(s.Playbook.Id, s.Playbook.Version, $"{s.Reason}: {s.Detail}", ExecutionIdFor(alert.Id, s.Playbook.Id))).ToList();
-        var received = new AlertReceived(alert.Id, alert.Format, submit.Source, alert.Document, selected, _time.GetUtcNow());
-        _seen[alert.Id] = selected; // before the write completes, so a repeat in the same batch is recognised
+        var decisions = Evaluate(alert, selections.Select(s => s.Playbook), now);
+        var reasons = selections.ToDictionary(s => s.Playbook.Id, s => $"{s.Reason}: {s.Detail}", StringComparer.Ordinal);
+        var selected = Starts(decisions, reasons);
+        var received = new AlertReceived(alert.Id, alert.Format, submit.Source, alert.Document, selected, now, decisions.Count == 0 ? null : decisions);
+        // Applied before the write completes, so the next alert in the same batch sees this one's use of the guardrails.
+        Apply(received);
         var replyTo = Sender;
         // PersistAsync lets the journal batch many alerts into one write; the reply still waits for durability.
         PersistAsync(received, e =>
         {
-            replyTo.Tell(new AlertAccepted(e.AlertId, false, e.Selected));
-            if (e.Selected.Count == 0) return;
-            _undispatched[e.AlertId] = (e, e.Selected.Select(s => s.ExecutionId).ToHashSet(StringComparer.Ordinal));
-            Dispatch(e, selections.Select(s => s.Playbook).ToList());
+            replyTo.Tell(new AlertAccepted(e.AlertId, false, e.Selected, e.Decisions));
+            Published(e.AlertId, e.Decisions ?? []);
+            if (_undispatched.TryGetValue(e.AlertId, out var batch)) Dispatch(batch);
         });
     }
 
-    private void Dispatch(AlertReceived received, IReadOnlyList<Playbook>? playbooks = null)
+    /// <summary>Evaluates the bindings for an alert, observing the evaluation latency per binding mode.</summary>
+    private List<BindingDecision> Evaluate(Alert alert, IEnumerable<Playbook> selected, DateTimeOffset now)
     {
-        var library = _catalog().Library;
-        foreach (var s in received.Selected)
+        var started = Stopwatch.GetTimestamp();
+        var decisions = _book.Evaluate(alert, selected, Find, now);
+        var each = Stopwatch.GetElapsedTime(started).TotalSeconds / Math.Max(1, decisions.Count);
+        foreach (var d in decisions.Where(d => d.BindingId is not null)) _settings.Metrics.Evaluated(d.Mode, each);
+        return decisions;
+    }
+
+    private List<SelectedPlaybook> Starts(IEnumerable<BindingDecision> decisions, IReadOnlyDictionary<string, string>? reasons = null) =>
+        decisions.Where(d => d.StartsExecution).Select(d => new SelectedPlaybook(d.PlaybookId, Find(d.PlaybookId)?.Version ?? "", Reason(d, reasons), d.ExecutionId!,
+            d.Decision == BindingDecisionKind.DryRan, d.BindingId)).ToList();
+
+    private static string Reason(BindingDecision d, IReadOnlyDictionary<string, string>? reasons) =>
+        d.BindingId is { } id
+            ? $"binding {id} ({BindingDecision.Name(d.Mode)})" + (d.By is { } by ? $", run manually by {by}" : "")
+            : reasons?.GetValueOrDefault(d.PlaybookId) ?? "implicit binding";
+
+    private IEnumerable<Playbook> Selected(Alert alert) => _catalog().Selector.Select(alert).Select(s => s.Playbook);
+
+    private Playbook? Find(string playbookId) => _catalog().Library.Find(playbookId);
+
+    private void Dispatch(Batch batch)
+    {
+        foreach (var s in batch.Selected)
         {
-            var pb = playbooks?.FirstOrDefault(p => p.Id == s.PlaybookId) ?? library.Find(s.PlaybookId);
-            if (pb is null)
+            if (Find(s.PlaybookId) is not { } pb)
             {
-                _log.Error("Alert {0}: playbook {1} is no longer loaded; execution {2} cannot start", received.AlertId, s.PlaybookId, s.ExecutionId);
+                _log.Error("Alert {0}: playbook {1} is no longer loaded; execution {2} cannot start", batch.AlertId, s.PlaybookId, s.ExecutionId);
                 continue;
             }
-            var start = new StartExecution(s.ExecutionId, received.AlertId, received.Alert, pb, s.Reason);
+            var start = new StartExecution(s.ExecutionId, batch.AlertId, batch.Alert, pb, s.Reason, s.DryRun);
+            var batchId = batch.BatchId;
             _executions.Ask<CommandResult>(start, TimeSpan.FromSeconds(30))
-                .PipeTo(Self, success: _ => new StartAck(received.AlertId, s.ExecutionId), failure: _ => new StartFailed(received.AlertId));
+                .PipeTo(Self, success: _ => new StartAck(batchId, s.ExecutionId), failure: _ => new StartFailed(batchId));
         }
     }
 
-    private sealed record StartAck(string AlertId, string ExecutionId);
+    /// <summary>After decisions are durable: audit notifications, metrics, and a loud log line when a circuit opened.</summary>
+    private void Published(string alertId, IReadOnlyList<BindingDecision> decisions)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var d in decisions)
+        {
+            _settings.Metrics.Decided(d);
+            Context.System.EventStream.Publish(new BindingAudited(alertId, d, false, d.StartsExecution ? null : d.Decision is BindingDecisionKind.Suggested, null));
+            if (d.OpensCircuit)
+            {
+                var message = $"binding {d.BindingId} ({d.PlaybookId}): circuit opened — guardrails kept tripping ({d.Reason}); it skips every alert until an operator resumes it";
+                _log.Warning(message);
+                Context.System.EventStream.Publish(new ControlChanged("binding.circuit_opened", message, now));
+            }
+        }
+        foreach (var id in decisions.Select(d => d.BindingId).OfType<int>().Distinct()) _settings.Metrics.Refresh(_book, id, now);
+    }
 
-    private sealed record StartFailed(string AlertId);
+    /// <summary>A run ended: journal it once (concurrency slot freed, audit row, runs metric).</summary>
+    private void End(string executionId, string outcome)
+    {
+        if (_book.Run(executionId) is not { BindingId: { } bindingId } run || !_ending.Add(executionId)) return;
+        var ended = new BindingRunEnded(executionId, bindingId, run.Key, run.PlaybookId, run.Mode, run.AlertId, outcome, run.At, _time.GetUtcNow());
+        PersistAsync(ended, e =>
+        {
+            Apply(e);
+            var success = e.Outcome == "completed";
+            _settings.Metrics.RunEnded(e.Mode, success);
+            _settings.Metrics.Refresh(_book, e.BindingId, e.At);
+            var decision = new BindingDecision(e.BindingId, e.PlaybookId, e.Mode, e.Mode == BindingMode.DryRun ? BindingDecisionKind.DryRan : BindingDecisionKind.Ran,
+                success ? null : "execution " + e.Outcome, e.Key, e.ExecutionId, null, false, false, null, e.StartedAt);
+            Context.System.EventStream.Publish(new BindingAudited(e.AlertId, decision, true, success, e.At));
+        });
+    }
 
-    private sealed record Redispatch(string AlertId);
+    // ---- bindings ---------------------------------------------------------------------------------------------
+
+    private void Save(SaveBinding save)
+    {
+        var now = _time.GetUtcNow();
+        var existing = save.Spec.Id is { } id ? _book.Find(id) : null;
+        if (save.Spec.Id is not null && existing is null)
+        {
+            Sender.Tell(new BindingResult(null, [("id", $"no binding {save.Spec.Id}")], NotFound: true));
+            return;
+        }
+        var problems = BindingValidator.Check(save.Spec, _catalog().Library.Playbooks.Select(p => p.Id).ToList()).ToList();
+        if (problems.Count > 0)
+        {
+            Sender.Tell(new BindingResult(null, problems));
+            return;
+        }
+        var bindingId = existing?.Id ?? _book.NextId;
+        var binding = new PlaybookBinding(bindingId, save.Spec with { Id = bindingId }, existing?.CreatedBy ?? save.By, existing?.CreatedAt ?? now, save.By, now);
+        var replyTo = Sender;
+        Persist(new BindingSaved(binding, existing is null, now), e =>
+        {
+            Apply(e);
+            _settings.Metrics.Refresh(_book, bindingId, now);
+            _log.Info("Binding {0} {1} by {2}: {3} in mode {4}", bindingId, e.Created ? "created" : "changed", save.By, binding.PlaybookId, BindingDecision.Name(binding.Mode));
+            replyTo.Tell(new BindingResult(e.Binding, []));
+        });
+    }
+
+    private void Delete(DeleteBinding delete)
+    {
+        if (_book.Find(delete.BindingId) is not { } binding)
+        {
+            Sender.Tell(new BindingResult(null, [("id", $"no binding {delete.BindingId}")], NotFound: true));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new BindingDeleted(delete.BindingId, delete.By, _time.GetUtcNow()), e =>
+        {
+            Apply(e);
+            _settings.Metrics.Refresh(_book, e.BindingId, e.At);
+            _log.Info("Binding {0} ({1}) deleted by {2}", e.BindingId, binding.PlaybookId, e.By);
+            replyTo.Tell(new BindingResult(binding, []));
+        });
+    }
+
+    private BindingsView View()
+    {
+        var now = _time.GetUtcNow();
+        return new BindingsView(
+            _book.Bindings.OrderBy(b => b.Id).Select(b => new BindingView(b, _book.InFlightCount(b.Id), _book.QuotaRemaining(b.Id, now), _book.OpenCircuits.ContainsKey(b.Id),
+                _book.PausedFor(b.Id, b.PlaybookId))).ToList(),
+            _book.Pauses.OrderBy(p => p.At).ToList(), _book.Held.Count);
+    }
+
+    private void Override(RunBinding run)
+    {
+        if (_book.Find(run.BindingId) is not { } binding)
+        {
+            Sender.Tell(new BindingRunResult(null, $"no binding {run.BindingId}"));
+            return;
+        }
+        if (Find(binding.PlaybookId) is null)
+        {
+            Sender.Tell(new BindingRunResult(null, $"playbook {binding.PlaybookId} is not loaded"));
+            return;
+        }
+        var mode = run.Mode ?? (binding.Mode == BindingMode.Suggest ? BindingMode.AutoRun : binding.Mode);
+        if (mode == BindingMode.Suggest)
+        {
+            Sender.Tell(new BindingRunResult(null, "a manual run runs the playbook: mode dry_run or auto_run"));
+            return;
+        }
+        var decision = _book.Override(binding, run.Alert, mode, run.By, run.Reason, _time.GetUtcNow());
+        var replyTo = Sender;
+        Decided(run.Alert, [decision], () => replyTo.Tell(new BindingRunResult(decision, null)));
+        _log.Info("Binding {0}: manual {1} for alert {2} by {3}{4}", binding.Id, BindingDecision.Name(mode), run.Alert.Id, run.By, run.Reason is { } r ? ": " + r : "");
+    }
+
+    /// <summary>Journals later decisions for an alert (a manual run, released held decisions), then starts their executions.</summary>
+    private void Decided(Alert alert, IReadOnlyList<BindingDecision> decisions, Action? then = null)
+    {
+        var batch = new BindingsDecided($"{alert.Id}#{_batchSeq + 1}", alert.Id, alert.Format, alert.Document, decisions, Starts(decisions), _time.GetUtcNow());
+        Apply(batch);
+        PersistAsync(batch, e =>
+        {
+            Published(e.AlertId, e.Decisions);
+            if (_undispatched.TryGetValue(e.BatchId, out var pending)) Dispatch(pending);
+            then?.Invoke();
+        });
+    }
+
+    // ---- kill switch ------------------------------------------------------------------------------------------
+
+    private void Pause(SetPause set)
+    {
+        if (set.Scope == PauseScope.Binding && (!int.TryParse(set.Target, out var id) || _book.Find(id) is null))
+        {
+            Sender.Tell(new PauseResult(false, $"no binding {set.Target}", 0));
+            return;
+        }
+        if (set.Scope == PauseScope.Playbook && Find(set.Target) is null && !_book.Bindings.Any(b => b.PlaybookId == set.Target))
+        {
+            Sender.Tell(new PauseResult(false, $"no playbook {set.Target}", 0));
+            return;
+        }
+        var target = set.Scope == PauseScope.Global ? "" : set.Target;
+        var what = set.Scope == PauseScope.Global ? "everything" : $"{set.Scope.ToString().ToLowerInvariant()} {target}";
+        var replyTo = Sender;
+        Persist(new PauseChanged(set.Scope, target, set.Paused, set.By, set.Reason, _time.GetUtcNow()), e =>
+        {
+            Apply(e);
+            var message = $"{(e.Paused ? "paused" : "resumed")} {what} by {e.By}" + (e.Reason is { Length: > 0 } r ? $" ({r})" : "");
+            _log.Warning("Kill switch: {0}", message);
+            Context.System.EventStream.Publish(new ControlChanged(e.Paused ? "paused" : "resumed", message, e.At));
+            var released = 0;
+            if (!e.Paused)
+            {
+                // Alerts that arrived meanwhile are decided now, in arrival order, one batch per alert.
+                foreach (var group in _book.Release(Find, _time.GetUtcNow()).GroupBy(r => r.Held.AlertId))
+                {
+                    var held = group.First().Held;
+                    Decided(new Alert(held.AlertId, held.Alert, held.Format), group.Select(r => r.Decision).ToList());
+                    released += group.Count();
+                }
+            }
+            replyTo.Tell(new PauseResult(true, message + (released > 0 ? $"; {released} held decision(s) taken now" : ""), released));
+        });
+    }
+
+    private sealed record Batch(string BatchId, string AlertId, System.Text.Json.Nodes.JsonObject Alert, IReadOnlyList<SelectedPlaybook> Selected)
+    {
+        public HashSet<string> Waiting { get; } = Selected.Select(s => s.ExecutionId).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private sealed record StartAck(string BatchId, string ExecutionId);
+
+    private sealed record StartFailed(string BatchId);
+
+    private sealed record Redispatch(string BatchId);
+
+    private sealed record Checked(string ExecutionId, string? Status);
+
+    private sealed record Reconcile
+    {
+        public static readonly Reconcile Instance = new();
+    }
 }

@@ -10,28 +10,35 @@ namespace RunbookPilot.Engine.Metrics;
 /// </summary>
 public sealed class MetricsActor : ReceiveActor
 {
-    private static readonly Counter Executions = Prometheus.Metrics.CreateCounter("runbookpilot_executions_total", "Executions started and finished, by playbook and outcome.", "playbook", "outcome");
-    private static readonly Counter Steps = Prometheus.Metrics.CreateCounter("runbookpilot_steps_total", "Step results, by playbook, step and result.", "playbook", "step", "result");
-    private static readonly Counter Approvals = Prometheus.Metrics.CreateCounter("runbookpilot_approvals_total", "Approval requests and decisions.", "playbook", "decision");
-    private static readonly Histogram ApprovalSeconds = Prometheus.Metrics.CreateHistogram("runbookpilot_approval_decision_seconds", "Time from an approval request to its decision.",
-        new HistogramConfiguration { LabelNames = ["decision"], Buckets = Histogram.ExponentialBuckets(1, 4, 10) });
-    private static readonly Counter Rollbacks = Prometheus.Metrics.CreateCounter("runbookpilot_rollbacks_total", "Rolled back steps, by result.", "playbook", "result");
-    private static readonly Counter Simulations = Prometheus.Metrics.CreateCounter("runbookpilot_simulations_total", "L2 simulations written and decided.", "playbook", "decision");
-    private static readonly Histogram AdapterSeconds = Prometheus.Metrics.CreateHistogram("runbookpilot_adapter_call_seconds", "Duration of successful adapter calls.",
-        new HistogramConfiguration { LabelNames = ["step"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
-    private static readonly Counter AdapterErrors = Prometheus.Metrics.CreateCounter("runbookpilot_adapter_errors_total", "Failed adapter attempts.", "step");
-
+    private readonly Counter _executions;
+    private readonly Counter _steps;
+    private readonly Counter _approvals;
+    private readonly Histogram _approvalSeconds;
+    private readonly Counter _rollbacks;
+    private readonly Counter _simulations;
+    private readonly Histogram _adapterSeconds;
+    private readonly Counter _adapterErrors;
     private readonly Dictionary<string, DateTimeOffset> _requested = new(StringComparer.Ordinal);
 
-    public MetricsActor()
+    public MetricsActor(IMetricFactory f)
     {
+        _executions = f.CreateCounter("runbookpilot_executions_total", "Executions started and finished, by playbook and outcome.", ["playbook", "outcome"]);
+        _steps = f.CreateCounter("runbookpilot_steps_total", "Step results, by playbook, step and result.", ["playbook", "step", "result"]);
+        _approvals = f.CreateCounter("runbookpilot_approvals_total", "Approval requests and decisions.", ["playbook", "decision"]);
+        _approvalSeconds = f.CreateHistogram("runbookpilot_approval_decision_seconds", "Time from an approval request to its decision.",
+            new HistogramConfiguration { LabelNames = ["decision"], Buckets = Histogram.ExponentialBuckets(1, 4, 10) });
+        _rollbacks = f.CreateCounter("runbookpilot_rollbacks_total", "Rolled back steps, by result.", ["playbook", "result"]);
+        _simulations = f.CreateCounter("runbookpilot_simulations_total", "L2 simulations written and decided.", ["playbook", "decision"]);
+        _adapterSeconds = f.CreateHistogram("runbookpilot_adapter_call_seconds", "Duration of successful adapter calls.",
+            new HistogramConfiguration { LabelNames = ["step"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _adapterErrors = f.CreateCounter("runbookpilot_adapter_errors_total", "Failed adapter attempts.", ["step"]);
         Receive<ExecutionUpdated>(u =>
         {
             foreach (var e in u.Events) Count(u.PlaybookId, e);
         });
     }
 
-    public static Props Props() => Akka.Actor.Props.Create<MetricsActor>();
+    public static Props Props(IMetricFactory factory) => Akka.Actor.Props.Create(() => new MetricsActor(factory));
 
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
 
@@ -40,26 +47,26 @@ public sealed class MetricsActor : ReceiveActor
         switch (e)
         {
             case ExecutionStarted:
-                Executions.WithLabels(playbook, "started").Inc();
+                _executions.WithLabels(playbook, "started").Inc();
                 break;
             case ExecutionCompleted c:
-                Executions.WithLabels(playbook, c.Outcome.ToString().ToLowerInvariant()).Inc();
+                _executions.WithLabels(playbook, c.Outcome.ToString().ToLowerInvariant()).Inc();
                 break;
             case StepSucceeded s:
-                Steps.WithLabels(playbook, s.StepId, "succeeded").Inc();
-                AdapterSeconds.WithLabels(s.StepId).Observe(s.DurationMs / 1000.0);
+                _steps.WithLabels(playbook, s.StepId, "succeeded").Inc();
+                _adapterSeconds.WithLabels(s.StepId).Observe(s.DurationMs / 1000.0);
                 break;
             case StepAttemptFailed f:
-                AdapterErrors.WithLabels(f.StepId).Inc();
+                _adapterErrors.WithLabels(f.StepId).Inc();
                 break;
             case StepFailed f:
-                Steps.WithLabels(playbook, f.StepId, "failed").Inc();
+                _steps.WithLabels(playbook, f.StepId, "failed").Inc();
                 break;
             case StepRefused r:
-                Steps.WithLabels(playbook, r.StepId, "refused").Inc();
+                _steps.WithLabels(playbook, r.StepId, "refused").Inc();
                 break;
             case ApprovalRequested a:
-                Approvals.WithLabels(playbook, "requested").Inc();
+                _approvals.WithLabels(playbook, "requested").Inc();
                 _requested[a.ApprovalId] = a.At;
                 break;
             case StepApproved a:
@@ -72,26 +79,26 @@ public sealed class MetricsActor : ReceiveActor
                 Decided(playbook, x.ApprovalId, "expired", x.At);
                 break;
             case StepSimulated:
-                Simulations.WithLabels(playbook, "simulated").Inc();
+                _simulations.WithLabels(playbook, "simulated").Inc();
                 break;
             case SimulationPromoted:
-                Simulations.WithLabels(playbook, "executed").Inc();
+                _simulations.WithLabels(playbook, "executed").Inc();
                 break;
             case SimulationDismissed:
-                Simulations.WithLabels(playbook, "dismissed").Inc();
+                _simulations.WithLabels(playbook, "dismissed").Inc();
                 break;
             case StepRolledBack:
-                Rollbacks.WithLabels(playbook, "rolled_back").Inc();
+                _rollbacks.WithLabels(playbook, "rolled_back").Inc();
                 break;
             case StepRollbackFailed:
-                Rollbacks.WithLabels(playbook, "failed").Inc();
+                _rollbacks.WithLabels(playbook, "failed").Inc();
                 break;
         }
     }
 
     private void Decided(string playbook, string approvalId, string decision, DateTimeOffset at)
     {
-        Approvals.WithLabels(playbook, decision).Inc();
-        if (_requested.Remove(approvalId, out var requested)) ApprovalSeconds.WithLabels(decision).Observe((at - requested).TotalSeconds);
+        _approvals.WithLabels(playbook, decision).Inc();
+        if (_requested.Remove(approvalId, out var requested)) _approvalSeconds.WithLabels(decision).Observe((at - requested).TotalSeconds);
     }
 }

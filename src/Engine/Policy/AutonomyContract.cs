@@ -6,7 +6,7 @@ using RunbookPilot.Engine.Playbooks;
 
 namespace RunbookPilot.Engine.Policy;
 
-public enum GateKind { Run, AwaitApproval, AutoApprove, Simulate }
+public enum GateKind { Run, AwaitApproval, AutoApprove, Simulate, DryRun }
 
 /// <summary>What the autonomy contract says about a step, and why (shown in the timeline and the dashboard's tooltips).</summary>
 public sealed record Gate(GateKind Kind, ApprovalReason Reason, string Explanation);
@@ -18,7 +18,8 @@ public sealed record Gate(GateKind Kind, ApprovalReason Reason, string Explanati
 /// L1 waits for approval whatever <c>approval_required</c> says, unless its playbook is in <c>auto_approve</c>;
 /// L2 is simulated; "Execute Now" on a simulation is an L1 approval, refused when <c>block_l2_execution</c> is on.
 /// A step marked <c>simulation_mode: true</c> is simulated at any level. Containment steps aimed at an allow-listed
-/// target are refused before any call.
+/// target are refused before any call. An execution started by a <c>dry_run</c> binding sends every step to its adapter in
+/// dry-run (nothing external happens), so no step waits for a person; a <c>suggest</c> binding starts no execution at all.
 /// </summary>
 public static class AutonomyContract
 {
@@ -28,8 +29,10 @@ public static class AutonomyContract
         "block_ip", "isolate_host", "disable_user", "quarantine_host",
     };
 
-    public static Gate Decide(PlaybookStep step, string playbookId, GlobalPolicy policy)
+    public static Gate Decide(PlaybookStep step, string playbookId, GlobalPolicy policy, bool dryRun = false)
     {
+        if (dryRun)
+            return new Gate(GateKind.DryRun, ApprovalReason.L1Action, "binding mode dry_run: sent to the adapter in dry-run; nothing external happens");
         if (step.AutonomyLevel == AutonomyLevel.L2)
             return new Gate(GateKind.Simulate, ApprovalReason.SimulationPromoted, "L2: simulated only; an analyst may execute the simulation");
         if (step.SimulationMode == true)

@@ -7,6 +7,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using LinqToDB;
 using LinqToDB.Data;
+using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Ingestion;
@@ -95,6 +96,10 @@ public sealed class ReadModelProjector : IDisposable
                 db.GetTable<ApprovalRow>().Delete();
                 db.GetTable<SimulationRow>().Delete();
                 db.GetTable<ProjectionOffsetRow>().Delete();
+                db.GetTable<BindingRow>().Delete();
+                db.GetTable<RunAuditRow>().Delete();
+                db.GetTable<BindingUsageRow>().Delete();
+                db.GetTable<KillSwitchRow>().Delete();
                 _db.ProtectAuditTables(db);
             }
             _states.Clear();
@@ -164,6 +169,13 @@ public sealed class ReadModelProjector : IDisposable
                         Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
                         Document = a.Alert.ToJsonString(),
                     }, token: ct).ConfigureAwait(false);
+                    await ProjectDecisionsAsync(db, envelope, a.AlertId, a.Decisions ?? [], ct).ConfigureAwait(false);
+                    break;
+                case BindingsDecided d:
+                    await ProjectDecisionsAsync(db, envelope, d.AlertId, d.Decisions, ct).ConfigureAwait(false);
+                    break;
+                case IIntakeEvent i:
+                    await ProjectBindingEventAsync(db, envelope, i, ct).ConfigureAwait(false);
                     break;
                 case IExecutionEvent e:
                     var executionId = envelope.PersistenceId["execution-".Length..];
@@ -179,6 +191,94 @@ public sealed class ReadModelProjector : IDisposable
         var last = fresh.Max(e => ((Sequence)e.Offset).Value);
         await db.InsertOrReplaceAsync(new ProjectionOffsetRow { Name = Name, Offset = last }, token: ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>One audit row per decision, and the guardrail usage each decision left (its in-flight count moved by runs started).</summary>
+    private static async Task ProjectDecisionsAsync(DataConnection db, EventEnvelope envelope, string alertId, IReadOnlyList<BindingDecision> decisions, CancellationToken ct)
+    {
+        var ordering = ((Sequence)envelope.Offset).Value;
+        for (var i = 0; i < decisions.Count; i++)
+        {
+            var d = decisions[i];
+            await db.InsertOrReplaceAsync(new RunAuditRow
+            {
+                AuditId = $"{ordering}-{i}",
+                Seq = ordering * 1000 + i,
+                AlertId = alertId,
+                BindingId = d.BindingId,
+                PlaybookId = d.PlaybookId,
+                Mode = BindingDecision.Name(d.Mode),
+                Decision = BindingDecision.Name(d.Decision),
+                Phase = "decided",
+                Success = d.StartsExecution ? null : d.Decision == BindingDecisionKind.Suggested,
+                Reason = d.Reason,
+                Key = d.Key,
+                ExecutionId = d.ExecutionId,
+                By = d.By,
+                StartedAt = d.At,
+                FinishedAt = d.StartsExecution ? null : d.At,
+                OutputRef = d.ExecutionId,
+            }, token: ct).ConfigureAwait(false);
+            if (d.BindingId is not { } bindingId || (d.Usage is null && !d.StartsExecution && !d.OpensCircuit)) continue;
+            var row = db.GetTable<BindingUsageRow>().FirstOrDefault(u => u.BindingId == bindingId && u.Key == d.Key)
+                ?? new BindingUsageRow { BindingId = bindingId, Key = d.Key, Tokens = -1, RefilledAt = d.At, QuotaDay = "" };
+            if (d.Usage is { } u)
+            {
+                row.Tokens = u.Tokens;
+                row.RefilledAt = u.RefilledAt;
+                row.QuotaDay = u.QuotaDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                row.QuotaUsed = u.QuotaUsed;
+                row.LastRunAt = u.LastRunAt;
+            }
+            if (d.StartsExecution) row.InFlight++;
+            if (d.OpensCircuit) row.CircuitOpen = true;
+            row.UpdatedAt = d.At;
+            await db.InsertOrReplaceAsync(row, token: ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Bindings saved and deleted, runs ended (a finished audit row, one slot freed), kill switches.</summary>
+    private static async Task ProjectBindingEventAsync(DataConnection db, EventEnvelope envelope, IIntakeEvent e, CancellationToken ct)
+    {
+        switch (e)
+        {
+            case BindingSaved s:
+                var b = s.Binding;
+                await db.InsertOrReplaceAsync(new BindingRow
+                {
+                    BindingId = b.Id, PlaybookId = b.PlaybookId, Mode = BindingDecision.Name(b.Mode), Enabled = b.Spec.Enabled, Priority = b.Spec.Priority,
+                    Spec = JsonSerializer.Serialize(b.Spec, Hosting.RunbookJsonSerializer.Options), CreatedBy = b.CreatedBy, CreatedAt = b.CreatedAt,
+                    UpdatedBy = b.UpdatedBy, UpdatedAt = b.UpdatedAt,
+                }, token: ct).ConfigureAwait(false);
+                break;
+            case BindingDeleted d:
+                await db.GetTable<BindingRow>().Where(r => r.BindingId == d.BindingId)
+                    .Set(r => r.Deleted, true).Set(r => r.UpdatedBy, d.By).Set(r => r.UpdatedAt, d.At).UpdateAsync(ct).ConfigureAwait(false);
+                break;
+            case BindingRunEnded r:
+                var ordering = ((Sequence)envelope.Offset).Value;
+                var success = r.Outcome == "completed";
+                await db.InsertOrReplaceAsync(new RunAuditRow
+                {
+                    AuditId = $"{ordering}-0", Seq = ordering * 1000, AlertId = r.AlertId, BindingId = r.BindingId, PlaybookId = r.PlaybookId,
+                    Mode = BindingDecision.Name(r.Mode), Decision = BindingDecision.Name(r.Mode == BindingMode.DryRun ? BindingDecisionKind.DryRan : BindingDecisionKind.Ran),
+                    Phase = "finished", Success = success, Reason = success ? null : "execution " + r.Outcome, Key = r.Key, ExecutionId = r.ExecutionId,
+                    StartedAt = r.StartedAt, FinishedAt = r.At, OutputRef = r.ExecutionId,
+                }, token: ct).ConfigureAwait(false);
+                await db.GetTable<BindingUsageRow>().Where(u => u.BindingId == r.BindingId && u.Key == r.Key && u.InFlight > 0)
+                    .Set(u => u.InFlight, u => u.InFlight - 1).Set(u => u.UpdatedAt, r.At).UpdateAsync(ct).ConfigureAwait(false);
+                break;
+            case PauseChanged p when p.Paused:
+                await db.InsertOrReplaceAsync(new KillSwitchRow { Scope = p.Scope.ToString().ToLowerInvariant(), Target = p.Target, By = p.By, Reason = p.Reason, At = p.At }, token: ct)
+                    .ConfigureAwait(false);
+                break;
+            case PauseChanged p:
+                var scope = p.Scope.ToString().ToLowerInvariant();
+                await db.GetTable<KillSwitchRow>().Where(k => k.Scope == scope && k.Target == p.Target).DeleteAsync(ct).ConfigureAwait(false);
+                if (p.Scope == PauseScope.Binding && int.TryParse(p.Target, out var closed))
+                    await db.GetTable<BindingUsageRow>().Where(u => u.BindingId == closed).Set(u => u.CircuitOpen, false).UpdateAsync(ct).ConfigureAwait(false);
+                break;
+        }
     }
 
     private async Task LoadStateAsync(string persistenceId, long toSequenceNr)

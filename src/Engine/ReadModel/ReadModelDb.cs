@@ -20,8 +20,16 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.CreateTable<ApprovalRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<SimulationRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<ProjectionOffsetRow>(tableOptions: TableOptions.CreateIfNotExists);
+        db.CreateTable<BindingRow>(tableOptions: TableOptions.CreateIfNotExists);
+        db.CreateTable<RunAuditRow>(tableOptions: TableOptions.CreateIfNotExists);
+        db.CreateTable<BindingUsageRow>(tableOptions: TableOptions.CreateIfNotExists);
+        db.CreateTable<KillSwitchRow>(tableOptions: TableOptions.CreateIfNotExists);
+        db.Execute("CREATE INDEX IF NOT EXISTS playbook_run_audit_alert ON playbook_run_audit (alert_id, seq)");
         ProtectAuditTables(db);
     }
+
+    /// <summary>The append-only audit tables: the execution log (hash-chained) and the binding decisions.</summary>
+    public static readonly IReadOnlyList<string> AuditTables = ["execution_log", "playbook_run_audit"];
 
     /// <summary>The audit tables refuse UPDATE and DELETE (NFR-2.4).</summary>
     public void ProtectAuditTables(DataConnection db)
@@ -32,11 +40,15 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
                 CREATE OR REPLACE FUNCTION rbp_append_only() RETURNS trigger AS $$
                 BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql
                 """);
-            db.Execute("CREATE OR REPLACE TRIGGER execution_log_append_only BEFORE UPDATE OR DELETE ON execution_log FOR EACH ROW EXECUTE FUNCTION rbp_append_only()");
+            foreach (var table in AuditTables)
+                db.Execute($"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION rbp_append_only()");
             return;
         }
-        db.Execute("CREATE TRIGGER IF NOT EXISTS execution_log_no_update BEFORE UPDATE ON execution_log BEGIN SELECT RAISE(ABORT, 'execution_log is append-only'); END");
-        db.Execute("CREATE TRIGGER IF NOT EXISTS execution_log_no_delete BEFORE DELETE ON execution_log BEGIN SELECT RAISE(ABORT, 'execution_log is append-only'); END");
+        foreach (var table in AuditTables)
+        {
+            db.Execute($"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END");
+            db.Execute($"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END");
+        }
     }
 
     /// <summary>Removes the protection for a rebuild from the journal (an explicit admin operation).</summary>
@@ -44,10 +56,13 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
     {
         if (options.IsPostgres)
         {
-            db.Execute("DROP TRIGGER IF EXISTS execution_log_append_only ON execution_log");
+            foreach (var table in AuditTables) db.Execute($"DROP TRIGGER IF EXISTS {table}_append_only ON {table}");
             return;
         }
-        db.Execute("DROP TRIGGER IF EXISTS execution_log_no_update");
-        db.Execute("DROP TRIGGER IF EXISTS execution_log_no_delete");
+        foreach (var table in AuditTables)
+        {
+            db.Execute($"DROP TRIGGER IF EXISTS {table}_no_update");
+            db.Execute($"DROP TRIGGER IF EXISTS {table}_no_delete");
+        }
     }
 }

@@ -65,6 +65,30 @@ public sealed class ReadModelQueries(ReadModelDb db)
         return c.GetTable<EventRow>().FirstOrDefault(r => r.AlertId == alertId);
     }
 
+    /// <summary>Binding decisions and finished runs, oldest first; for one alert, or the newest <paramref name="limit"/> of all.</summary>
+    public IReadOnlyList<RunAuditRow> RunAudit(string? alertId = null, int? bindingId = null, int limit = 1000)
+    {
+        using var c = db.Open();
+        var q = c.GetTable<RunAuditRow>().AsQueryable();
+        if (alertId is not null) q = q.Where(r => r.AlertId == alertId);
+        if (bindingId is not null) q = q.Where(r => r.BindingId == bindingId);
+        return q.OrderByDescending(r => r.Seq).Take(limit).ToList().OrderBy(r => r.Seq).ToList();
+    }
+
+    public IReadOnlyList<BindingUsageRow> BindingUsage(int? bindingId = null)
+    {
+        using var c = db.Open();
+        var q = c.GetTable<BindingUsageRow>().AsQueryable();
+        if (bindingId is not null) q = q.Where(r => r.BindingId == bindingId);
+        return q.OrderBy(r => r.BindingId).ThenBy(r => r.Key).ToList();
+    }
+
+    public IReadOnlyList<KillSwitchRow> KillSwitches()
+    {
+        using var c = db.Open();
+        return c.GetTable<KillSwitchRow>().OrderBy(k => k.At).ToList();
+    }
+
     public IReadOnlyList<EventRow> Events(int limit = 100)
     {
         using var c = db.Open();

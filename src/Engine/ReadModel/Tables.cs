@@ -109,3 +109,72 @@ public sealed class ProjectionOffsetRow
     [PrimaryKey, Column("name")] public string Name { get; set; } = "";
     [Column("offset")] public long Offset { get; set; }
 }
+
+/// <summary>Bindings as last saved (a deleted binding keeps its row with <see cref="Deleted"/> set, so audit rows still name it).</summary>
+[Table("playbook_bindings")]
+public sealed class BindingRow
+{
+    [PrimaryKey, Column("binding_id")] public int BindingId { get; set; }
+    [Column("playbook_id"), NotNull] public string PlaybookId { get; set; } = "";
+    [Column("mode"), NotNull] public string Mode { get; set; } = "";
+    [Column("enabled")] public bool Enabled { get; set; }
+    [Column("priority")] public int Priority { get; set; }
+    [Column("spec"), NotNull] public string Spec { get; set; } = "";
+    [Column("created_by"), NotNull] public string CreatedBy { get; set; } = "";
+    [Column("created_at")] public DateTimeOffset CreatedAt { get; set; }
+    [Column("updated_by"), NotNull] public string UpdatedBy { get; set; } = "";
+    [Column("updated_at")] public DateTimeOffset UpdatedAt { get; set; }
+    [Column("deleted")] public bool Deleted { get; set; }
+}
+
+/// <summary>
+/// One row per binding decision (<see cref="Phase"/> decided) and one per run that ended (<see cref="Phase"/> finished).
+/// Append-only (triggers refuse UPDATE and DELETE). <see cref="BindingId"/> null: the implicit binding.
+/// </summary>
+[Table("playbook_run_audit")]
+public sealed class RunAuditRow
+{
+    [PrimaryKey, Column("audit_id")] public string AuditId { get; set; } = "";
+    [Column("seq")] public long Seq { get; set; }
+    [Column("alert_id"), NotNull] public string AlertId { get; set; } = "";
+    [Column("binding_id"), Nullable] public int? BindingId { get; set; }
+    [Column("playbook_id"), NotNull] public string PlaybookId { get; set; } = "";
+    [Column("mode"), NotNull] public string Mode { get; set; } = "";
+    [Column("decision"), NotNull] public string Decision { get; set; } = "";
+    [Column("phase"), NotNull] public string Phase { get; set; } = "decided";
+    [Column("success"), Nullable] public bool? Success { get; set; }
+    [Column("reason"), Nullable] public string? Reason { get; set; }
+    [Column("guardrail_key"), NotNull] public string Key { get; set; } = "";
+    [Column("execution_id"), Nullable] public string? ExecutionId { get; set; }
+    [Column("decided_by"), Nullable] public string? By { get; set; }
+    [Column("started_at")] public DateTimeOffset StartedAt { get; set; }
+    [Column("finished_at"), Nullable] public DateTimeOffset? FinishedAt { get; set; }
+    [Column("output_ref"), Nullable] public string? OutputRef { get; set; }
+}
+
+/// <summary>Guardrail state per binding and key (the implicit binding is not limited, so it has no row).</summary>
+[Table("playbook_binding_usage")]
+public sealed class BindingUsageRow
+{
+    [PrimaryKey, Column("binding_id")] public int BindingId { get; set; }
+    [PrimaryKey, Column("guardrail_key")] public string Key { get; set; } = "";
+    [Column("tokens")] public double Tokens { get; set; }
+    [Column("refilled_at")] public DateTimeOffset RefilledAt { get; set; }
+    [Column("quota_day"), NotNull] public string QuotaDay { get; set; } = "";
+    [Column("quota_used")] public int QuotaUsed { get; set; }
+    [Column("inflight")] public int InFlight { get; set; }
+    [Column("last_run_at"), Nullable] public DateTimeOffset? LastRunAt { get; set; }
+    [Column("circuit_open")] public bool CircuitOpen { get; set; }
+    [Column("updated_at")] public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>Kill switches that are on (global: target empty).</summary>
+[Table("kill_switches")]
+public sealed class KillSwitchRow
+{
+    [PrimaryKey, Column("scope")] public string Scope { get; set; } = "";
+    [PrimaryKey, Column("target")] public string Target { get; set; } = "";
+    [Column("paused_by"), NotNull] public string By { get; set; } = "";
+    [Column("reason"), Nullable] public string? Reason { get; set; }
+    [Column("paused_at")] public DateTimeOffset At { get; set; }
+}

@@ -20,7 +20,37 @@ public class SerializerTests
         var manifests = eventTypes.Select(t => _serializer.Manifest(System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(t))).ToList();
         Assert.Equal(manifests.Count, manifests.Distinct(StringComparer.Ordinal).Count());
         Assert.All(manifests, m => Assert.Matches(@"^[a-z-]+\.v\d+$", m));
-        Assert.Equal(19, manifests.Count);
+        Assert.Equal(24, manifests.Count);
+    }
+
+    [Fact]
+    public void Binding_events_round_trip_and_an_alert_journaled_before_bindings_still_reads()
+    {
+        var at = new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+        var spec = new RunbookPilot.Engine.Bindings.BindingSpec
+        {
+            Id = 3, PlaybookId = "ip_enrichment", Mode = RunbookPilot.Engine.Bindings.BindingMode.DryRun, Preset = RunbookPilot.Engine.Bindings.GuardrailPreset.CriticalEdge,
+            Match = new RunbookPilot.Engine.Bindings.BindingMatch { Severities = [AlertSeverity.High], Tags = ["edge"] },
+            Guardrails = new RunbookPilot.Engine.Bindings.GuardrailSpec { MaxPerMinute = 10, OnceWithin = TimeSpan.FromMinutes(10), TimeZone = "Europe/Berlin" },
+        };
+        var saved = new BindingSaved(new RunbookPilot.Engine.Bindings.PlaybookBinding(3, spec, "alice", at, "bob", at), true, at);
+        var savedBack = (BindingSaved)_serializer.FromBinary(_serializer.ToBinary(saved), _serializer.Manifest(saved));
+        Assert.Equal(spec.Guardrails, savedBack.Binding.Spec.Guardrails);
+        Assert.Equal(spec.Match.Severities, savedBack.Binding.Spec.Match.Severities);
+        Assert.Equal(spec.Effective, savedBack.Binding.Spec.Effective);
+
+        var decision = new RunbookPilot.Engine.Bindings.BindingDecision(3, "ip_enrichment", RunbookPilot.Engine.Bindings.BindingMode.DryRun,
+            RunbookPilot.Engine.Bindings.BindingDecisionKind.DryRan, null, "10.0.0.1", "ex-1", new RunbookPilot.Engine.Bindings.UsageSnapshot(8.5, at, new DateOnly(2026, 3, 10), 4, at),
+            false, false, null, at);
+        var received = new AlertReceived("a1", "ecs", "webhook", new JsonObject { ["x"] = 1 }, [new SelectedPlaybook("ip_enrichment", "1.0.0", "binding 3", "ex-1", true, 3)], at, [decision]);
+        var back = (AlertReceived)_serializer.FromBinary(_serializer.ToBinary(received), _serializer.Manifest(received));
+        Assert.Equal(decision, Assert.Single(back.Decisions!));
+        Assert.True(back.Selected[0].DryRun);
+
+        var old = System.Text.Encoding.UTF8.GetBytes("""{"alert_id":"a0","format":"ecs","source":"webhook","alert":{},"selected":[{"playbook_id":"p","version":"1.0.0","reason":"r","execution_id":"ex-0"}],"at":"2026-01-01T00:00:00+00:00"}""");
+        var oldBack = (AlertReceived)_serializer.FromBinary(old, "alert-received.v1");
+        Assert.Null(oldBack.Decisions);
+        Assert.False(oldBack.Selected[0].DryRun);
     }
 
     [Fact]

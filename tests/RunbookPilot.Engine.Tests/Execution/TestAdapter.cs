@@ -46,6 +46,8 @@ public sealed class TestAdapter(AdapterDescriptor descriptor) : IAdapter
     public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
     {
         Calls.Enqueue(call);
+        if (call.DryRun) // as HttpAdapter: described, nothing applied
+            return Task.FromResult(AdapterResult.Ok(new JsonObject { ["simulated"] = true, ["adapter"] = Descriptor.Name, ["action"] = call.Action }, Describe(call)));
         if (_script.TryDequeue(out var behaviour)) return behaviour(call);
         return Task.FromResult(Succeed(call));
     }
