@@ -4,14 +4,17 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Akka.Actor;
+using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Ingestion;
 
 namespace RunbookPilot.Host;
 
 /// <summary>
 /// <c>/ws</c>: pushes execution.updated, approval.created / approval.decided / approval.expired and simulation.created
 /// to every connected (authenticated) client as the executions decide them — from the actors' event stream, not by
-/// polling the read model.
+/// polling the read model. Binding decisions go out as <c>playbook.run_audit.created</c> in exactly the phase-7B seed's
+/// shape (<c>{"t": …, "data": {alertId, bindingId, …}}</c>); kill switches and circuits as <c>control.changed</c>.
 /// </summary>
 public sealed class LiveUpdates
 {
@@ -80,6 +83,25 @@ public sealed class LiveUpdates
         yield return new { type = "execution.updated", execution_id = u.ExecutionId, playbook_id = u.PlaybookId, status = u.Status, settled = u.Settled };
     }
 
+    /// <summary>The seed's WebSocket event for one audit row (a decision, or a run that ended).</summary>
+    public static object RunAudit(BindingAudited a) => new
+    {
+        t = "playbook.run_audit.created",
+        data = new
+        {
+            alertId = a.AlertId,
+            bindingId = a.Decision.BindingId,
+            playbookId = a.Decision.PlaybookId,
+            mode = BindingDecision.Name(a.Decision.Mode),
+            decision = BindingDecision.Name(a.Decision.Decision),
+            success = a.Success,
+            reason = a.Decision.Reason,
+            startedAt = a.Decision.At,
+            finishedAt = a.Finished ? a.FinishedAt : a.Decision.StartsExecution ? null : a.Decision.At,
+            outputRef = a.Decision.ExecutionId,
+        },
+    };
+
     private sealed class Forwarder : ReceiveActor
     {
         public Forwarder(LiveUpdates hub)
@@ -88,8 +110,15 @@ public sealed class LiveUpdates
             {
                 foreach (var message in Messages(u)) hub.Broadcast(message);
             });
+            Receive<BindingAudited>(a => hub.Broadcast(RunAudit(a)));
+            Receive<ControlChanged>(c => hub.Broadcast(new { type = "control.changed", kind = c.Kind, message = c.Message, at = c.At }));
         }
 
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
+        protected override void PreStart()
+        {
+            Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
+            Context.System.EventStream.Subscribe(Self, typeof(BindingAudited));
+            Context.System.EventStream.Subscribe(Self, typeof(ControlChanged));
+        }
     }
 }

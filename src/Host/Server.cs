@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Ingestion;
@@ -21,7 +22,8 @@ namespace RunbookPilot.Host;
 /// </summary>
 public static class Server
 {
-    public static async Task<WebApplication> StartAsync(ServerOptions server, RunbookPilotOptions engineOptions, IReadOnlyList<IAdapter>? adapterOverrides = null)
+    public static async Task<WebApplication> StartAsync(ServerOptions server, RunbookPilotOptions engineOptions, IReadOnlyList<IAdapter>? adapterOverrides = null,
+        TimeProvider? time = null)
     {
         if (server.Refusal() is { } refusal) throw new InvalidOperationException(refusal);
         var builder = WebApplication.CreateSlimBuilder();
@@ -39,7 +41,7 @@ public static class Server
 
         var startupLog = new StringWriter();
         var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
-        var engine = await RunbookPilotEngine.StartAsync(engineOptions, adapters.Adapters, purpose: "runbookpilot server");
+        var engine = await RunbookPilotEngine.StartAsync(engineOptions, adapters.Adapters, time, purpose: "runbookpilot server");
         var projection = engine.Projector.StartLive();
         builder.Services.AddSingleton(engine);
 
@@ -94,7 +96,7 @@ public static class Server
     private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server, IReadOnlyList<IAdapter> adapters)
     {
         var inFlight = 0; // webhook submissions waiting for the journal
-        app.MapGet("/health", () =>
+        app.MapGet("/health", async (CancellationToken ct) =>
         {
             var problems = new List<string>();
             try
@@ -108,7 +110,9 @@ public static class Server
             var unconfigured = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
                 .Distinct().Where(a => !engine.AdapterNames.Contains(a)).Order(StringComparer.Ordinal).ToList();
             problems.AddRange(unconfigured.Select(a => $"adapter '{a}' is used by a playbook but not configured"));
-            return Results.Json(new { status = problems.Count == 0 ? "ok" : "unhealthy", database = problems.All(p => !p.StartsWith("database", StringComparison.Ordinal)), problems },
+            // Kill switches are shown, not counted as a fault: a paused server is healthy and holds what arrives.
+            var paused = (await engine.BindingsAsync(ct)).Pauses.Select(p => BindingJson.Write(p)).ToList();
+            return Results.Json(new { status = problems.Count == 0 ? "ok" : "unhealthy", database = problems.All(p => !p.StartsWith("database", StringComparison.Ordinal)), problems, paused },
                 statusCode: problems.Count == 0 ? 200 : 503);
         });
 
@@ -267,6 +271,7 @@ public static class Server
             adapters.FirstOrDefault(a => a.Descriptor.Name == name) is IHealthCheck adapter
                 ? Results.Json(await adapter.CheckHealthAsync(ct))
                 : Problem(404, $"no adapter '{name}' is configured on this server"));
+        BindingsApi.Map(api, engine);
         var admin = api.MapGroup("/admin").AddEndpointFilter<AdminOnly>();
         admin.MapPost("/rebuild-read-model", async (CancellationToken ct) =>
         {

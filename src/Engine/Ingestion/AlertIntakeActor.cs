@@ -387,7 +387,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new BindingRunResult(null, $"playbook {binding.PlaybookId} is not loaded"));
             return;
         }
-        var mode = run.Mode ?? (binding.Mode == BindingMode.Suggest ? BindingMode.AutoRun : binding.Mode);
+        var mode = run.Mode ?? BindingMode.AutoRun; // "Run now" runs the real playbook unless a dry run is asked for
         if (mode == BindingMode.Suggest)
         {
             Sender.Tell(new BindingRunResult(null, "a manual run runs the playbook: mode dry_run or auto_run"));

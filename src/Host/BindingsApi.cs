@@ -1,0 +1,128 @@
+using System.Text.Json.Nodes;
+using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Ingestion;
+
+namespace RunbookPilot.Host;
+
+/// <summary>
+/// REST for playbook bindings (seed phase 7B): CRUD (admin), per-alert preview / manual run / audit (analysts too), and the
+/// kill switch (anyone may pause; resuming is for the admin).
+/// </summary>
+public static class BindingsApi
+{
+    public static void Map(RouteGroupBuilder api, RunbookPilotEngine engine)
+    {
+        var admin = api.MapGroup("").AddEndpointFilter<AdminOnly>();
+
+        api.MapGet("/bindings", async (CancellationToken ct) => Results.Json(Write(await engine.BindingsAsync(ct))));
+        api.MapGet("/bindings/{id:int}", async (int id, CancellationToken ct) =>
+            (await engine.BindingsAsync(ct)).Bindings.FirstOrDefault(b => b.Binding.Id == id) is { } view
+                ? Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view), ["usage"] = Usage(engine, id), ["recent_audit"] = Audit(engine.Queries.RunAudit(bindingId: id, limit: 50)) })
+                : Problem(404, $"no binding {id}"));
+        admin.MapPost("/bindings", (HttpContext c, CancellationToken ct) => SaveAsync(c, engine, null, ct));
+        admin.MapPut("/bindings/{id:int}", (HttpContext c, int id, CancellationToken ct) => SaveAsync(c, engine, id, ct));
+        admin.MapDelete("/bindings/{id:int}", async (HttpContext c, int id, CancellationToken ct) =>
+        {
+            var result = await engine.DeleteBindingAsync(id, Analyst(c), ct);
+            return result.NotFound ? Problem(404, $"no binding {id}") : Results.Json(new { deleted = id });
+        });
+        api.MapGet("/bindings/audit", (int? binding_id, int? limit) =>
+            Results.Json(new JsonObject { ["audit"] = Audit(engine.Queries.RunAudit(bindingId: binding_id, limit: Math.Clamp(limit ?? 100, 1, 1000))) }));
+
+        api.MapPost("/alerts/{id}/bindings/evaluate", async (string id, CancellationToken ct) =>
+        {
+            if (await engine.StoredAlertAsync(id, ct) is not { } alert) return Problem(404, $"no alert {id}");
+            var decisions = await engine.PreviewBindingsAsync(alert, ct);
+            return Results.Json(new JsonObject { ["alert_id"] = id, ["preview"] = true, ["decisions"] = new JsonArray([.. decisions.Select(d => (JsonNode)BindingJson.Write(d))]) });
+        });
+        api.MapPost("/alerts/{id}/bindings/run", async (HttpContext c, string id, RunBody body, CancellationToken ct) =>
+        {
+            if (await engine.StoredAlertAsync(id, ct) is not { } alert) return Problem(404, $"no alert {id}");
+            BindingMode? mode = body.Mode switch
+            {
+                null => null,
+                "dry_run" => BindingMode.DryRun,
+                "auto_run" => BindingMode.AutoRun,
+                _ => (BindingMode?)(-1),
+            };
+            if (mode == (BindingMode)(-1)) return Problem(400, "malformed run request", [("$.mode", "expected dry_run or auto_run")]);
+            var result = await engine.RunBindingAsync(alert, body.BindingId, mode, Analyst(c), body.Reason, ct);
+            return result.Decision is { } d
+                ? Results.Json(new JsonObject { ["decision"] = BindingJson.Write(d) })
+                : Problem(result.Error!.StartsWith("no binding", StringComparison.Ordinal) ? 404 : 400, result.Error);
+        });
+        api.MapGet("/alerts/{id}/bindings/audit", (string id) => Results.Json(new JsonObject { ["alert_id"] = id, ["audit"] = Audit(engine.Queries.RunAudit(alertId: id)) }));
+
+        api.MapGet("/control", async (CancellationToken ct) =>
+        {
+            var view = await engine.BindingsAsync(ct);
+            return Results.Json(new JsonObject
+            {
+                ["paused"] = new JsonArray([.. view.Pauses.Select(p => (JsonNode)BindingJson.Write(p))]),
+                ["held_decisions"] = view.HeldAlerts,
+                ["open_circuits"] = new JsonArray([.. view.Bindings.Where(b => b.CircuitOpen).Select(b => (JsonNode)b.Binding.Id)]),
+            });
+        });
+        api.MapPost("/control/pause", (HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: true, ct));
+        admin.MapPost("/control/resume", (HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: false, ct));
+    }
+
+    /// <summary>Body of a manual run: the binding, optionally the mode (dry_run or auto_run; default: the binding's, auto_run for suggest), and why.</summary>
+    public sealed record RunBody(int BindingId, string? Mode, string? Reason);
+
+    /// <summary>Body of pause / resume: scope global (default), playbook or binding, the target (playbook or binding id), and why.</summary>
+    public sealed record PauseBody(string? Scope, string? Target, string? Reason);
+
+    public static JsonObject Write(BindingsView view) => new()
+    {
+        ["bindings"] = new JsonArray([.. view.Bindings.Select(b => (JsonNode)BindingJson.Write(b))]),
+        ["paused"] = new JsonArray([.. view.Pauses.Select(p => (JsonNode)BindingJson.Write(p))]),
+        ["held_decisions"] = view.HeldAlerts,
+    };
+
+    private static async Task<IResult> SaveAsync(HttpContext c, RunbookPilotEngine engine, int? id, CancellationToken ct)
+    {
+        var text = await new StreamReader(c.Request.Body).ReadToEndAsync(ct);
+        if (BindingJson.Read(text, out var problem) is not { } spec) return Problem(400, "malformed binding; nothing was changed", [problem!.Value]);
+        if (id is not null) spec = spec with { Id = id };
+        else if (spec.Id is not null) return Problem(400, "malformed binding; nothing was changed", [("$.id", "a new binding gets its id; use PUT /api/v1/bindings/{id} to change one")]);
+        var result = await engine.SaveBindingAsync(spec, Analyst(c), ct);
+        if (result.NotFound) return Problem(404, $"no binding {id}");
+        if (result.Problems.Count > 0) return Problem(400, "invalid binding; nothing was changed", result.Problems.Select(p => ("$." + p.Path, p.Message)));
+        var view = (await engine.BindingsAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id);
+        return Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view) }, statusCode: id is null ? 201 : 200);
+    }
+
+    private static async Task<IResult> SetPauseAsync(HttpContext c, RunbookPilotEngine engine, PauseBody? body, bool paused, CancellationToken ct)
+    {
+        var scope = (body?.Scope ?? "global") switch
+        {
+            "global" => PauseScope.Global,
+            "playbook" => PauseScope.Playbook,
+            "binding" => PauseScope.Binding,
+            _ => (PauseScope)(-1),
+        };
+        if (scope == (PauseScope)(-1)) return Problem(400, "malformed request", [("$.scope", "expected global, playbook or binding")]);
+        if (scope != PauseScope.Global && string.IsNullOrWhiteSpace(body?.Target)) return Problem(400, "malformed request", [("$.target", $"name the {body!.Scope} to {(paused ? "pause" : "resume")}")]);
+        var result = await engine.SetPauseAsync(scope, body?.Target ?? "", paused, Analyst(c), body?.Reason, ct);
+        return result.Ok ? Results.Json(new { ok = true, message = result.Message, released = result.Released }) : Problem(404, result.Message);
+    }
+
+    private static JsonArray Audit(IEnumerable<Engine.ReadModel.RunAuditRow> rows) => new([.. rows.Select(r => (JsonNode)new JsonObject
+    {
+        ["alert_id"] = r.AlertId, ["binding_id"] = r.BindingId, ["playbook_id"] = r.PlaybookId, ["mode"] = r.Mode, ["decision"] = r.Decision, ["phase"] = r.Phase,
+        ["success"] = r.Success, ["reason"] = r.Reason, ["key"] = r.Key, ["by"] = r.By, ["started_at"] = r.StartedAt, ["finished_at"] = r.FinishedAt, ["output_ref"] = r.OutputRef,
+    })]);
+
+    private static JsonArray Usage(RunbookPilotEngine engine, int id) => new([.. engine.Queries.BindingUsage(id).Select(u => (JsonNode)new JsonObject
+    {
+        ["key"] = u.Key, ["tokens"] = u.Tokens, ["refilled_at"] = u.RefilledAt, ["quota_day"] = u.QuotaDay, ["quota_used"] = u.QuotaUsed, ["inflight"] = u.InFlight,
+        ["last_run_at"] = u.LastRunAt, ["circuit_open"] = u.CircuitOpen,
+    })]);
+
+    private static string Analyst(HttpContext c) => c.Items[AuthMiddleware.AnalystItem] as string ?? "unknown";
+
+    private static IResult Problem(int status, string error, IEnumerable<(string Path, string Message)>? details = null) =>
+        Results.Json(new { error, details = details?.Select(d => new { path = d.Path, message = d.Message }) }, statusCode: status);
+}

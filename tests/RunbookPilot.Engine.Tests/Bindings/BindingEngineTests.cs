@@ -1,0 +1,176 @@
+using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Engine.Tests.Execution;
+
+namespace RunbookPilot.Engine.Tests.Bindings;
+
+/// <summary>Bindings inside the real engine (SQLite file, fake clock): runs, concurrency release, restarts, kill switch.</summary>
+public class BindingEngineTests
+{
+    /// <summary>A lookup (L0), then a block (L1, waits for approval).</summary>
+    private const string Contain = """
+        id: contain
+        name: Contain
+        version: 1.0.0
+        autonomy_level: L1
+        trigger:
+          techniques: [T1110]
+        steps:
+          - id: lookup
+            name: Lookup
+            action_type: lookup_ip
+            adapter: virustotal
+            autonomy_level: L0
+            params: { ip: "{{source.ip}}" }
+          - id: block
+            name: Block
+            action_type: block_ip
+            adapter: paloalto
+            autonomy_level: L1
+            params: { ip: "{{source.ip}}" }
+            rollback_available: true
+        rollback:
+          block:
+            action_type: unblock_ip
+            adapter: paloalto
+            params: { ip: "{{source.ip}}" }
+        """;
+
+    private static int _n;
+
+    private static string AlertJson(string ip = "203.0.113.9") =>
+        "{\"event\":{\"id\":\"bind-" + Interlocked.Increment(ref _n) + "\"},\"rule\":{\"id\":\"brute-force\"},\"source\":{\"ip\":\"" + ip
+        + "\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}";
+
+    private static async Task<PlaybookBinding> BindAsync(EngineFixture f, BindingMode mode, GuardrailSpec guardrails)
+    {
+        var result = await f.Engine.SaveBindingAsync(new BindingSpec
+        {
+            PlaybookId = "contain", Mode = mode, Match = new BindingMatch { RuleIds = ["brute-force"] }, Guardrails = guardrails,
+        }, "alice");
+        Assert.Empty(result.Problems);
+        return result.Binding!;
+    }
+
+    private static async Task<BindingView> ViewAsync(EngineFixture f, int id) => (await f.Engine.BindingsAsync()).Bindings.Single(b => b.Binding.Id == id);
+
+    /// <summary>Waits until the intake has journaled the run's end (actor work, not a timer: the clock is fake).</summary>
+    private static async Task WaitInFlightAsync(EngineFixture f, int id, int expected)
+    {
+        for (var i = 0; i < 400 && (await ViewAsync(f, id)).InFlight != expected; i++) await Task.Delay(25);
+        Assert.Equal(expected, (await ViewAsync(f, id)).InFlight);
+    }
+
+    private static BindingDecision Decision(AlertAccepted accepted) => Assert.Single(accepted.Decisions!);
+
+    [Fact]
+    public async Task Auto_run_keeps_the_autonomy_contract_and_dry_run_changes_nothing_outside()
+    {
+        await using var f = await new EngineFixture(Contain).StartAsync();
+        var auto = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec());
+        var ran = Decision(await f.SubmitAsync(AlertJson()));
+        Assert.Equal(BindingDecisionKind.Ran, ran.Decision);
+        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(ran.ExecutionId!, TimeSpan.FromSeconds(20))).State.Status); // L1 still waits
+
+        await f.Engine.SaveBindingAsync(auto.Spec with { Mode = BindingMode.DryRun }, "bob");
+        var dry = Decision(await f.SubmitAsync(AlertJson("198.51.100.4")));
+        Assert.Equal(BindingDecisionKind.DryRan, dry.Decision);
+        var state = (await f.Engine.WaitSettledAsync(dry.ExecutionId!, TimeSpan.FromSeconds(20))).State;
+        Assert.Equal(ExecutionOutcome.Completed, state.Outcome);
+        Assert.True(state.DryRun);
+        Assert.True(f.Adapters["paloalto"].Calls.Where(c => c.Parameters["ip"]!.GetValue<string>() == "198.51.100.4").All(c => c.DryRun));
+        Assert.DoesNotContain("198.51.100.4", f.Adapters["paloalto"].Applied.Keys);
+        Assert.False((await f.Engine.SendAsync(new RequestRollback(dry.ExecutionId!, null, "bob", null))).Ok);
+
+        await f.Engine.SaveBindingAsync(auto.Spec with { Mode = BindingMode.Suggest }, "bob");
+        var suggested = await f.SubmitAsync(AlertJson("198.51.100.5"));
+        Assert.Equal(BindingDecisionKind.Suggested, Decision(suggested).Decision);
+        Assert.Empty(suggested.Selected);
+    }
+
+    public static TheoryData<string> Terminal => new() { "completed", "failed", "rejected", "expired", "refused" };
+
+    [Theory]
+    [MemberData(nameof(Terminal))]
+    public async Task A_concurrency_slot_is_released_on_every_terminal_state(string outcome)
+    {
+        await using var f = await new EngineFixture(Contain).StartAsync();
+        if (outcome == "refused") f.WritePolicy("allow_list:\n  ips: [192.0.2.1]\n");
+        if (outcome == "refused") f.Engine.Reload();
+        var binding = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec { MaxConcurrent = 1 });
+        if (outcome == "failed") f.Adapters["virustotal"].ThenFail("HTTP 400 Bad Request", retryable: false);
+        var first = Decision(await f.SubmitAsync(AlertJson(outcome == "refused" ? "192.0.2.1" : "203.0.113.9")));
+        Assert.Equal(BindingDecisionKind.Ran, first.Decision);
+        var settled = (await f.Engine.WaitSettledAsync(first.ExecutionId!, TimeSpan.FromSeconds(20))).State;
+
+        switch (outcome)
+        {
+            case "completed":
+                Assert.Equal(BindingDecisionKind.SkippedConcurrency, Decision(await f.SubmitAsync(AlertJson())).Decision);
+                Assert.True((await f.Engine.SendAsync(new ApproveStep(first.ExecutionId!, null, "bob", null))).Ok);
+                break;
+            case "rejected":
+                Assert.True((await f.Engine.SendAsync(new RejectStep(first.ExecutionId!, null, "bob", "false positive"))).Ok);
+                break;
+            case "expired":
+                f.Clock.Advance(TimeSpan.FromHours(4) + TimeSpan.FromSeconds(1));
+                break;
+            default: // failed, refused: already finished
+                Assert.True(settled.Finished);
+                break;
+        }
+        var final = (await f.Engine.WaitSettledAsync(first.ExecutionId!, TimeSpan.FromSeconds(20))).State;
+        for (var i = 0; i < 200 && !final.Finished; i++)
+        {
+            await Task.Delay(25);
+            final = (await f.Engine.GetAsync(first.ExecutionId!)).State;
+        }
+        Assert.Equal(outcome, final.Status);
+        await WaitInFlightAsync(f, binding.Id, 0);
+        Assert.Equal(BindingDecisionKind.Ran, Decision(await f.SubmitAsync(AlertJson())).Decision);
+    }
+
+    [Fact]
+    public async Task Quota_running_count_and_open_circuits_survive_a_restart()
+    {
+        await using var f = await new EngineFixture(Contain).StartAsync();
+        var binding = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec { MaxConcurrent = 2, DailyQuota = 3 });
+        for (var i = 0; i < 2; i++) Assert.Equal(BindingDecisionKind.Ran, Decision(await f.SubmitAsync(AlertJson())).Decision);
+        Assert.Equal(BindingDecisionKind.SkippedConcurrency, Decision(await f.SubmitAsync(AlertJson())).Decision);
+        var paused = await f.Engine.SetPauseAsync(PauseScope.Playbook, "other-playbook-not-loaded", true, "bob", null);
+        Assert.False(paused.Ok);
+
+        await f.RestartAsync();
+        var view = await ViewAsync(f, binding.Id);
+        Assert.Equal((2, 1), (view.InFlight, view.QuotaRemaining));
+        Assert.Equal(BindingDecisionKind.SkippedConcurrency, Decision(await f.SubmitAsync(AlertJson())).Decision);
+
+        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        var usage = Assert.Single(f.Engine.Queries.BindingUsage(binding.Id));
+        Assert.Equal((2, 2), (usage.InFlight, usage.QuotaUsed));
+    }
+
+    [Fact]
+    public async Task The_kill_switch_holds_alerts_across_a_restart_and_runs_them_on_resume()
+    {
+        await using var f = await new EngineFixture(Contain).StartAsync(); // no binding: the implicit binding runs 'contain'
+        Assert.True((await f.Engine.SetPauseAsync(PauseScope.Global, "", true, "bob", "incident bridge")).Ok);
+        var held = await f.SubmitAsync(AlertJson());
+        Assert.Equal(BindingDecisionKind.Held, Decision(held).Decision);
+        Assert.Empty(held.Selected);
+
+        await f.RestartAsync();
+        var view = await f.Engine.BindingsAsync();
+        Assert.Equal(1, view.HeldAlerts);
+        Assert.Equal("incident bridge", Assert.Single(view.Pauses).Reason);
+
+        var resumed = await f.Engine.SetPauseAsync(PauseScope.Global, "", false, "bob", null);
+        Assert.Equal(1, resumed.Released);
+        Assert.Equal(0, (await f.Engine.BindingsAsync()).HeldAlerts);
+        var execution = AlertIntakeActor.ExecutionIdFor(held.AlertId, "contain");
+        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State.Status);
+        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["held", "ran"], f.Engine.Queries.RunAudit(held.AlertId).Select(r => r.Decision));
+    }
+}
