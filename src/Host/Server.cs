@@ -78,6 +78,8 @@ public static class Server
             using var socket = await c.WebSockets.AcceptWebSocketAsync();
             await live.ServeAsync(socket, c.RequestAborted);
         });
+        var graphql = new BindingsGraphQL(engine);
+        app.MapPost("/graphql", graphql.ExecuteAsync);
         Map(app, engine, server, adapters.Adapters);
         await app.StartAsync();
         return app;

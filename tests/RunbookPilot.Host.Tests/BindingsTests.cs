@@ -335,4 +335,46 @@ public sealed class BindingsTests : IAsyncLifetime
         Assert.Equal(["held", "ran"], (await AuditAsync(held, rows => rows.Count == 2)).Select(r => r.GetProperty("decision").GetString()));
         Assert.Equal(0, (await Json(await _http.GetAsync("/api/v1/control"))).GetProperty("held_decisions").GetInt32());
     }
+
+    private static async Task<JsonElement> GraphQLAsync(HttpClient http, string query, object? variables = null)
+    {
+        var response = await http.PostAsync("/graphql", Body(JsonSerializer.Serialize(new { query, variables })));
+        return await Json(response);
+    }
+
+    [Fact]
+    public async Task GraphQL_offers_the_seed_operations_with_the_same_rules_as_rest()
+    {
+        var created = await GraphQLAsync(_http, """
+            mutation($input: PlaybookBindingInput!) { createPlaybookBinding(input: $input) { id mode effectiveGuardrails { maxPerMinute key onceWithin } } }
+            """, new { input = new { playbookId = "ip_enrichment", mode = "suggest", preset = "critical_edge", match = new { ruleIds = new[] { "gql" } }, guardrails = new { maxPerMinute = 7 } } });
+        Assert.False(created.TryGetProperty("errors", out var errors), errors.ToString());
+        var binding = created.GetProperty("data").GetProperty("createPlaybookBinding");
+        var id = binding.GetProperty("id").GetInt32();
+        Assert.Equal(7, binding.GetProperty("effectiveGuardrails").GetProperty("maxPerMinute").GetInt32());
+        Assert.Equal("source.ip", binding.GetProperty("effectiveGuardrails").GetProperty("key").GetString());
+        Assert.Equal("30m", binding.GetProperty("effectiveGuardrails").GetProperty("onceWithin").GetString());
+
+        var updated = await GraphQLAsync(_http, "mutation { updatePlaybookBinding(id: " + id + ", input: { playbookId: \"ip_enrichment\", mode: \"dry_run\", match: { ruleIds: [\"gql\"] } }) { mode } }");
+        Assert.Equal("dry_run", updated.GetProperty("data").GetProperty("updatePlaybookBinding").GetProperty("mode").GetString());
+
+        var alert = await PostAlertAsync(Alert("gql"));
+        var preview = await GraphQLAsync(_http, "query($a: String!) { evaluateBindings(alertId: $a) { bindingId decision } }", new { a = alert });
+        Assert.Equal(id, preview.GetProperty("data").GetProperty("evaluateBindings")[0].GetProperty("bindingId").GetInt32());
+
+        var analyst = Client("ana", "analyst-secret-for-tests-2");
+        var run = await GraphQLAsync(analyst, "mutation($a: String!, $b: Int!) { runBinding(alertId: $a, bindingId: $b, mode: \"dry_run\", reason: \"check\") { decision by } }", new { a = alert, b = id });
+        Assert.Equal("dry_ran", run.GetProperty("data").GetProperty("runBinding").GetProperty("decision").GetString());
+        Assert.Equal("ana", run.GetProperty("data").GetProperty("runBinding").GetProperty("by").GetString());
+        await AuditAsync(alert, rows => rows.Count >= 3);
+        var audit = await GraphQLAsync(_http, "query($a: String) { playbookRunAudit(alertId: $a) { decision phase by } }", new { a = alert });
+        Assert.Contains(audit.GetProperty("data").GetProperty("playbookRunAudit").EnumerateArray(), r => r.GetProperty("by").GetString() == "ana");
+
+        var forbidden = await GraphQLAsync(analyst, "mutation { deletePlaybookBinding(id: " + id + ") }");
+        Assert.Contains("forbidden", forbidden.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        var invalid = await GraphQLAsync(_http, "mutation { createPlaybookBinding(input: { playbookId: \"ip_enrichment\", mode: \"sometimes\" }) { id } }");
+        Assert.Contains("input.mode", invalid.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True((await GraphQLAsync(_http, "mutation { deletePlaybookBinding(id: " + id + ") }")).GetProperty("data").GetProperty("deletePlaybookBinding").GetBoolean());
+        Assert.Empty((await GraphQLAsync(_http, "{ playbookBindings { id } }")).GetProperty("data").GetProperty("playbookBindings").EnumerateArray());
+    }
 }
