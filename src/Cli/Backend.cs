@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.ReadModel;
@@ -44,6 +45,18 @@ public interface IEngineBackend : IAsyncDisposable
     Task<AuditVerification> VerifyAuditAsync(CancellationToken ct);
     /// <summary>Rebuilds the read tables from the journal; returns the journal offset reached.</summary>
     Task<long> RebuildReadModelAsync(CancellationToken ct);
+
+    /// <summary>The bindings with live guardrail state, kill switches and held decisions, as <c>GET /api/v1/bindings</c> answers.</summary>
+    Task<JsonObject> BindingsAsync(CancellationToken ct);
+    /// <summary>Creates (no id) or changes a binding; returns it as the API does. Refusals throw <see cref="BackendException"/> naming each field.</summary>
+    Task<JsonObject> SaveBindingAsync(BindingSpec spec, string by, CancellationToken ct);
+    Task DeleteBindingAsync(int bindingId, string by, CancellationToken ct);
+    Task<JsonArray> EvaluateBindingsAsync(string alertId, CancellationToken ct);
+    Task<JsonObject> RunBindingAsync(string alertId, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct);
+    Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct);
+    /// <summary>Turns a kill switch on or off; returns what happened (and how many held decisions were taken on resume).</summary>
+    Task<string> PauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct);
+    Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct);
 }
 
 /// <summary>The engine started in this process over the database file (holding its lock).</summary>
@@ -126,6 +139,47 @@ public sealed class EmbeddedBackend(RunbookPilotEngine engine) : IEngineBackend
         await engine.Projector.RebuildAsync(ct);
         return engine.Projector.Offset;
     }
+
+    public async Task<JsonObject> BindingsAsync(CancellationToken ct) => BindingJson.Write(await engine.BindingsAsync(ct));
+
+    public async Task<JsonObject> SaveBindingAsync(BindingSpec spec, string by, CancellationToken ct)
+    {
+        var result = await engine.SaveBindingAsync(spec, by, ct);
+        if (result.NotFound) throw new BackendException($"no binding {spec.Id}");
+        if (result.Problems.Count > 0) throw new BackendException("invalid binding: " + string.Join("; ", result.Problems.Select(p => $"{p.Path}: {p.Message}")));
+        return new JsonObject { ["binding"] = BindingJson.Write((await engine.BindingsAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id)) };
+    }
+
+    public async Task DeleteBindingAsync(int bindingId, string by, CancellationToken ct)
+    {
+        if ((await engine.DeleteBindingAsync(bindingId, by, ct)).NotFound) throw new BackendException($"no binding {bindingId}");
+    }
+
+    public async Task<JsonArray> EvaluateBindingsAsync(string alertId, CancellationToken ct) =>
+        new([.. (await engine.PreviewBindingsAsync(await StoredAlertAsync(alertId, ct), ct)).Select(d => (JsonNode)BindingJson.Write(d))]);
+
+    public async Task<JsonObject> RunBindingAsync(string alertId, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct)
+    {
+        var result = await engine.RunBindingAsync(await StoredAlertAsync(alertId, ct), bindingId, mode, by, reason, ct);
+        return result.Decision is { } d ? BindingJson.Write(d) : throw new BackendException(result.Error!);
+    }
+
+    public async Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct)
+    {
+        await engine.Projector.CatchUpAsync(CatchUp, ct);
+        return BindingJson.Write(engine.Queries.RunAudit(alertId, bindingId));
+    }
+
+    public async Task<string> PauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct)
+    {
+        var result = await engine.SetPauseAsync(scope, target, paused, by, reason, ct);
+        return result.Ok ? result.Message : throw new BackendException(result.Message);
+    }
+
+    public Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>(engine.Library.Playbooks.Select(p => p.Id).ToList());
+
+    private async Task<Alert> StoredAlertAsync(string alertId, CancellationToken ct) =>
+        await engine.StoredAlertAsync(alertId, ct) ?? throw new BackendException($"no alert {alertId}");
 
     /// <summary>Catches the read model up before the engine stops, so the tables show what this command did.</summary>
     public async ValueTask DisposeAsync()
@@ -219,6 +273,43 @@ public sealed class ServerBackend : IEngineBackend
         return (long)answer.Body!["offset"]!;
     }
 
+    public async Task<JsonObject> BindingsAsync(CancellationToken ct) => Ok(await SendAsync(HttpMethod.Get, "api/v1/bindings", null, ct)).AsObject();
+
+    public async Task<JsonObject> SaveBindingAsync(BindingSpec spec, string by, CancellationToken ct)
+    {
+        var body = JsonContentOf(spec with { Id = null });
+        return Ok(spec.Id is { } id
+            ? await SendAsync(HttpMethod.Put, $"api/v1/bindings/{id}", body, ct)
+            : await SendAsync(HttpMethod.Post, "api/v1/bindings", body, ct)).AsObject();
+    }
+
+    public async Task DeleteBindingAsync(int bindingId, string by, CancellationToken ct) => Ok(await SendAsync(HttpMethod.Delete, $"api/v1/bindings/{bindingId}", null, ct));
+
+    public async Task<JsonArray> EvaluateBindingsAsync(string alertId, CancellationToken ct) =>
+        Ok(await SendAsync(HttpMethod.Post, $"api/v1/alerts/{Uri.EscapeDataString(alertId)}/bindings/evaluate", new { }, ct))["decisions"]!.AsArray();
+
+    public async Task<JsonObject> RunBindingAsync(string alertId, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct) =>
+        Ok(await SendAsync(HttpMethod.Post, $"api/v1/alerts/{Uri.EscapeDataString(alertId)}/bindings/run",
+            new { binding_id = bindingId, mode = mode is { } m ? BindingDecision.Name(m) : null, reason }, ct))["decision"]!.AsObject();
+
+    public async Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct) =>
+        Ok(await SendAsync(HttpMethod.Get, alertId is not null
+            ? $"api/v1/alerts/{Uri.EscapeDataString(alertId)}/bindings/audit"
+            : "api/v1/bindings/audit?limit=1000" + (bindingId is { } b ? $"&binding_id={b}" : ""), null, ct))["audit"]!.AsArray();
+
+    public async Task<string> PauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct) =>
+        (string)Ok(await SendAsync(HttpMethod.Post, paused ? "api/v1/control/pause" : "api/v1/control/resume",
+            new { scope = scope.ToString().ToLowerInvariant(), target, reason }, ct))["message"]!;
+
+    public async Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct) =>
+        Ok(await SendAsync(HttpMethod.Get, "api/v1/playbooks", null, ct))["playbooks"]!.AsArray().Select(p => (string)p!["id"]!).ToList();
+
+    private static JsonNode Ok((HttpStatusCode Status, JsonNode? Body) answer) =>
+        (int)answer.Status is >= 200 and < 300 && answer.Body is not null ? answer.Body : throw Failure(answer);
+
+    /// <summary>A binding as the API reads it (durations and enums as in YAML).</summary>
+    private static JsonNode JsonContentOf(BindingSpec spec) => JsonSerializer.SerializeToNode(spec, BindingJson.Options)!;
+
     /// <summary>Checks an adapter configured on the server (the server's credentials, the server's network).</summary>
     public async Task<AdapterHealth?> TestAdapterAsync(string name, CancellationToken ct)
     {
@@ -252,7 +343,8 @@ public sealed class ServerBackend : IEngineBackend
     private async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body, options: Json);
+        if (body is JsonNode json) request.Content = new StringContent(json.ToJsonString(), Encoding.UTF8, "application/json");
+        else if (body is not null) request.Content = JsonContent.Create(body, options: Json);
         HttpResponseMessage response;
         try
         {
@@ -287,5 +379,8 @@ public sealed class ServerBackend : IEngineBackend
                 : ""));
 }
 
+/// <summary>A command could not be carried out; the message says why (shown as <c>error: …</c>, exit code 1).</summary>
+public class BackendException(string message) : Exception(message);
+
 /// <summary>The server could not be reached, refused the credentials, or answered with an error; the message says which.</summary>
-public sealed class ServerUnavailableException(string message) : Exception(message);
+public sealed class ServerUnavailableException(string message) : BackendException(message);

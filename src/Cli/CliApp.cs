@@ -47,6 +47,7 @@ public static class CliApp
         root.Subcommands.Add(AuditCommands.Audit(services));
         root.Subcommands.Add(SchemaCommand.Build());
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
+        foreach (var command in BindingsCommands.Build(services)) root.Subcommands.Add(command);
         return root;
     }
 

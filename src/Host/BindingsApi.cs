@@ -15,10 +15,10 @@ public static class BindingsApi
     {
         var admin = api.MapGroup("").AddEndpointFilter<AdminOnly>();
 
-        api.MapGet("/bindings", async (CancellationToken ct) => Results.Json(Write(await engine.BindingsAsync(ct))));
+        api.MapGet("/bindings", async (CancellationToken ct) => Results.Json(BindingJson.Write(await engine.BindingsAsync(ct))));
         api.MapGet("/bindings/{id:int}", async (int id, CancellationToken ct) =>
             (await engine.BindingsAsync(ct)).Bindings.FirstOrDefault(b => b.Binding.Id == id) is { } view
-                ? Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view), ["usage"] = Usage(engine, id), ["recent_audit"] = Audit(engine.Queries.RunAudit(bindingId: id, limit: 50)) })
+                ? Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view), ["usage"] = Usage(engine, id), ["recent_audit"] = BindingJson.Write(engine.Queries.RunAudit(bindingId: id, limit: 50)) })
                 : Problem(404, $"no binding {id}"));
         admin.MapPost("/bindings", (HttpContext c, CancellationToken ct) => SaveAsync(c, engine, null, ct));
         admin.MapPut("/bindings/{id:int}", (HttpContext c, int id, CancellationToken ct) => SaveAsync(c, engine, id, ct));
@@ -28,7 +28,7 @@ public static class BindingsApi
             return result.NotFound ? Problem(404, $"no binding {id}") : Results.Json(new { deleted = id });
         });
         api.MapGet("/bindings/audit", (int? binding_id, int? limit) =>
-            Results.Json(new JsonObject { ["audit"] = Audit(engine.Queries.RunAudit(bindingId: binding_id, limit: Math.Clamp(limit ?? 100, 1, 1000))) }));
+            Results.Json(new JsonObject { ["audit"] = BindingJson.Write(engine.Queries.RunAudit(bindingId: binding_id, limit: Math.Clamp(limit ?? 100, 1, 1000))) }));
 
         api.MapPost("/alerts/{id}/bindings/evaluate", async (string id, CancellationToken ct) =>
         {
@@ -52,17 +52,13 @@ public static class BindingsApi
                 ? Results.Json(new JsonObject { ["decision"] = BindingJson.Write(d) })
                 : Problem(result.Error!.StartsWith("no binding", StringComparison.Ordinal) ? 404 : 400, result.Error);
         });
-        api.MapGet("/alerts/{id}/bindings/audit", (string id) => Results.Json(new JsonObject { ["alert_id"] = id, ["audit"] = Audit(engine.Queries.RunAudit(alertId: id)) }));
+        api.MapGet("/alerts/{id}/bindings/audit", (string id) => Results.Json(new JsonObject { ["alert_id"] = id, ["audit"] = BindingJson.Write(engine.Queries.RunAudit(alertId: id)) }));
 
         api.MapGet("/control", async (CancellationToken ct) =>
         {
-            var view = await engine.BindingsAsync(ct);
-            return Results.Json(new JsonObject
-            {
-                ["paused"] = new JsonArray([.. view.Pauses.Select(p => (JsonNode)BindingJson.Write(p))]),
-                ["held_decisions"] = view.HeldAlerts,
-                ["open_circuits"] = new JsonArray([.. view.Bindings.Where(b => b.CircuitOpen).Select(b => (JsonNode)b.Binding.Id)]),
-            });
+            var view = BindingJson.Write(await engine.BindingsAsync(ct));
+            view.Remove("bindings");
+            return Results.Json(view);
         });
         api.MapPost("/control/pause", (HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: true, ct));
         admin.MapPost("/control/resume", (HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: false, ct));
@@ -73,13 +69,6 @@ public static class BindingsApi
 
     /// <summary>Body of pause / resume: scope global (default), playbook or binding, the target (playbook or binding id), and why.</summary>
     public sealed record PauseBody(string? Scope, string? Target, string? Reason);
-
-    public static JsonObject Write(BindingsView view) => new()
-    {
-        ["bindings"] = new JsonArray([.. view.Bindings.Select(b => (JsonNode)BindingJson.Write(b))]),
-        ["paused"] = new JsonArray([.. view.Pauses.Select(p => (JsonNode)BindingJson.Write(p))]),
-        ["held_decisions"] = view.HeldAlerts,
-    };
 
     private static async Task<IResult> SaveAsync(HttpContext c, RunbookPilotEngine engine, int? id, CancellationToken ct)
     {
@@ -108,12 +97,6 @@ public static class BindingsApi
         var result = await engine.SetPauseAsync(scope, body?.Target ?? "", paused, Analyst(c), body?.Reason, ct);
         return result.Ok ? Results.Json(new { ok = true, message = result.Message, released = result.Released }) : Problem(404, result.Message);
     }
-
-    private static JsonArray Audit(IEnumerable<Engine.ReadModel.RunAuditRow> rows) => new([.. rows.Select(r => (JsonNode)new JsonObject
-    {
-        ["alert_id"] = r.AlertId, ["binding_id"] = r.BindingId, ["playbook_id"] = r.PlaybookId, ["mode"] = r.Mode, ["decision"] = r.Decision, ["phase"] = r.Phase,
-        ["success"] = r.Success, ["reason"] = r.Reason, ["key"] = r.Key, ["by"] = r.By, ["started_at"] = r.StartedAt, ["finished_at"] = r.FinishedAt, ["output_ref"] = r.OutputRef,
-    })]);
 
     private static JsonArray Usage(RunbookPilotEngine engine, int id) => new([.. engine.Queries.BindingUsage(id).Select(u => (JsonNode)new JsonObject
     {

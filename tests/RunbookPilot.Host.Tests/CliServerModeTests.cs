@@ -142,4 +142,30 @@ public sealed class CliServerModeTests : IAsyncLifetime
         Assert.Equal(2, bad);
         Assert.Contains("is not an http(s) URL", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Bindings_and_the_kill_switch_work_through_the_server()
+    {
+        var created = await Admin("bindings", "create", "--playbook", "lateral_movement_L1", "--mode", "dry_run", "--rule", "edge-rdp", "--max-concurrent", "2", "--once-within", "10m");
+        Assert.True(created.Code == 0, created.Out + created.Err);
+        var refused = await Cli("bob", "bob-analyst-secret-7", null, "bindings", "create", "--playbook", "lateral_movement_L1", "--mode", "suggest");
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("403", refused.Err, StringComparison.Ordinal);
+
+        var paused = await Cli("bob", "bob-analyst-secret-7", null, "pause", "--reason", "incident bridge");
+        Assert.True(paused.Code == 0, paused.Err);
+        Assert.Contains("PAUSED: everything by bob", paused.Out, StringComparison.Ordinal);
+        var list = await Admin("bindings", "list");
+        Assert.Contains("PAUSED (global by bob)", list.Out, StringComparison.Ordinal);
+        Assert.Equal(0, (await Admin("resume")).Code);
+
+        var exported = await Admin("bindings", "export");
+        var file = _dir.Write("bindings.yaml", exported.Out.Replace("max_concurrent: 2", "max_concurrent: 3", StringComparison.Ordinal));
+        var imported = await Admin("bindings", "import", file);
+        Assert.True(imported.Code == 0, imported.Err);
+        Assert.Contains("0 created, 1 updated", imported.Out, StringComparison.Ordinal);
+        Assert.Contains("3 at once", (await Admin("bindings", "show", "1")).Out, StringComparison.Ordinal);
+        Assert.Equal(0, (await Admin("bindings", "delete", "1")).Code);
+        Assert.Contains("no binding 1", (await Admin("bindings", "delete", "1")).Err, StringComparison.Ordinal);
+    }
 }

@@ -16,7 +16,7 @@ namespace RunbookPilot.Cli.Commands;
 /// </summary>
 internal static class EngineCommands
 {
-    private sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output, Option<Uri?> Server)
+    internal sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output, Option<Uri?> Server)
     {
         public static Shared Create() => new(Common.DbOption(), Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(),
             Common.PluginsOption(), Common.OutputOption(), Common.ServerOption());
@@ -45,7 +45,7 @@ internal static class EngineCommands
         };
     }
 
-    private static Option<string> Analyst() => new("--as")
+    internal static Option<string> Analyst() => new("--as")
     {
         Description = "Who is deciding (recorded in the audit trail). Default: $RBPILOT_USER or the login name. With --server the server records the signed-in user",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_USER") is { Length: > 0 } u ? u : Environment.UserName,
@@ -76,7 +76,7 @@ internal static class EngineCommands
     /// Runs <paramref name="work"/> against the server given by --server / RBPILOT_SERVER, or else against the engine started here over
     /// the database file (its read model caught up before it stops). Lock, start-up and server errors become exit code 1.
     /// </summary>
-    private static async Task<int> WithBackend(CliServices services, ParseResult p, Shared shared, Func<IEngineBackend, TextWriter, Task<int>> work)
+    internal static async Task<int> WithBackend(CliServices services, ParseResult p, Shared shared, Func<IEngineBackend, TextWriter, Task<int>> work)
     {
         var output = p.InvocationConfiguration.Output;
         var error = p.InvocationConfiguration.Error;
@@ -97,7 +97,7 @@ internal static class EngineCommands
                 await error.WriteLineAsync($"warning: {file.Path} is invalid and was not loaded (run 'runbookpilot validate')");
             return await work(embedded, output);
         }
-        catch (Exception ex) when (ex is DatabaseLockedException or ServerUnavailableException)
+        catch (Exception ex) when (ex is DatabaseLockedException or BackendException)
         {
             await error.WriteLineAsync("error: " + ex.Message);
             return 1;

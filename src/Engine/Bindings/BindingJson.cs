@@ -52,6 +52,20 @@ public static class BindingJson
         ["paused"] = view.Paused is null ? null : Write(view.Paused),
     };
 
+    public static JsonObject Write(BindingsView view) => new()
+    {
+        ["bindings"] = new JsonArray([.. view.Bindings.Select(b => (JsonNode)Write(b))]),
+        ["paused"] = new JsonArray([.. view.Pauses.Select(p => (JsonNode)Write(p))]),
+        ["held_decisions"] = view.HeldAlerts,
+        ["open_circuits"] = new JsonArray([.. view.Bindings.Where(b => b.CircuitOpen).Select(b => (JsonNode)b.Binding.Id)]),
+    };
+
+    public static JsonArray Write(IEnumerable<ReadModel.RunAuditRow> rows) => new([.. rows.Select(r => (JsonNode)new JsonObject
+    {
+        ["alert_id"] = r.AlertId, ["binding_id"] = r.BindingId, ["playbook_id"] = r.PlaybookId, ["mode"] = r.Mode, ["decision"] = r.Decision, ["phase"] = r.Phase,
+        ["success"] = r.Success, ["reason"] = r.Reason, ["key"] = r.Key, ["by"] = r.By, ["started_at"] = r.StartedAt, ["finished_at"] = r.FinishedAt, ["output_ref"] = r.OutputRef,
+    })]);
+
     public static JsonObject Write(PauseState p) => new()
     {
         ["scope"] = ModelShape.SnakeCase(p.Scope.ToString()), ["target"] = p.Target, ["by"] = p.By, ["reason"] = p.Reason, ["at"] = p.At,
