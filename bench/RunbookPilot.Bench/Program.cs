@@ -4,12 +4,14 @@ using RunbookPilot.Bench;
 // Whole-system load drivers:  dotnet run -c Release --project bench/RunbookPilot.Bench -- throughput [executions] [batch|nobatch]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- selection [playbooks]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- webhook [seconds] [alerts per request]
+//                             dotnet run -c Release --project bench/RunbookPilot.Bench -- bindings [bindings]
 // Hot-path micro-benchmarks:  dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
 return args.FirstOrDefault() switch
 {
     "throughput" => await ExecutionThroughput.RunAsync(args.Skip(1).ToArray()),
     "selection" => SelectionLatency.Run(args.Skip(1).ToArray()),
     "webhook" => await WebhookLoad.RunAsync(args.Skip(1).ToArray()),
+    "bindings" => BindingEvaluation.Run(args.Skip(1).ToArray()),
     _ => Bdn(args),
 };
 
