@@ -3,6 +3,8 @@
 # runs every test project, and reports line coverage of the playbook loader and validator.
 # Works on a fresh Debian machine with only the .NET 10 SDK; run as root or with sudo available.
 set -euo pipefail
+# Tests never leave the loopback interface: no real model endpoint, whatever this shell has configured.
+unset OPENROUTER_API_KEY RBPILOT_LLM_BASE_URL RBPILOT_LLM_API_KEY RBPILOT_LLM_MODEL || true
 cd "$(dirname "$0")"
 
 # System packages the tests need (none yet beyond the SDK; later issues add chromium and postgresql here).

@@ -22,7 +22,15 @@ public sealed record SubmittedExecution(string ExecutionId, string PlaybookId, s
 /// <summary>What one analyst decision did, and the execution it went to.</summary>
 public sealed record DecisionOutcome(string ExecutionId, bool Ok, string Code, string Message);
 
-public sealed record ExecutionDetail(ExecutionRow Execution, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline);
+public sealed record ExecutionDetail(ExecutionRow Execution, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline,
+    IReadOnlyList<Engine.Attack.AttackTechnique> Attack, IReadOnlyList<EnrichmentView> Enrichments);
+
+/// <summary>An enrichment as shown: AI-GENERATED text, or "enrichment unavailable" with the reason.</summary>
+public sealed record EnrichmentView(string Label, string Type, string Status, string? Text, string? Reason, string Model, bool Cached, DateTimeOffset At)
+{
+    public static EnrichmentView Of(EnrichmentAttached e) =>
+        new(e.Status == "ready" ? "AI-GENERATED" : "enrichment unavailable", e.Type, e.Status, e.Text, e.Reason, e.Model, e.Cached, e.At);
+}
 
 public enum DecisionKind { Approve, Reject, Rollback }
 
@@ -119,7 +127,8 @@ public sealed class EmbeddedBackend(RunbookPilotEngine engine) : IEngineBackend
         await engine.Projector.CatchUpAsync(CatchUp, ct);
         if (engine.Queries.Execution(executionId) is not { } row) return null;
         var state = (await engine.GetAsync(executionId, ct)).State;
-        return new ExecutionDetail(row, StepView.Of(state), engine.Queries.Log(executionId));
+        return new ExecutionDetail(row, StepView.Of(state), engine.Queries.Log(executionId), RunbookPilot.Engine.Enrichment.PromptBuilder.Techniques(state),
+            state.Enrichments.Select(EnrichmentView.Of).ToList());
     }
 
     public async Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct)
@@ -253,7 +262,8 @@ public sealed class ServerBackend : IEngineBackend
         if (answer.Status == HttpStatusCode.NotFound) return null;
         if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
         return new ExecutionDetail(answer.Body!["execution"].Deserialize<ExecutionRow>(Json)!, answer.Body["steps"].Deserialize<List<StepView>>(Json)!,
-            answer.Body["timeline"].Deserialize<List<ExecutionLogRow>>(Json)!);
+            answer.Body["timeline"].Deserialize<List<ExecutionLogRow>>(Json)!, answer.Body["attack"].Deserialize<List<Engine.Attack.AttackTechnique>>(Json)!,
+            answer.Body["enrichments"].Deserialize<List<EnrichmentView>>(Json)!);
     }
 
     public async Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct) =>

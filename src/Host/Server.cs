@@ -41,7 +41,7 @@ public static class Server
 
         var startupLog = new StringWriter();
         var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
-        var engine = await RunbookPilotEngine.StartAsync(engineOptions, adapters.Adapters, time, purpose: "runbookpilot server");
+        var engine = await RunbookPilotEngine.StartAsync(engineOptions with { Llm = adapters.Llm }, adapters.Adapters, time, purpose: "runbookpilot server");
         var projection = engine.Projector.StartLive();
         builder.Services.AddSingleton(engine);
 
@@ -207,7 +207,15 @@ public static class Server
             if (!snapshot.State.Started) return Problem(404, $"no execution {id}");
             if (wait is not null) await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10), ct);
             return engine.Queries.Execution(id) is { } row
-                ? Results.Json(new { execution = row, settled = snapshot.Settled, steps = StepView.Of(snapshot.State), timeline = engine.Queries.Log(id) })
+                ? Results.Json(new
+                {
+                    execution = row, settled = snapshot.Settled, steps = StepView.Of(snapshot.State), timeline = engine.Queries.Log(id),
+                    attack = RunbookPilot.Engine.Enrichment.PromptBuilder.Techniques(snapshot.State).Select(t => new { t.Id, t.Name, t.Tactics, t.Url }),
+                    enrichments = snapshot.State.Enrichments.Select(e => new
+                    {
+                        label = e.Status == "ready" ? "AI-GENERATED" : "enrichment unavailable", e.Type, e.Status, e.Text, e.Reason, e.Model, e.Cached, e.At,
+                    }),
+                })
                 : Problem(404, $"no execution {id}");
         });
         api.MapGet("/approvals", (string? status, string? playbook) => Results.Json(new { approvals = engine.Queries.Approvals(status == "all" ? null : status ?? "pending", playbook) }));

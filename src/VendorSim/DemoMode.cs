@@ -4,9 +4,12 @@ using RunbookPilot.Engine.Hosting;
 namespace RunbookPilot.VendorSim;
 
 /// <summary>The adapters a command runs with, and the vendor simulators started for the vendors adapters.yaml does not configure.</summary>
-public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator? simulator) : IAsyncDisposable
+public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator? simulator, RunbookPilot.Engine.Enrichment.LlmOptions? llm = null) : IAsyncDisposable
 {
     public IReadOnlyList<IAdapter> Adapters { get; } = adapters;
+
+    /// <summary>The model endpoint to use: the configured one, or in demo mode the simulator's.</summary>
+    public RunbookPilot.Engine.Enrichment.LlmOptions? Llm { get; } = llm;
 
     public async ValueTask DisposeAsync()
     {
@@ -24,7 +27,7 @@ public static class DemoMode
     /// <param name="overrides">Adapters to use instead (tests drive the engine through their own adapters); empty: build them.</param>
     public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, IReadOnlyList<IAdapter> overrides, TextWriter error)
     {
-        if (overrides.Count > 0) return new AdapterSet(overrides, null);
+        if (overrides.Count > 0) return new AdapterSet(overrides, null, options.Llm);
         var (plugins, pluginErrors) = AdapterPlugins.Load(options.PluginsFolder);
         foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
         var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));
@@ -45,6 +48,12 @@ public static class DemoMode
         var adapters = AdapterFactory.Create(settings, Env, TimeProvider.System)
             .Concat(plugins.Select(p => p.Create(config.Adapters.GetValueOrDefault(p.Descriptor.Name), Env)))
             .ToList();
-        return new AdapterSet(adapters, sim);
+        var llm = options.Llm;
+        if (sim is not null && llm is { Enabled: true, Configured: false })
+        {
+            llm = sim.DemoLlm();
+            await error.WriteLineAsync($"DEMO MODE: no model configured (OPENROUTER_API_KEY or RBPILOT_LLM_BASE_URL); enrichment comes from the simulator's OpenAI-compatible endpoint at {llm.BaseUrl}.");
+        }
+        return new AdapterSet(adapters, sim, llm);
     }
 }

@@ -25,6 +25,9 @@ public sealed class SimState
     /// <summary>CrowdStrike: hostname → device (id, status).</summary>
     public ConcurrentDictionary<string, Device> Devices { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>OpenAI-compatible endpoint: scripted replies, used in order before the default answer.</summary>
+    public ConcurrentQueue<string> LlmReplies { get; } = new();
+
     public IReadOnlyList<ReceivedRequest> Requests(string? vendor = null) => _requests.Where(r => vendor is null || r.Vendor == vendor).ToList();
 
     public void Record(ReceivedRequest request) => _requests.Enqueue(request);

@@ -35,6 +35,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["RBPILOT_SIM_JIRA_EMAIL"] = "soc-bot@example.com",
         ["RBPILOT_SIM_JIRA_TOKEN"] = "sim-jira-ATATT3xFfGF0T1m2n3",
         ["RBPILOT_SIM_MISP_KEY"] = "sim-misp-0123456789abcdefABCDEF01234567",
+        ["RBPILOT_SIM_LLM_KEY"] = "sim-llm-sk-or-v1-0123456789abcdef",
     };
 
     private readonly WebApplication _app;
@@ -58,6 +59,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         "virustotal" => "virustotal/api/v3",
         "abuseipdb" => "abuseipdb/api/v2",
         "jira" => "jira/rest/api/3",
+        "llm" => "llm/v1",
         _ => vendor,
     }).ToString().TrimEnd('/');
 
@@ -76,6 +78,12 @@ public sealed class VendorSimulator : IAsyncDisposable
             BaseUrl = UrlOf("http"),
             Options = new Dictionary<string, JsonNode?> { ["allowed_hosts"] = new JsonArray("127.0.0.1") },
         },
+    };
+
+    /// <summary>Enrichment through this simulator's OpenAI-compatible endpoint (demo mode when no model is configured).</summary>
+    public RunbookPilot.Engine.Enrichment.LlmOptions DemoLlm() => new()
+    {
+        BaseUrl = UrlOf("llm"), Model = "sim/gpt-4o-mini", ApiKey = Credentials["RBPILOT_SIM_LLM_KEY"],
     };
 
     /// <param name="stateFile">Where the vendors' state is kept between runs (demo mode); null keeps it in memory only.</param>
@@ -123,6 +131,12 @@ public sealed class VendorSimulator : IAsyncDisposable
         app.Map("/abuseipdb/api/v2/check", (RequestDelegate)(c => Handle(c, "abuseipdb", () => AbuseIpDb(c))));
         app.Map("/jira/rest/api/3/{**path}", (HttpContext c, string path) => Handle(c, "jira", () => Jira(c, path)));
         app.Map("/misp/{**path}", (HttpContext c, string path) => Handle(c, "misp", () => Misp(c, path)));
+        app.MapPost("/_admin/llm/replies", (LlmScript script) =>
+        {
+            foreach (var reply in script.Replies) State.LlmReplies.Enqueue(reply);
+            return Results.Json(new { queued = State.LlmReplies.Count });
+        });
+        app.MapPost("/llm/v1/chat/completions", (HttpContext c) => Handle(c, "llm", () => ChatCompletion(c)));
         app.Map("/http/{**path}", (RequestDelegate)(c => Handle(c, "http", () => Json(200, new JsonObject { ["ok"] = true, ["received"] = c.Request.Method + " " + c.Request.Path }))));
     }
 
@@ -165,6 +179,52 @@ public sealed class VendorSimulator : IAsyncDisposable
             }
         }
         await (await answer().ConfigureAwait(false)).ExecuteAsync(c).ConfigureAwait(false);
+    }
+
+    /// <summary>Scripted replies for the OpenAI-compatible endpoint.</summary>
+    public sealed record LlmScript(IReadOnlyList<string> Replies);
+
+    // ---- OpenAI-compatible chat completions (OpenRouter, Ollama, vLLM, LM Studio) -------------------------------
+
+    private async Task<IResult> ChatCompletion(HttpContext c)
+    {
+        if (c.Request.Headers.Authorization.ToString() != "Bearer " + Credentials["RBPILOT_SIM_LLM_KEY"])
+            return await Json(401, new JsonObject { ["error"] = new JsonObject { ["message"] = "No auth credentials found", ["code"] = 401 } });
+        JsonNode? request;
+        try
+        {
+            request = JsonNode.Parse(await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return await Json(400, new JsonObject { ["error"] = new JsonObject { ["message"] = "invalid JSON", ["code"] = 400 } });
+        }
+        var messages = request?["messages"]?.AsArray().Select(m => (string?)m?["content"] ?? "").ToList() ?? [];
+        var prompt = string.Concat(messages);
+        var reply = State.LlmReplies.TryDequeue(out var scripted) ? scripted : DefaultReply(messages.LastOrDefault() ?? "");
+        return await Json(200, new JsonObject
+        {
+            ["id"] = "gen-sim-" + Guid.NewGuid().ToString("N")[..12],
+            ["object"] = "chat.completion",
+            ["model"] = (string?)request?["model"] ?? "sim",
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0, ["finish_reason"] = "stop", ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply },
+            }),
+            ["usage"] = new JsonObject { ["prompt_tokens"] = prompt.Length / 4, ["completion_tokens"] = reply.Length / 4, ["total_tokens"] = (prompt.Length + reply.Length) / 4 },
+        });
+    }
+
+    /// <summary>A plain answer built from the prompt's data block (the techniques it names), marked as simulated.</summary>
+    private static string DefaultReply(string user)
+    {
+        var task = user.Split('\n')[0].Replace("Task: ", "", StringComparison.Ordinal);
+        var techniques = "";
+        var begin = user.IndexOf("<<<ALERT_DATA\n", StringComparison.Ordinal);
+        var end = user.LastIndexOf("\nALERT_DATA>>>", StringComparison.Ordinal);
+        if (begin >= 0 && end > begin && JsonNode.Parse(user[(begin + 14)..end]) is JsonObject data && data["techniques"] is JsonArray list)
+            techniques = " Techniques: " + string.Join("; ", list.Select(t => $"{(string?)t?["id"]} {(string?)t?["name"]} ({(string?)t?["tactics"]})")) + ".";
+        return $"[simulated model] {task}{techniques} Review the evidence before acting.";
     }
 
     private static Task<IResult> Json(int status, JsonNode body) => Task.FromResult(Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status));

@@ -89,7 +89,7 @@ internal static class EngineCommands
             }
             var options = shared.Options(p);
             await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error);
-            var engine = await RunbookPilotEngine.StartAsync(options, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
+            var engine = await RunbookPilotEngine.StartAsync(options with { Llm = adapters.Llm }, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
                 logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)
                     .AddFilter("Akka", LogLevel.Error));
             await using var embedded = new EmbeddedBackend(engine);
@@ -360,6 +360,7 @@ internal static class EngineCommands
                         approvers = a.Approvers.Length == 0 ? [] : a.Approvers.Split(','), requested_at = a.RequestedAt, deadline = a.Deadline,
                         decided_at = a.DecidedAt, decided_by = a.DecidedBy, comment = a.Comment, rollback_available = a.RollbackAvailable,
                         request = a.Request is null ? null : JsonNode.Parse(a.Request),
+                        attack_context = a.AttackContext is null ? null : JsonNode.Parse(a.AttackContext),
                     }),
                 });
             }
@@ -423,6 +424,7 @@ internal static class EngineCommands
                 return 1;
             }
             var (row, steps, log) = (detail.Execution, detail.Steps, detail.Timeline);
+            var enrichments = detail.Enrichments;
             if (p.GetValue(shared.Output) == OutputFormat.Json)
             {
                 Common.WriteJson(output, new
@@ -430,6 +432,8 @@ internal static class EngineCommands
                     execution_id = row.ExecutionId, alert_id = row.AlertId, playbook_id = row.PlaybookId, playbook_version = row.PlaybookVersion,
                     status = row.Status, started_at = row.StartedAt, completed_at = row.CompletedAt, selection_reason = row.SelectionReason,
                     steps,
+                    attack = detail.Attack.Select(t => new { id = t.Id, name = t.Name, tactics = t.Tactics, url = t.Url }),
+                    enrichments,
                     timeline = log.Select(l => new
                     {
                         seq = l.Seq, at = l.At, step_id = l.StepId, kind = l.Kind, status = l.Status, attempt = l.Attempt, actor = l.Actor, detail = l.Detail,
@@ -444,6 +448,15 @@ internal static class EngineCommands
             Common.WriteTable(output, ["STEP", "LEVEL", "ACTION", "STATUS", "ATTEMPTS", "NOTE"],
                 steps.Select(s => (IReadOnlyList<string>)[s.Id, s.AutonomyLevel, $"{s.Adapter}.{s.ActionType}", s.Status,
                     Num(s.Attempts), s.SimulationId ?? s.Error ?? ""]).ToList());
+            if (detail.Attack.Count > 0)
+                output.WriteLine("ATT&CK: " + string.Join("; ", detail.Attack.Select(t => $"{t.Id} {t.Name} ({string.Join(", ", t.Tactics)})")));
+            foreach (var e in enrichments)
+            {
+                // Plain text only: nothing a model returns is interpreted; it is labelled as generated.
+                output.WriteLine(e.Status == "ready"
+                    ? $"[{e.Label}] {e.Type} ({e.Model}{(e.Cached ? ", cached" : "")}): {e.Text}"
+                    : $"[{e.Label}] {e.Type}: {e.Reason}");
+            }
             output.WriteLine();
             output.WriteLine("Timeline:");
             foreach (var l in log)

@@ -36,6 +36,12 @@ public sealed record RequestRollback(string ExecutionId, string? StepId, string 
 /// <summary>Sent to an execution when the system starts (or on demand): re-issues whatever work it has open.</summary>
 public sealed record ResumeExecution(string ExecutionId) : IExecutionCommand;
 
+/// <summary>
+/// Attach an enrichment (LLM text, or why there is none) to the execution's record. It is shown to people and recorded in
+/// the execution log; the decider never reads it, so nothing a model writes can change what runs.
+/// </summary>
+public sealed record AttachEnrichment(string ExecutionId, EnrichmentAttached Enrichment) : IExecutionCommand;
+
 /// <summary>Asks for the current <see cref="ExecutionSnapshot"/>.</summary>
 public sealed record GetExecution(string ExecutionId) : IExecutionCommand;
 

@@ -42,6 +42,9 @@ public static class ExecutionDecider
             DismissSimulation d => Dismiss(state, d, ctx),
             RequestRollback r => Rollback(state, r, ctx),
             ResumeExecution => Resume(state, ctx),
+            AttachEnrichment a => state.Started
+                ? new Decision([a.Enrichment], [], CommandResult.Done($"{a.Enrichment.Type} enrichment attached"))
+                : Decision.Nothing(new CommandResult(false, "not_found", $"no execution {a.ExecutionId}")),
             _ => Decision.Nothing(CommandResult.Invalid($"unknown command {command.GetType().Name}")),
         };
     }

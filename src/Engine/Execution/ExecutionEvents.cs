@@ -76,6 +76,13 @@ public sealed record StepRollbackFailed(string StepId, string Error, DateTimeOff
 /// Manifest strings of the journal: never CLR type names, so a rename does not break an old journal. A new version of
 /// an event gets a new manifest (<c>.v2</c>) and the old one stays readable.
 /// </summary>
+/// <summary>
+/// An enrichment was attached (AI-GENERATED text shown beside the execution, never read by the decider). <see cref="Status"/>
+/// ready or unavailable (then <see cref="Reason"/> says why); <see cref="Cached"/>: reused for a repeat of the same alert.
+/// </summary>
+public sealed record EnrichmentAttached(string Type, string Status, string? Text, string? Reason, string Model, bool Cached, int PromptTokens, int CompletionTokens,
+    DateTimeOffset At) : IExecutionEvent;
+
 public static class EventManifests
 {
     public static readonly IReadOnlyDictionary<Type, string> ByType = new Dictionary<Type, string>
@@ -97,6 +104,7 @@ public static class EventManifests
         [typeof(RollbackRequested)] = "rollback-requested.v1",
         [typeof(StepRolledBack)] = "step-rolled-back.v1",
         [typeof(StepRollbackFailed)] = "step-rollback-failed.v1",
+        [typeof(EnrichmentAttached)] = "enrichment-attached.v1",
     };
 
 }

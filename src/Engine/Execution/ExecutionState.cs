@@ -73,6 +73,8 @@ public sealed record ExecutionState
     public int Cursor { get; init; }
     /// <summary>Steps still to roll back, newest first; the head is being rolled back.</summary>
     public ImmutableList<string> RollbackQueue { get; init; } = [];
+    /// <summary>Enrichments attached for people to read. Display only: <see cref="ExecutionDecider"/> never reads this.</summary>
+    public ImmutableList<EnrichmentAttached> Enrichments { get; init; } = [];
 
     public bool Started => Playbook is not null;
     public bool Finished => Outcome is not null;
@@ -150,6 +152,7 @@ public sealed record ExecutionState
             Steps = x.StepIds.Aggregate(Steps, (acc, id) => acc.SetItem(id, acc[id] with { Rollback = RollbackStatus.Requested })),
         },
         StepRolledBack x => (UpdateStep(x.StepId, st => st with { Rollback = RollbackStatus.RolledBack, RollbackError = null })) with { RollbackQueue = RollbackQueue.Remove(x.StepId) },
+        EnrichmentAttached x => this with { Enrichments = Enrichments.Add(x) },
         StepRollbackFailed x => (UpdateStep(x.StepId, st => st with { Rollback = RollbackStatus.Failed, RollbackError = x.Error })) with { RollbackQueue = RollbackQueue.Remove(x.StepId) },
         _ => this,
     };

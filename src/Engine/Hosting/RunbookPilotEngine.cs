@@ -95,6 +95,12 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                 Metrics = metrics,
                 MetricFactory = factory,
             };
+            if (options.Llm is { Enabled: true } llm)
+            {
+                engine._llmHttp = new HttpClient();
+                system.ActorOf(Enrichment.EnrichmentActor.Props(new Enrichment.LlmClient(llm, engine._llmHttp), new ReadModelDb(options), engine.Executions, time ?? TimeProvider.System),
+                    "enrichment");
+            }
             await engine.ResumeOpenExecutionsAsync(ct).ConfigureAwait(false);
             return engine;
         }
@@ -165,6 +171,8 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    private HttpClient? _llmHttp;
+
     public Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct);
 
@@ -191,6 +199,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             await _host.StopAsync().ConfigureAwait(false);
             _host.Dispose();
             Projector.Dispose();
+            _llmHttp?.Dispose();
         }
         finally
         {

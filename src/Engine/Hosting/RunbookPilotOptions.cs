@@ -29,6 +29,9 @@ public sealed record RunbookPilotOptions
 
     public ExecutionDefaults Defaults { get; init; } = new();
 
+    /// <summary>The model endpoint for enrichment (RBPILOT_LLM_*, OPENROUTER_API_KEY); null: no enrichment at all.</summary>
+    public Enrichment.LlmOptions? Llm { get; init; }
+
     /// <summary>Playbooks whose trigger matches and that no binding names run as an implicit auto_run binding (RBPILOT_IMPLICIT_BINDINGS=false turns it off).</summary>
     public bool ImplicitBindings { get; init; } = true;
 
@@ -59,6 +62,7 @@ public sealed record RunbookPilotOptions
             AdaptersFile = Env("RBPILOT_ADAPTERS"),
             SigmaFolder = Env("RBPILOT_SIGMA"),
             PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
+            Llm = Enrichment.LlmOptions.FromEnvironment(),
             ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),
         };
     }

@@ -361,6 +361,7 @@ public sealed class ReadModelProjector : IDisposable
                     Deadline = a.Deadline,
                     Request = a.Request is null ? null : JsonSerializer.Serialize(a.Request, RunbookJsonSerializer.Options),
                     RollbackAvailable = step.RollbackAvailable,
+                    AttackContext = JsonSerializer.Serialize(Enrichment.PromptBuilder.Techniques(state).Select(t => new { t.Id, t.Name, t.Tactics, t.Url }), RunbookJsonSerializer.Options),
                 }, token: ct).ConfigureAwait(false);
                 break;
             case ApprovalVoteRecorded v:

@@ -24,8 +24,22 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.CreateTable<RunAuditRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<BindingUsageRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<KillSwitchRow>(tableOptions: TableOptions.CreateIfNotExists);
+        db.CreateTable<EnrichmentRow>(tableOptions: TableOptions.CreateIfNotExists);
+        AddColumn(db, "approvals", "attack_context", "TEXT"); // added after the first release of the table
         db.Execute("CREATE INDEX IF NOT EXISTS playbook_run_audit_alert ON playbook_run_audit (alert_id, seq)");
         ProtectAuditTables(db);
+    }
+
+    /// <summary>Adds a column to a table created by an earlier version, when it is missing.</summary>
+    private void AddColumn(DataConnection db, string table, string column, string type)
+    {
+        if (options.IsPostgres)
+        {
+            db.Execute($"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}");
+            return;
+        }
+        if (db.Query<string>($"SELECT name FROM pragma_table_info('{table}')").All(c => c != column))
+            db.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
     }
 
     /// <summary>The append-only audit tables: the execution log (hash-chained) and the binding decisions.</summary>

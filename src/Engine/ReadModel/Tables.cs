@@ -78,6 +78,8 @@ public sealed class ApprovalRow
     [Column("comment"), Nullable] public string? Comment { get; set; }
     [Column("request"), Nullable] public string? Request { get; set; }
     [Column("rollback_available")] public bool RollbackAvailable { get; set; }
+    /// <summary>The alert's and playbook's ATT&amp;CK techniques from the offline catalogue (JSON: id, name, tactics, url).</summary>
+    [Column("attack_context"), Nullable] public string? AttackContext { get; set; }
 }
 
 /// <summary>L2 simulations, labelled DRY_RUN (PRD F6.2, US-010), kept apart from the execution log.</summary>
@@ -177,4 +179,23 @@ public sealed class KillSwitchRow
     [Column("paused_by"), NotNull] public string By { get; set; } = "";
     [Column("reason"), Nullable] public string? Reason { get; set; }
     [Column("paused_at")] public DateTimeOffset At { get; set; }
+}
+
+/// <summary>
+/// The enrichment cache (F7.5): one model answer per alert fingerprint (rules, techniques, entities — not ids or times),
+/// playbook version, enrichment type and model. Only answers are cached; "unavailable" is not.
+/// </summary>
+[Table("enrichments")]
+public sealed class EnrichmentRow
+{
+    [PrimaryKey, Column("fingerprint")] public string Fingerprint { get; set; } = "";
+    [PrimaryKey, Column("playbook_id")] public string PlaybookId { get; set; } = "";
+    [PrimaryKey, Column("playbook_version")] public string PlaybookVersion { get; set; } = "";
+    [PrimaryKey, Column("type")] public string Type { get; set; } = "";
+    [PrimaryKey, Column("model")] public string Model { get; set; } = "";
+    [Column("text"), NotNull] public string Text { get; set; } = "";
+    [Column("prompt_tokens")] public int PromptTokens { get; set; }
+    [Column("completion_tokens")] public int CompletionTokens { get; set; }
+    [Column("first_execution_id"), NotNull] public string FirstExecutionId { get; set; } = "";
+    [Column("created_at")] public DateTimeOffset CreatedAt { get; set; }
 }

@@ -25,7 +25,7 @@ public sealed class EngineFixture : IAsyncDisposable
         foreach (var name in AdapterCatalog.BuiltIn.Adapters.Select(a => a.Name)) Adapters[name] = TestAdapter.For(name);
     }
 
-    public RunbookPilotOptions Options { get; }
+    public RunbookPilotOptions Options { get; set; }
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 2, 10, 15, 30, 0, TimeSpan.Zero));
     public Dictionary<string, TestAdapter> Adapters { get; } = [];
     public RunbookPilotEngine Engine { get; private set; } = null!;

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RunbookPilot.Engine.Enrichment;
+
+/// <summary>
+/// Where enrichment comes from: OpenRouter by default (<c>OPENROUTER_API_KEY</c>, model <c>openai/gpt-4o-mini</c>), or any
+/// OpenAI-compatible endpoint (<c>RBPILOT_LLM_BASE_URL</c>, <c>RBPILOT_LLM_MODEL</c>, <c>RBPILOT_LLM_API_KEY</c>) such as
+/// Ollama, vLLM or LM Studio. <see cref="Timeout"/> is the whole budget of one enrichment, retries included.
+/// </summary>
+public sealed record LlmOptions
+{
+    public const string OpenRouter = "https://openrouter.ai/api/v1";
+
+    public string BaseUrl { get; init; } = OpenRouter;
+    public string Model { get; init; } = "openai/gpt-4o-mini";
+    public string? ApiKey { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>False turns enrichment off entirely (no call, nothing attached but the offline ATT&amp;CK context).</summary>
+    public bool Enabled { get; init; } = true;
+    /// <summary>A local endpoint (Ollama, vLLM, LM Studio) needs no key; OpenRouter does.</summary>
+    public bool NeedsKey => BaseUrl.StartsWith(OpenRouter, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>From the environment: RBPILOT_LLM_* override OPENROUTER_API_KEY and the defaults.</summary>
+    public static LlmOptions FromEnvironment(Func<string, string?>? env = null)
+    {
+        env ??= Environment.GetEnvironmentVariable;
+        string? Get(string name) => env(name) is { Length: > 0 } v ? v : null;
+        var d = new LlmOptions();
+        return d with
+        {
+            BaseUrl = Get("RBPILOT_LLM_BASE_URL") ?? d.BaseUrl,
+            Model = Get("RBPILOT_LLM_MODEL") ?? d.Model,
+            ApiKey = Get("RBPILOT_LLM_API_KEY") ?? Get("OPENROUTER_API_KEY"),
+            Timeout = double.TryParse(Get("RBPILOT_LLM_TIMEOUT_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s) : d.Timeout,
+            Enabled = Get("RBPILOT_LLM_ENABLED") is not { } e || !e.Equals("false", StringComparison.OrdinalIgnoreCase),
+        };
+    }
+
+    /// <summary>True when something was configured (a key or an endpoint), so demo mode leaves it alone.</summary>
+    public bool Configured => ApiKey is not null || !BaseUrl.Equals(OpenRouter, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A reply, or why there is none (shown as "enrichment unavailable: …").</summary>
+public sealed record LlmReply(bool Ok, string? Text, string? Unavailable, int PromptTokens, int CompletionTokens, int Attempts);
+
+/// <summary>Calls OpenAI-compatible chat completions within a time budget, retrying only 429 and 5xx inside it.</summary>
+public sealed class LlmClient(LlmOptions options, HttpClient http)
+{
+    public LlmOptions Options => options;
+
+    public async Task<LlmReply> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken ct)
+    {
+        if (!options.Enabled) return Unavailable("enrichment is turned off (RBPILOT_LLM_ENABLED=false)", 0);
+        if (options.NeedsKey && options.ApiKey is null) return Unavailable("no API key configured (set OPENROUTER_API_KEY, or RBPILOT_LLM_BASE_URL for a local model)", 0);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(options.Timeout);
+        var body = new JsonObject
+        {
+            ["model"] = options.Model,
+            ["messages"] = new JsonArray([.. messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role, ["content"] = m.Content })]),
+            ["temperature"] = 0.2,
+            ["max_tokens"] = 400,
+        }.ToJsonString();
+        var attempt = 0;
+        while (true)
+        {
+            attempt++;
+            using var request = new HttpRequestMessage(HttpMethod.Post, options.BaseUrl.TrimEnd('/') + "/chat/completions")
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            };
+            if (options.ApiKey is { } key) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            request.Headers.TryAddWithoutValidation("X-Title", "RunbookPilot");
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, budget.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return Unavailable($"timed out after {options.Timeout.TotalSeconds:0.###} s", attempt);
+            }
+            catch (HttpRequestException ex)
+            {
+                return Unavailable($"cannot reach {options.BaseUrl}: {ex.Message}", attempt);
+            }
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                if (status is 429 or >= 500)
+                {
+                    // Back off at least 200 ms × attempt (a Retry-After of 0 must not become a busy loop), longer when asked.
+                    var backoff = TimeSpan.FromMilliseconds(200 * attempt);
+                    var wait = response.Headers.RetryAfter?.Delta is { } asked && asked > backoff ? asked : backoff;
+                    try
+                    {
+                        await Task.Delay(wait, budget.Token).ConfigureAwait(false);
+                        continue;
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        return Unavailable(status == 429 ? "rate limited (HTTP 429) until the time budget ran out" : $"HTTP {status} from the model endpoint until the time budget ran out", attempt);
+                    }
+                }
+                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                    return Unavailable($"HTTP {status}: the API key was refused", attempt);
+                if (!response.IsSuccessStatusCode) return Unavailable($"HTTP {status} from the model endpoint", attempt);
+                string text;
+                try
+                {
+                    text = await response.Content.ReadAsStringAsync(budget.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    return Unavailable($"timed out after {options.Timeout.TotalSeconds:0.###} s", attempt);
+                }
+                return Parse(text, attempt);
+            }
+        }
+    }
+
+    private static LlmReply Parse(string text, int attempt)
+    {
+        try
+        {
+            var root = JsonNode.Parse(text);
+            var content = root?["choices"]?[0]?["message"]?["content"]?.GetValue<string>();
+            if (string.IsNullOrWhiteSpace(content)) return Unavailable("malformed reply: no choices[0].message.content", attempt);
+            var usage = root!["usage"];
+            return new LlmReply(true, content.Trim(), null, usage?["prompt_tokens"]?.GetValue<int>() ?? 0, usage?["completion_tokens"]?.GetValue<int>() ?? 0, attempt);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            return Unavailable("malformed reply: not the chat completions JSON", attempt);
+        }
+    }
+
+    private static LlmReply Unavailable(string reason, int attempts) => new(false, null, reason, 0, 0, attempts);
+}
+
+public sealed record ChatMessage(string Role, string Content);
