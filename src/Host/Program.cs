@@ -22,7 +22,16 @@ if (server.Refusal() is { } refusal)
     await Console.Error.WriteLineAsync("error: " + refusal);
     return 1;
 }
-var app = await Server.StartAsync(server, RunbookPilotOptions.FromEnvironment());
+// appsettings.json (next to the server) may set the model endpoint; RBPILOT_* environment variables win, and keys come
+// only from the environment (OPENROUTER_API_KEY, RBPILOT_LLM_API_KEY).
+var settings = new ConfigurationBuilder().SetBasePath(AppContext.BaseDirectory).AddJsonFile("appsettings.json", optional: true).Build();
+var fromSettings = new Dictionary<string, string>
+{
+    ["RBPILOT_LLM_BASE_URL"] = "Llm:BaseUrl", ["RBPILOT_LLM_MODEL"] = "Llm:Model", ["RBPILOT_LLM_TIMEOUT_SECONDS"] = "Llm:TimeoutSeconds", ["RBPILOT_LLM_ENABLED"] = "Llm:Enabled",
+};
+var llm = RunbookPilot.Engine.Enrichment.LlmOptions.FromEnvironment(name =>
+    Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fromSettings.TryGetValue(name, out var key) ? settings[key] : null);
+var app = await Server.StartAsync(server, RunbookPilotOptions.FromEnvironment() with { Llm = llm });
 Console.WriteLine($"RunbookPilot is listening on {Server.Address(app)}");
 await app.WaitForShutdownAsync();
 return 0;
