@@ -38,12 +38,18 @@ public static class Server
         builder.Services.AddSingleton(server);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
+        builder.WebHost.UseStaticWebAssets();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(builder.Services);
 
         var startupLog = new StringWriter();
         var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
         var engine = await RunbookPilotEngine.StartAsync(engineOptions with { Llm = adapters.Llm }, adapters.Adapters, time, purpose: "runbookpilot server");
         var projection = engine.Projector.StartLive();
         builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(new RunbookPilot.Web.Services.DashboardOptions(adapters.Simulated));
+        builder.Services.AddSingleton(new RunbookPilot.Web.Services.DashboardData(engine));
+        builder.Services.AddSingleton(new RunbookPilot.Web.Services.LiveFeed(engine.System));
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILogger<WebApplication>>();
@@ -78,6 +84,9 @@ public static class Server
             using var socket = await c.WebSockets.AcceptWebSocketAsync();
             await live.ServeAsync(socket, c.RequestAborted);
         });
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<RunbookPilot.Web.App>().AddInteractiveServerRenderMode();
         var graphql = new BindingsGraphQL(engine);
         app.MapPost("/graphql", graphql.ExecuteAsync);
         Map(app, engine, server, adapters.Adapters);

@@ -8,6 +8,9 @@ public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator
 {
     public IReadOnlyList<IAdapter> Adapters { get; } = adapters;
 
+    /// <summary>Simulators stand in for at least one vendor (the dashboard shows the demo banner).</summary>
+    public bool Simulated => simulator is not null;
+
     /// <summary>The model endpoint to use: the configured one, or in demo mode the simulator's.</summary>
     public RunbookPilot.Engine.Enrichment.LlmOptions? Llm { get; } = llm;
 

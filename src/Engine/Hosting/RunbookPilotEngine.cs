@@ -57,6 +57,9 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
 
     public Prometheus.IMetricFactory MetricFactory { get; private init; } = null!;
 
+    /// <summary>The engine's clock (deadlines, retries, quotas); views compare against it, not the wall clock.</summary>
+    public TimeProvider Time { get; private init; } = TimeProvider.System;
+
     public static async Task<RunbookPilotEngine> StartAsync(RunbookPilotOptions options, IEnumerable<IAdapter> adapters, TimeProvider? time = null,
         string purpose = "runbookpilot", Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
@@ -94,6 +97,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                 AdapterCatalog = registry.Catalog,
                 Metrics = metrics,
                 MetricFactory = factory,
+                Time = runtime.Time,
             };
             if (options.Llm is { Enabled: true } llm)
             {
