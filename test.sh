@@ -7,9 +7,11 @@ set -euo pipefail
 unset OPENROUTER_API_KEY RBPILOT_LLM_BASE_URL RBPILOT_LLM_API_KEY RBPILOT_LLM_MODEL || true
 cd "$(dirname "$0")"
 
-# System packages the tests need (none yet beyond the SDK; later issues add chromium and postgresql here).
+# System packages the tests need: python3 (coverage report) and Debian's Chromium (the dashboard's end-to-end tests,
+# driven by Playwright; its own browser download is never used).
 need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}"

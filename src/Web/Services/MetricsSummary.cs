@@ -49,18 +49,18 @@ public sealed record MetricsSummary(
             FROM executions x LEFT JOIN events e ON e.alert_id = x.alert_id
             GROUP BY x.playbook_id ORDER BY x.playbook_id
             """).ToList();
-        var rolledBack = db.Query<(string PlaybookId, int Count)>("""
-            SELECT x.playbook_id, COUNT(DISTINCT l.execution_id) FROM execution_log l JOIN executions x ON x.execution_id = l.execution_id
+        var rolledBack = db.Query<KeyCount>("""
+            SELECT x.playbook_id AS Key, COUNT(DISTINCT l.execution_id) AS Count FROM execution_log l JOIN executions x ON x.execution_id = l.execution_id
             WHERE l.kind = 'step_rolled_back' GROUP BY x.playbook_id
-            """).ToDictionary(r => r.PlaybookId, r => r.Count, StringComparer.Ordinal);
+            """).ToDictionary(r => r.Key, r => r.Count, StringComparer.Ordinal);
         var approvals = db.GetTable<ApprovalRow>().Where(a => a.Status != "pending").GroupBy(a => a.Status).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionary(g => g.Key, g => g.Count);
         var simulations = db.GetTable<SimulationRow>().GroupBy(s => s.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionary(g => g.Key, g => g.Count);
         var since = now.AddDays(-days).UtcDateTime;
-        var volume = db.Query<(string Day, int Count)>(
+        var volume = db.Query<KeyCount>(
             postgres
-                ? "SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COUNT(*) FROM executions WHERE started_at >= @since GROUP BY 1 ORDER BY 1"
-                : "SELECT substr(started_at, 1, 10), COUNT(*) FROM executions WHERE started_at >= @since GROUP BY 1 ORDER BY 1",
+                ? "SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS Key, COUNT(*) AS Count FROM executions WHERE started_at >= @since GROUP BY 1 ORDER BY 1"
+                : "SELECT substr(started_at, 1, 10) AS Key, COUNT(*) AS Count FROM executions WHERE started_at >= @since GROUP BY 1 ORDER BY 1",
             new DataParameter("since", new DateTimeOffset(since, TimeSpan.Zero))).ToList();
         return new MetricsSummary(
             perPlaybook.Select(p => new PlaybookMetrics(p.PlaybookId, p.Executions, p.Completed, p.Failed, p.Waiting, p.Mttd, p.Mttr,
@@ -69,7 +69,13 @@ public sealed record MetricsSummary(
             approvals.GetValueOrDefault("approved"),
             simulations.Where(s => s.Key is "executed" or "promoted" or "dismissed").Sum(s => s.Value),
             simulations.Where(s => s.Key is "executed" or "promoted").Sum(s => s.Value),
-            volume.Select(v => (DateOnly.Parse(v.Day, System.Globalization.CultureInfo.InvariantCulture), v.Count)).ToList());
+            volume.Select(v => (DateOnly.Parse(v.Key, System.Globalization.CultureInfo.InvariantCulture), v.Count)).ToList());
+    }
+
+    private sealed class KeyCount
+    {
+        public string Key { get; set; } = "";
+        public int Count { get; set; }
     }
 
     private sealed class PlaybookRow

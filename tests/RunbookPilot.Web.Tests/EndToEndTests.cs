@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using RunbookPilot.Engine.Tests;
+using Xunit.Abstractions;
+
+namespace RunbookPilot.Web.Tests;
+
+/// <summary>
+/// The real server process (built output of src/Host, demo simulators for the vendors, a SQLite file) and headless Debian
+/// Chromium driven by Playwright. Screenshots of every page go to artifacts/screenshots.
+/// </summary>
+public sealed class DashboardServer : IAsyncLifetime
+{
+    public const string Admin = "admin";
+    public const string Password = "e2e-admin-password-7c1";
+    private readonly TempDir _dir = new();
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    public const string Playbook = """
+        id: contain_source
+        name: Contain source
+        version: 1.0.0
+        autonomy_level: L2
+        trigger:
+          techniques: [T1110]
+        steps:
+          - { id: block, name: Block source IP, action_type: block_ip, adapter: paloalto, autonomy_level: L1, params: { ip: "{{source.ip}}" }, rollback_available: true }
+          - { id: isolate, name: Isolate host, action_type: isolate_host, adapter: crowdstrike, autonomy_level: L2, params: { hostname: "{{host.name}}" }, rollback_available: true }
+        rollback:
+          block: { action_type: unblock_ip, adapter: paloalto, params: { ip: "{{source.ip}}" } }
+          isolate: { action_type: un_isolate_host, adapter: crowdstrike, params: { hostname: "{{host.name}}" } }
+        """;
+
+    public Uri Address { get; private set; } = null!;
+    public Uri Simulators { get; private set; } = null!;
+    public IPlaywright Playwright { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+    public HttpClient Http { get; } = new();
+    public string Screenshots { get; } = Path.Combine(Repo.Root, "artifacts", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Screenshots);
+        _dir.Write("playbooks/contain_source.yaml", Playbook);
+        _dir.Write("playbooks/lookup_source.yaml", """
+            id: lookup_source
+            name: Look up the source
+            version: 1.0.0
+            autonomy_level: L0
+            trigger:
+              techniques: [T1071]
+            steps:
+              - { id: reputation, name: Reputation, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
+            """);
+        var port = FreePort();
+        Address = new Uri($"http://127.0.0.1:{port}/");
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(Repo.Root, "src", "Host", "bin", configuration, "net10.0", "RunbookPilot.Host.dll");
+        var info = new ProcessStartInfo("dotnet", [dll, "--urls", Address.ToString().TrimEnd('/')])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
+        };
+        info.Environment["RBPILOT_DB"] = Path.Combine(_dir.Path, "data", "rbp.db");
+        info.Environment["RBPILOT_PLAYBOOKS"] = Path.Combine(_dir.Path, "playbooks");
+        info.Environment["RBPILOT_USER"] = Admin;
+        info.Environment["RBPILOT_PASS"] = Password;
+        info.Environment["RBPILOT_ANALYSTS"] = "ana:e2e-analyst-password-9d2";
+        _process = Process.Start(info)!;
+        var simulators = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Read(string? line)
+        {
+            if (line is null) return;
+            lock (_log) _log.AppendLine(line);
+            if (Regex.Match(line, @"local vendor simulators at (http://127\.0\.0\.1:\d+/)") is { Success: true } m) simulators.TrySetResult(new Uri(m.Groups[1].Value));
+        }
+        _process.OutputDataReceived += (_, e) => Read(e.Data);
+        _process.ErrorDataReceived += (_, e) => Read(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Http.BaseAddress = Address;
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Admin}:{Password}")));
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                if ((await Http.GetAsync("health")).StatusCode == HttpStatusCode.OK) break;
+            }
+            catch (HttpRequestException) when (i < 600)
+            {
+                // not listening yet
+            }
+            if (_process.HasExited || i >= 600) throw new InvalidOperationException("the server did not start:\n" + Log);
+            await Task.Delay(100);
+        }
+        Simulators = await simulators.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+    }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log) return _log.ToString();
+        }
+    }
+
+    public async Task<IPage> PageAsync(int width = 1280, int height = 900, bool signedIn = true)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            HttpCredentials = signedIn ? new HttpCredentials { Username = Admin, Password = Password } : null,
+        });
+        return await context.NewPageAsync();
+    }
+
+    public Task ShotAsync(IPage page, string name) => page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        Playwright?.Dispose();
+        Http.Dispose();
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
+        _process?.Dispose();
+        _dir.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition("dashboard")]
+public sealed class DashboardCollection : ICollectionFixture<DashboardServer>;
+
+[Collection("dashboard")]
+public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper output)
+{
+    private static int _alerts;
+
+    private async Task<(string AlertId, string ExecutionId, TimeSpan Posted)> PostAlertAsync(string ip, string host)
+    {
+        var id = $"e2e-{Interlocked.Increment(ref _alerts)}-{Guid.NewGuid():N}"[..20];
+        var body = JsonSerializer.Serialize(new
+        {
+            @event = new { id, category = new[] { "authentication" }, severity = "high" },
+            source = new { ip },
+            host = new { name = host },
+            threat = new { technique = new { id = "T1110" } },
+        });
+        var response = await server.Http.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("accepted")[0];
+        return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!, TimeSpan.Zero);
+    }
+
+    private async Task<JsonElement> SimStateAsync()
+    {
+        using var http = new HttpClient();
+        return JsonDocument.Parse(await http.GetStringAsync(new Uri(server.Simulators, "_admin/state"))).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Without_credentials_every_page_is_refused()
+    {
+        var page = await server.PageAsync(signedIn: false);
+        foreach (var path in new[] { "", "executions", "insights", "bindings", "playbooks", "_blazor/negotiate" })
+        {
+            var url = new Uri(server.Address, path).ToString();
+            var response = await page.Context.APIRequest.GetAsync(url);
+            Assert.Equal(401, response.Status);
+            Assert.StartsWith("Basic", response.Headers["www-authenticate"], StringComparison.Ordinal);
+            // The browser, asked for credentials it does not have, shows nothing of the page.
+            var refused = await Assert.ThrowsAsync<PlaywrightException>(() => page.GotoAsync(url));
+            Assert.Contains("ERR_INVALID_AUTH_CREDENTIALS", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task An_alert_appears_live_is_approved_promoted_completed_and_rolled_back()
+    {
+        var page = await server.PageAsync();
+        await page.GotoAsync(server.Address.ToString());
+        await page.WaitForSelectorAsync("[data-testid=pending-count]");
+        Assert.Contains(DashboardServer.Admin, await page.InnerTextAsync("[data-testid=signed-in]"), StringComparison.Ordinal);
+        await Task.Delay(500); // the interactive circuit connects after the first render
+        await server.ShotAsync(page, "01-approval-queue");
+
+        var clock = Stopwatch.StartNew();
+        var (alertId, execution, _) = await PostAlertAsync("198.51.100.23", "WS-042"); // a host the CrowdStrike simulator knows
+        var card = $"[data-testid=approval-card][data-execution='{execution}']";
+        await page.WaitForSelectorAsync(card, new PageWaitForSelectorOptions { Timeout = 3000 });
+        output.WriteLine($"approval visible {clock.ElapsedMilliseconds} ms after the webhook answered");
+        Assert.Contains("198.51.100.23", await page.InnerTextAsync($"{card} [data-testid=request]"), StringComparison.Ordinal);
+        await server.ShotAsync(page, "02-approval-pending");
+
+        await page.ClickAsync($"{card} [data-testid=approve]");
+        var simulation = $"[data-testid=simulation-card][data-execution='{execution}']";
+        await page.WaitForSelectorAsync(simulation, new PageWaitForSelectorOptions { Timeout = 5000 });
+        Assert.Contains("198.51.100.23", (await SimStateAsync()).GetRawText(), StringComparison.Ordinal); // blocked at the (simulated) firewall
+        await server.ShotAsync(page, "03-simulation");
+        await page.ClickAsync($"{simulation} [data-testid=execute-now]");
+        await page.WaitForSelectorAsync(simulation, new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached, Timeout = 5000 });
+        var contained = (await SimStateAsync()).GetRawText();
+        Assert.Matches("WS-042[^}]*contained|contained[^}]*WS-042", contained); // the promoted simulation really ran
+
+        await page.GotoAsync(new Uri(server.Address, $"executions/{execution}").ToString());
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=execution-status]')?.innerText.includes('completed')", null, new PageWaitForFunctionOptions { Timeout = 10000 });
+        await Task.Delay(500);
+        await server.ShotAsync(page, "04-execution-completed");
+        await page.ClickAsync("tr#block [data-testid=rollback]");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('tr#block td')].some(td => td.innerText.includes('rolled_back'))", null,
+            new PageWaitForFunctionOptions { Timeout = 10000 });
+        Assert.DoesNotContain("198.51.100.23", (await SimStateAsync()).GetRawText(), StringComparison.Ordinal); // the simulator's firewall state is restored
+        await server.ShotAsync(page, "05-rolled-back");
+
+        foreach (var (path, name) in new[] { ("executions", "06-executions"), ("insights", "07-metrics"), ("playbooks/contain_source", "08-playbook"), ($"alerts/{alertId}", "09-alert") })
+        {
+            await page.GotoAsync(new Uri(server.Address, path).ToString());
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await Task.Delay(300);
+            await server.ShotAsync(page, name);
+        }
+        Assert.Contains(execution, await page.ContentAsync(), StringComparison.Ordinal); // the alert's run timeline names the execution
+    }
+
+    [Fact]
+    public async Task A_binding_is_edited_in_the_rule_editor()
+    {
+        var create = await server.Http.PostAsync("api/v1/bindings", new StringContent(
+            """{"playbook_id":"lookup_source","mode":"suggest","match":{"rule_ids":["e2e-rule"]},"guardrails":{"max_per_minute":10,"max_concurrent":2,"daily_quota":100}}""",
+            Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var id = JsonDocument.Parse(await create.Content.ReadAsStringAsync()).RootElement.GetProperty("binding").GetProperty("id").GetInt32();
+
+        var page = await server.PageAsync();
+        await page.GotoAsync(new Uri(server.Address, "bindings").ToString());
+        await page.WaitForSelectorAsync("[data-testid=binding-row]");
+        await Task.Delay(500);
+        await page.ClickAsync("[data-testid=binding-row] [data-testid=edit-binding]");
+        var rate = page.Locator("[data-testid=form-rate]").Locator("xpath=descendant-or-self::input").First;
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=binding-editor]')?.innerText.includes('Edit binding')");
+        await rate.FillAsync("7");
+        await rate.PressAsync("Tab");
+        await server.ShotAsync(page, "10-binding-editor");
+        await page.ClickAsync("[data-testid=save-binding]");
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=message]')?.innerText.includes('binding {id} saved')", null,
+            new PageWaitForFunctionOptions { Timeout = 5000 });
+
+        var binding = JsonDocument.Parse(await server.Http.GetStringAsync($"api/v1/bindings/{id}")).RootElement.GetProperty("binding");
+        Assert.Equal(7, binding.GetProperty("spec").GetProperty("guardrails").GetProperty("max_per_minute").GetInt32());
+        Assert.Equal(2, binding.GetProperty("spec").GetProperty("guardrails").GetProperty("max_concurrent").GetInt32());
+        Assert.Equal(DashboardServer.Admin, binding.GetProperty("updated_by").GetString());
+    }
+
+    [Fact]
+    public async Task The_dashboard_is_usable_at_tablet_width()
+    {
+        var page = await server.PageAsync(width: 768, height: 1024);
+        await page.GotoAsync(server.Address.ToString());
+        await page.WaitForSelectorAsync("[data-testid=pending-count]");
+        await Task.Delay(300);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 768"), "the page scrolls sideways at 768 px");
+        Assert.True(await page.IsVisibleAsync("[data-testid=nav-queue] >> visible=true"));
+        Assert.True(await page.IsVisibleAsync("[data-testid=demo-banner]"));
+        await server.ShotAsync(page, "11-tablet-768");
+    }
+}
