@@ -5,6 +5,7 @@ using RunbookPilot.Bench;
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- selection [playbooks]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- webhook [seconds] [alerts per request]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- bindings [bindings]
+//                             dotnet run -c Release --project bench/RunbookPilot.Bench -- dashboard [executions]
 // Hot-path micro-benchmarks:  dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
 return args.FirstOrDefault() switch
 {
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
     "selection" => SelectionLatency.Run(args.Skip(1).ToArray()),
     "webhook" => await WebhookLoad.RunAsync(args.Skip(1).ToArray()),
     "bindings" => BindingEvaluation.Run(args.Skip(1).ToArray()),
+    "dashboard" => await DashboardLoad.RunAsync(args.Skip(1).ToArray()),
     _ => Bdn(args),
 };
 

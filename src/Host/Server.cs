@@ -85,7 +85,10 @@ public static class Server
             await live.ServeAsync(socket, c.RequestAborted);
         });
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Named after this assembly, not the entry one, so tests and the bench that host the server in-process find it too.
+        var assets = Path.Combine(AppContext.BaseDirectory, "RunbookPilot.Host.staticwebassets.endpoints.json");
+        if (File.Exists(assets)) app.MapStaticAssets(assets);
+        else log.LogWarning("Dashboard static assets manifest {Manifest} not found: pages render without their styles and scripts", assets);
         app.MapRazorComponents<RunbookPilot.Web.App>().AddInteractiveServerRenderMode();
         var graphql = new BindingsGraphQL(engine);
         app.MapPost("/graphql", graphql.ExecuteAsync);

@@ -27,6 +27,11 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.CreateTable<EnrichmentRow>(tableOptions: TableOptions.CreateIfNotExists);
         AddColumn(db, "approvals", "attack_context", "TEXT"); // added after the first release of the table
         db.Execute("CREATE INDEX IF NOT EXISTS playbook_run_audit_alert ON playbook_run_audit (alert_id, seq)");
+        // The dashboard's executions list (newest first, optionally by playbook or status) and its metrics page.
+        db.Execute("CREATE INDEX IF NOT EXISTS executions_started ON executions (started_at)");
+        db.Execute("CREATE INDEX IF NOT EXISTS executions_playbook_started ON executions (playbook_id, started_at)");
+        db.Execute("CREATE INDEX IF NOT EXISTS executions_status_started ON executions (status, started_at)");
+        db.Execute("CREATE INDEX IF NOT EXISTS execution_log_kind ON execution_log (kind)");
         ProtectAuditTables(db);
     }
 
