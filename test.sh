@@ -7,15 +7,24 @@ set -euo pipefail
 unset OPENROUTER_API_KEY RBPILOT_LLM_BASE_URL RBPILOT_LLM_API_KEY RBPILOT_LLM_MODEL || true
 cd "$(dirname "$0")"
 
-# System packages the tests need: python3 (coverage report) and Debian's Chromium (the dashboard's end-to-end tests,
-# driven by Playwright; its own browser download is never used).
+# System packages the tests need: python3 (coverage report), Debian's Chromium (the dashboard's end-to-end tests, driven
+# by Playwright; its own browser download is never used) and PostgreSQL (the engine over PostgreSQL, as a cluster runs).
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need[@]}"
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
+
+# A local PostgreSQL on 127.0.0.1 for the tests (each test creates and drops a database of its own).
+pgver=$(ls /usr/lib/postgresql | sort -V | tail -1)
+pg_lsclusters -h | grep -q . || $SUDO pg_createcluster "$pgver" main >/dev/null
+pgcluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online || $SUDO pg_ctlcluster $pgcluster start
+$SUDO runuser -u postgres -- psql -qc "ALTER USER postgres PASSWORD 'rbp-test'"
+export RBPILOT_TEST_POSTGRES="Host=127.0.0.1;Port=$(pg_lsclusters -h | awk 'NR==1 {print $3}');Username=postgres;Password=rbp-test;Database=postgres"
 
 dotnet restore RunbookPilot.sln --nologo -v quiet
 dotnet build RunbookPilot.sln --no-restore --nologo -v quiet -c Debug

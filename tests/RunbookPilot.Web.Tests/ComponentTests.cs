@@ -104,6 +104,8 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
           isolate: { action_type: un_isolate_host, adapter: crowdstrike, params: { hostname: "{{host.name}}" } }
         """;
 
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15); // generous: the suite runs beside other test assemblies on 2 cores
+
     private readonly EngineFixture _engine = new(Playbook);
 
     public async Task InitializeAsync()
@@ -133,7 +135,7 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
     public void An_empty_queue_says_nothing_waits()
     {
         var page = Page();
-        page.WaitForAssertion(() => Assert.Contains("Nothing waits for an approval.", page.Find("[data-testid=empty-queue]").TextContent, StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Contains("Nothing waits for an approval.", page.Find("[data-testid=empty-queue]").TextContent, StringComparison.Ordinal), Wait);
         Assert.Empty(page.FindAll("[data-testid=approval-card]"));
     }
 
@@ -141,13 +143,13 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
     public async Task A_new_approval_appears_without_reloading_and_approving_moves_it_on()
     {
         var page = Page();
-        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-queue]")));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-queue]")), Wait);
         var execution = (await _engine.SubmitAsync(Alert(1))).Selected.Single().ExecutionId;
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=approval-card]")), TimeSpan.FromSeconds(5));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=approval-card]")), Wait);
         Assert.Equal(execution, page.Find("[data-testid=approval-card]").GetAttribute("data-execution"));
 
         await page.Find("[data-testid=approve]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=simulation-card]")), TimeSpan.FromSeconds(5));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=simulation-card]")), Wait);
         Assert.Empty(page.FindAll("[data-testid=approval-card]"));
         Assert.Contains("/10", page.Find("[data-testid=risk]").TextContent, StringComparison.Ordinal);
     }
@@ -167,7 +169,7 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
 
         var page = Page();
         page.WaitForAssertion(() => Assert.Contains("Compliance mode: global policy block_l2_execution refuses executing L2 simulations",
-            page.Find("[data-testid=compliance]").TextContent, StringComparison.Ordinal));
+            page.Find("[data-testid=compliance]").TextContent, StringComparison.Ordinal), Wait);
         Assert.True(page.Find("[data-testid=execute-now]").HasAttribute("disabled"));
     }
 }

@@ -128,6 +128,13 @@ public sealed class DashboardServer : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>Opens a page and waits until it is interactive (its circuit connected), so clicks reach the server.</summary>
+    public async Task OpenAsync(IPage page, string path)
+    {
+        await page.GotoAsync(new Uri(Address, path).ToString());
+        await page.WaitForSelectorAsync("[data-testid=interactive]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = 30000 });
+    }
+
     public Task ShotAsync(IPage page, string name) => page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
 
     public async Task DisposeAsync()
@@ -198,17 +205,18 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
     public async Task An_alert_appears_live_is_approved_promoted_completed_and_rolled_back()
     {
         var page = await server.PageAsync();
-        await page.GotoAsync(server.Address.ToString());
+        await server.OpenAsync(page, "");
         await page.WaitForSelectorAsync("[data-testid=pending-count]");
         Assert.Contains(DashboardServer.Admin, await page.InnerTextAsync("[data-testid=signed-in]"), StringComparison.Ordinal);
-        await Task.Delay(500); // the interactive circuit connects after the first render
         await server.ShotAsync(page, "01-approval-queue");
 
-        var clock = Stopwatch.StartNew();
         var (alertId, execution, _) = await PostAlertAsync("198.51.100.23", "WS-042"); // a host the CrowdStrike simulator knows
+        var clock = Stopwatch.StartNew();
         var card = $"[data-testid=approval-card][data-execution='{execution}']";
-        await page.WaitForSelectorAsync(card, new PageWaitForSelectorOptions { Timeout = 3000 });
+        await page.WaitForSelectorAsync(card, new PageWaitForSelectorOptions { Timeout = 5000 });
         output.WriteLine($"approval visible {clock.ElapsedMilliseconds} ms after the webhook answered");
+        await File.AppendAllTextAsync(Path.Combine(server.Screenshots, "live-latency.txt"),
+            $"{DateTimeOffset.UtcNow:u} approval card visible {clock.ElapsedMilliseconds} ms after the webhook's 202\n");
         Assert.Contains("198.51.100.23", await page.InnerTextAsync($"{card} [data-testid=request]"), StringComparison.Ordinal);
         await server.ShotAsync(page, "02-approval-pending");
 
@@ -222,9 +230,8 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         var contained = (await SimStateAsync()).GetRawText();
         Assert.Matches("WS-042[^}]*contained|contained[^}]*WS-042", contained); // the promoted simulation really ran
 
-        await page.GotoAsync(new Uri(server.Address, $"executions/{execution}").ToString());
+        await server.OpenAsync(page, $"executions/{execution}");
         await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=execution-status]')?.innerText.includes('completed')", null, new PageWaitForFunctionOptions { Timeout = 10000 });
-        await Task.Delay(500);
         await server.ShotAsync(page, "04-execution-completed");
         await page.ClickAsync("tr#block [data-testid=rollback]");
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('tr#block td')].some(td => td.innerText.includes('rolled_back'))", null,
@@ -234,9 +241,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
 
         foreach (var (path, name) in new[] { ("executions", "06-executions"), ("insights", "07-metrics"), ("playbooks/contain_source", "08-playbook"), ($"alerts/{alertId}", "09-alert") })
         {
-            await page.GotoAsync(new Uri(server.Address, path).ToString());
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-            await Task.Delay(300);
+            await server.OpenAsync(page, path);
             await server.ShotAsync(page, name);
         }
         Assert.Contains(execution, await page.ContentAsync(), StringComparison.Ordinal); // the alert's run timeline names the execution
@@ -252,12 +257,12 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         var id = JsonDocument.Parse(await create.Content.ReadAsStringAsync()).RootElement.GetProperty("binding").GetProperty("id").GetInt32();
 
         var page = await server.PageAsync();
-        await page.GotoAsync(new Uri(server.Address, "bindings").ToString());
+        await server.OpenAsync(page, "bindings");
         await page.WaitForSelectorAsync("[data-testid=binding-row]");
-        await Task.Delay(500);
         await page.ClickAsync("[data-testid=binding-row] [data-testid=edit-binding]");
         var rate = page.Locator("[data-testid=form-rate]").Locator("xpath=descendant-or-self::input").First;
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=binding-editor]')?.innerText.includes('Edit binding')");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=binding-editor]')?.innerText.includes('Edit binding')", null,
+            new PageWaitForFunctionOptions { Timeout = 10000 });
         await rate.FillAsync("7");
         await rate.PressAsync("Tab");
         await server.ShotAsync(page, "10-binding-editor");
@@ -275,9 +280,8 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
     public async Task The_dashboard_is_usable_at_tablet_width()
     {
         var page = await server.PageAsync(width: 768, height: 1024);
-        await page.GotoAsync(server.Address.ToString());
+        await server.OpenAsync(page, "");
         await page.WaitForSelectorAsync("[data-testid=pending-count]");
-        await Task.Delay(300);
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 768"), "the page scrolls sideways at 768 px");
         Assert.True(await page.IsVisibleAsync("[data-testid=nav-queue] >> visible=true"));
         Assert.True(await page.IsVisibleAsync("[data-testid=demo-banner]"));
