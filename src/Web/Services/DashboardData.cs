@@ -17,8 +17,9 @@ public sealed record QueueItem(ApprovalRow Approval, ExecutionRow? Execution, st
 /// <summary>An L2 simulation waiting for "Execute Now" or "Dismiss".</summary>
 public sealed record SimulationItem(SimulationRow Simulation, ExecutionRow? Execution, string AlertLine, IReadOnlyList<EnrichmentAttached> Enrichments);
 
+/// <summary>The queue as shown: at most <see cref="DashboardData.QueueLimit"/> of each kind (oldest first), with the totals.</summary>
 public sealed record ApprovalQueue(IReadOnlyList<QueueItem> Pending, IReadOnlyList<SimulationItem> Simulations, IReadOnlyList<ApprovalRow> Refused,
-    IReadOnlyList<SimulationRow> RefusedSimulations);
+    IReadOnlyList<SimulationRow> RefusedSimulations, int TotalPending, int TotalSimulations);
 
 public sealed record ExecutionDetails(ExecutionRow Row, ExecutionState State, IReadOnlyList<ExecutionLogRow> Log, IReadOnlyList<ApprovalRow> Approvals,
     IReadOnlyList<SimulationRow> Simulations, string AlertLine);
@@ -31,6 +32,9 @@ public sealed class DashboardData(RunbookPilotEngine engine)
 {
     private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(5);
 
+    /// <summary>Cards shown per kind; each needs its execution's state (AI context), so a flood of approvals stays cheap to show.</summary>
+    public const int QueueLimit = 200;
+
     public RunbookPilotEngine Engine => engine;
 
     /// <summary>Now, by the engine's clock (approval deadlines are set by it).</summary>
@@ -40,8 +44,10 @@ public sealed class DashboardData(RunbookPilotEngine engine)
     {
         await engine.Projector.CatchUpAsync(CatchUp, ct);
         var q = engine.Queries;
-        var pending = q.Approvals("pending");
-        var simulations = q.Simulations("simulated");
+        var allPending = q.Approvals("pending");
+        var allSimulations = q.Simulations("simulated");
+        var pending = allPending.Take(QueueLimit).ToList();
+        var simulations = allSimulations.Take(QueueLimit).ToList();
         var states = new Dictionary<string, ExecutionState>(StringComparer.Ordinal);
         foreach (var id in pending.Select(a => a.ExecutionId).Concat(simulations.Select(s => s.ExecutionId)).Distinct())
             states[id] = (await engine.GetAsync(id, ct)).State;
@@ -50,7 +56,9 @@ public sealed class DashboardData(RunbookPilotEngine engine)
                 PromptBuilder.Techniques(states[a.ExecutionId]))).ToList(),
             simulations.Select(s => new SimulationItem(s, q.Execution(s.ExecutionId), AlertLine(states[s.ExecutionId].Alert), states[s.ExecutionId].Enrichments)).ToList(),
             q.Approvals("refused").TakeLast(20).ToList(),
-            q.Simulations("refused").TakeLast(20).ToList());
+            q.Simulations("refused").TakeLast(20).ToList(),
+            allPending.Count,
+            allSimulations.Count);
     }
 
     public async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int page, int pageSize, CancellationToken ct = default)
