@@ -125,7 +125,15 @@ public static class Server
                 .Distinct().Where(a => !engine.AdapterNames.Contains(a)).Order(StringComparer.Ordinal).ToList();
             problems.AddRange(unconfigured.Select(a => $"adapter '{a}' is used by a playbook but not configured"));
             // Kill switches are shown, not counted as a fault: a paused server is healthy and holds what arrives.
-            var paused = (await engine.BindingsAsync(ct)).Pauses.Select(p => BindingJson.Write(p)).ToList();
+            List<System.Text.Json.Nodes.JsonObject> paused = [];
+            try
+            {
+                paused = (await engine.BindingsAsync(ct)).Pauses.Select(p => BindingJson.Write(p)).ToList();
+            }
+            catch (Exception ex) when (ex is Akka.Actor.AskTimeoutException or TaskCanceledException)
+            {
+                problems.Add("the alert intake does not answer: " + ex.Message);
+            }
             return Results.Json(new { status = problems.Count == 0 ? "ok" : "unhealthy", database = problems.All(p => !p.StartsWith("database", StringComparison.Ordinal)), problems, paused },
                 statusCode: problems.Count == 0 ? 200 : 503);
         });
