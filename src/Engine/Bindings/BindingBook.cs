@@ -28,6 +28,9 @@ public sealed class BindingBook
     private readonly Dictionary<int, PlaybookBinding> _bindings = [];
     private readonly Dictionary<(int, string), UsageSnapshot> _usage = [];
     private readonly Dictionary<(int, string), HashSet<string>> _inFlight = [];
+    // Per binding, kept as decisions are applied so the gauges cost O(1) however many keys a keyed binding has seen.
+    private readonly Dictionary<int, int> _inFlightTotal = [];
+    private readonly Dictionary<int, (DateOnly Day, int Used)> _mostUsed = [];
     private readonly Dictionary<string, BindingRun> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<DateTimeOffset>> _trips = [];
     private readonly Dictionary<int, DateTimeOffset> _openCircuits = [];
@@ -158,11 +161,17 @@ public sealed class BindingBook
             _held[(alert.Id, d.BindingId, d.PlaybookId)] = new HeldAlert(alert.Id, alert.Format, alert.Document, d.BindingId, d.PlaybookId, d.At);
             return;
         }
-        if (d.Usage is { } usage) _usage[(id, d.Key)] = usage;
-        if (d.StartsExecution && d.ExecutionId is { } execution && d.BindingId is not null)
+        if (d.Usage is { } usage)
+        {
+            _usage[(id, d.Key)] = usage;
+            _mostUsed[id] = _mostUsed.TryGetValue(id, out var most) && most.Day == usage.QuotaDay ? (most.Day, Math.Max(most.Used, usage.QuotaUsed))
+                : most.Day > usage.QuotaDay ? most
+                : (usage.QuotaDay, usage.QuotaUsed);
+        }
+        if (d.StartsExecution && d.ExecutionId is { } execution && d.BindingId is not null && InFlight(id, d.Key).Add(execution))
         {
             _runs[execution] = new BindingRun(execution, d.BindingId, d.Key, d.Mode, d.PlaybookId, alert.Id, d.At);
-            InFlight(id, d.Key).Add(execution);
+            _inFlightTotal[id] = _inFlightTotal.GetValueOrDefault(id) + 1;
         }
         if (d.Trip && d.BindingId is { } tripped)
         {
@@ -177,7 +186,8 @@ public sealed class BindingBook
     public BindingRun? End(string executionId)
     {
         if (!_runs.Remove(executionId, out var run)) return null;
-        _inFlight.GetValueOrDefault((run.BindingId ?? 0, run.Key))?.Remove(executionId);
+        var id = run.BindingId ?? 0;
+        if (_inFlight.GetValueOrDefault((id, run.Key))?.Remove(executionId) == true) _inFlightTotal[id] = _inFlightTotal.GetValueOrDefault(id) - 1;
         return run;
     }
 
@@ -220,14 +230,13 @@ public sealed class BindingBook
         ?? (bindingId is { } id ? _pauses.GetValueOrDefault((PauseScope.Binding, id.ToString(System.Globalization.CultureInfo.InvariantCulture))) : null);
 
     /// <summary>Runs in flight for a binding (all keys).</summary>
-    public int InFlightCount(int bindingId) => _inFlight.Where(kv => kv.Key.Item1 == bindingId).Sum(kv => kv.Value.Count);
+    public int InFlightCount(int bindingId) => _inFlightTotal.GetValueOrDefault(bindingId);
 
     /// <summary>Runs left today for a binding (-1: unlimited); with a key, for its most used key.</summary>
     public int QuotaRemaining(int bindingId, DateTimeOffset now)
     {
         if (_bindings.GetValueOrDefault(bindingId) is not { } binding || binding.Spec.Effective.DailyQuota is not { } quota) return -1;
-        var g = binding.Spec.Effective;
-        var used = _usage.Where(kv => kv.Key.Item1 == bindingId).Select(kv => Refreshed(kv.Value, g, now).QuotaUsed).DefaultIfEmpty(0).Max();
+        var used = _mostUsed.TryGetValue(bindingId, out var most) && most.Day == Day(binding.Spec.Effective, now) ? most.Used : 0;
         return Math.Max(0, quota - used);
     }
 

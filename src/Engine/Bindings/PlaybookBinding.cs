@@ -195,17 +195,23 @@ public static class BindingValidator
             yield return (prefix + "guardrails.circuit.window", "the circuit window must be more than 0 and at most 1d");
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeZoneInfo> Zones = new(StringComparer.Ordinal);
+
+    /// <summary>The IANA (or Windows) time zone, looked up once per known name (quota days are computed on every decision).</summary>
     public static bool TryZone(string id, out TimeZoneInfo zone)
     {
-        try
+        if (!Zones.TryGetValue(id, out var found))
         {
-            zone = TimeZoneInfo.FindSystemTimeZoneById(id);
-            return true;
+            try
+            {
+                found = Zones[id] = TimeZoneInfo.FindSystemTimeZoneById(id);
+            }
+            catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+            {
+                found = null; // unknown names are not remembered: they come from people's input
+            }
         }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            zone = TimeZoneInfo.Utc;
-            return false;
-        }
+        zone = found ?? TimeZoneInfo.Utc;
+        return found is not null;
     }
 }

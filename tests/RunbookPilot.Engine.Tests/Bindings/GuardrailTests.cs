@@ -117,11 +117,15 @@ public class GuardrailTests
     [Fact]
     public void Keyed_guardrails_keep_one_noisy_host_from_using_up_the_budget_of_the_others()
     {
-        var (book, _) = Book(new GuardrailSpec { MaxPerMinute = 2, Key = "host.name" });
+        var (book, binding) = Book(new GuardrailSpec { MaxPerMinute = 2, DailyQuota = 5, Key = "host.name" });
         Assert.Equal(BindingDecisionKind.DryRan, Submit(book, Noon, Alert("noisy")));
         Assert.Equal(BindingDecisionKind.DryRan, Submit(book, Noon, Alert("noisy")));
         Assert.Equal(BindingDecisionKind.SkippedRateLimited, Submit(book, Noon, Alert("noisy")));
         Assert.Equal(BindingDecisionKind.DryRan, Submit(book, Noon, Alert("quiet")));
+        // The gauges: runs in flight over all keys, quota left for the most used key.
+        Assert.Equal(3, book.InFlightCount(binding.Id));
+        Assert.Equal(3, book.QuotaRemaining(binding.Id, Noon));
+        Assert.Equal(5, book.QuotaRemaining(binding.Id, Noon.AddDays(1)));
     }
 
     [Fact]
