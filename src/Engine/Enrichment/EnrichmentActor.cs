@@ -84,7 +84,20 @@ public sealed class EnrichmentActor : ReceiveActor
         AnswerAsync(key, messages, state.ExecutionId).PipeTo(Self);
     }
 
+    /// <summary>Never fails: whatever goes wrong becomes "unavailable" with the reason, so waiting executions always get an answer.</summary>
     private async Task<Answered> AnswerAsync(CacheKey key, IReadOnlyList<ChatMessage> messages, string executionId)
+    {
+        try
+        {
+            return await CachedOrAskedAsync(key, messages, executionId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new Answered(key, new LlmReply(false, null, "enrichment failed: " + ex.Message, 0, 0, 0), Cached: false);
+        }
+    }
+
+    private async Task<Answered> CachedOrAskedAsync(CacheKey key, IReadOnlyList<ChatMessage> messages, string executionId)
     {
         using (var db = _db.Open())
         {
