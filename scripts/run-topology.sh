@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the docker-compose topology without Docker: the same server process on 127.0.0.1, over a fresh SQLite file,
-# then checks it end to end (health, an alert through the webhook, the approval it creates). Exits non-zero on failure.
+# then checks it end to end (health, an alert through the webhook, the approval it creates, the dashboard). Exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -17,7 +17,10 @@ curl -fs -u "admin:$RBPILOT_PASS" -X POST "http://127.0.0.1:$port/events" -H 'Co
 echo
 for _ in $(seq 1 40); do
   if curl -fs -u "admin:$RBPILOT_PASS" "http://127.0.0.1:$port/api/v1/approvals" | grep -q '"step_id":"step_3"'; then
-    echo "topology ok: the alert is waiting for approval of step_3"
+    # The dashboard is served by the same process: its page and its script.
+    curl -fs -u "admin:$RBPILOT_PASS" "http://127.0.0.1:$port/" | grep -q "Approval queue"
+    curl -fs -u "admin:$RBPILOT_PASS" -o /dev/null "http://127.0.0.1:$port/_framework/blazor.web.js"
+    echo "topology ok: the alert is waiting for approval of step_3; the dashboard answers"
     exit 0
   fi
   sleep 0.25
