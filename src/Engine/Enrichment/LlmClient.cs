@@ -66,6 +66,8 @@ public sealed class LlmClient(LlmOptions options, HttpClient http)
             ["max_tokens"] = 400,
         }.ToJsonString();
         var attempt = 0;
+        string? retrying = null; // the last retryable failure, reported when the budget runs out while retrying it
+        LlmReply OutOfTime() => Unavailable(retrying is null ? $"timed out after {options.Timeout.TotalSeconds:0.###} s" : retrying + " until the time budget ran out", attempt);
         while (true)
         {
             attempt++;
@@ -82,7 +84,7 @@ public sealed class LlmClient(LlmOptions options, HttpClient http)
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                return Unavailable($"timed out after {options.Timeout.TotalSeconds:0.###} s", attempt);
+                return OutOfTime();
             }
             catch (HttpRequestException ex)
             {
@@ -93,6 +95,7 @@ public sealed class LlmClient(LlmOptions options, HttpClient http)
                 var status = (int)response.StatusCode;
                 if (status is 429 or >= 500)
                 {
+                    retrying = status == 429 ? "rate limited (HTTP 429)" : $"HTTP {status} from the model endpoint";
                     // Back off at least 200 ms × attempt (a Retry-After of 0 must not become a busy loop), longer when asked.
                     var backoff = TimeSpan.FromMilliseconds(200 * attempt);
                     var wait = response.Headers.RetryAfter?.Delta is { } asked && asked > backoff ? asked : backoff;
@@ -103,7 +106,7 @@ public sealed class LlmClient(LlmOptions options, HttpClient http)
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                     {
-                        return Unavailable(status == 429 ? "rate limited (HTTP 429) until the time budget ran out" : $"HTTP {status} from the model endpoint until the time budget ran out", attempt);
+                        return OutOfTime();
                     }
                 }
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
@@ -116,7 +119,7 @@ public sealed class LlmClient(LlmOptions options, HttpClient http)
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    return Unavailable($"timed out after {options.Timeout.TotalSeconds:0.###} s", attempt);
+                    return OutOfTime();
                 }
                 return Parse(text, attempt);
             }
