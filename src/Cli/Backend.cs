@@ -320,6 +320,10 @@ public sealed class ServerBackend : IEngineBackend
     /// <summary>A binding as the API reads it (durations and enums as in YAML).</summary>
     private static JsonNode JsonContentOf(BindingSpec spec) => JsonSerializer.SerializeToNode(spec, BindingJson.Options)!;
 
+    /// <summary>An operator route (<c>/api/v1/ops/…</c>): its JSON answer, or the server's refusal as an exception.</summary>
+    public async Task<JsonNode> OperatorAsync(HttpMethod method, string path, CancellationToken ct) =>
+        Ok(await SendAsync(method, "api/v1/ops/" + path, method == HttpMethod.Post ? new { } : null, ct));
+
     /// <summary>Checks an adapter configured on the server (the server's credentials, the server's network).</summary>
     public async Task<AdapterHealth?> TestAdapterAsync(string name, CancellationToken ct)
     {

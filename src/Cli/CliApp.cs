@@ -48,6 +48,7 @@ public static class CliApp
         root.Subcommands.Add(SchemaCommand.Build());
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         foreach (var command in BindingsCommands.Build(services)) root.Subcommands.Add(command);
+        root.Subcommands.Add(OpsCommands.Build(services));
         return root;
     }
 

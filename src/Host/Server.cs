@@ -29,13 +29,16 @@ public static class Server
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(server.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = server.MaxBodyBytes);
+        var recentLog = new RecentLog();
         builder.Services.AddSerilog((_, log) =>
         {
+            log.WriteTo.Sink(recentLog);
             log.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning);
             if (server.JsonLogs) log.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter());
             else log.WriteTo.Console();
         });
         builder.Services.AddSingleton(server);
+        builder.Services.AddSingleton(recentLog);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
         builder.WebHost.UseStaticWebAssets();
@@ -302,6 +305,7 @@ public static class Server
                 ? Results.Json(await adapter.CheckHealthAsync(ct))
                 : Problem(404, $"no adapter '{name}' is configured on this server"));
         BindingsApi.Map(api, engine);
+        OperatorApi.Map(api, engine, app.Services.GetRequiredService<RecentLog>());
         var admin = api.MapGroup("/admin").AddEndpointFilter<AdminOnly>();
         admin.MapPost("/rebuild-read-model", async (CancellationToken ct) =>
         {

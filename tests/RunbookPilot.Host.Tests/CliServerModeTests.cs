@@ -168,4 +168,34 @@ public sealed class CliServerModeTests : IAsyncLifetime
         Assert.Equal(0, (await Admin("bindings", "delete", "1")).Code);
         Assert.Contains("no binding 1", (await Admin("bindings", "delete", "1")).Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Operators_see_the_cluster_shards_actors_open_executions_and_the_log()
+    {
+        Assert.Equal(0, (await Cli("admin", "demo", Alert, "execute")).Code);
+
+        var cluster = await Admin("ops", "cluster", "show", "--output", "json");
+        Assert.True(cluster.Code == 0, cluster.Err);
+        var members = Json(cluster.Out).GetProperty("members");
+        Assert.Equal("up", Assert.Single(members.EnumerateArray()).GetProperty("status").GetString());
+        Assert.Contains("leader akka.tcp://runbookpilot@127.0.0.1", (await Admin("ops", "cluster", "show")).Out, StringComparison.Ordinal);
+
+        var shards = Json((await Admin("ops", "shards", "--output", "json")).Out);
+        Assert.True(shards.GetProperty("entities").GetInt32() >= 1);
+        Assert.Contains("/user/", (await Admin("ops", "actors")).Out, StringComparison.Ordinal);
+        Assert.Equal(1, Json((await Admin("ops", "executions", "--output", "json")).Out).GetProperty("open_executions").GetInt32()); // waits for approval
+        Assert.Contains("DEMO MODE", (await Admin("ops", "log", "--lines", "500")).Out, StringComparison.Ordinal);
+
+        var bad = await Admin("ops", "cluster", "down");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("is not a node address", bad.Err, StringComparison.Ordinal);
+        var analyst = await Cli("bob", "bob-analyst-secret-7", null, "ops", "shards");
+        Assert.Equal(1, analyst.Code);
+        Assert.Contains("403", analyst.Err, StringComparison.Ordinal);
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.Equal(2, await CliApp.RunAsync(["ops", "shards"], output, error, new CliServices([], () => TextReader.Null) { Environment = _ => null }));
+        Assert.Contains("give --server URL", error.ToString(), StringComparison.Ordinal);
+    }
 }

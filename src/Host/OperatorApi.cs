@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using RunbookPilot.Engine.Hosting;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace RunbookPilot.Host;
+
+/// <summary>
+/// The operator API behind <c>runbookpilot ops …</c> (Petabridge.Cmd is not available here): cluster members, leave and
+/// down, the execution shards, the top-level actors, executions with open work, and the server's recent log. Admin only.
+/// </summary>
+public static class OperatorApi
+{
+    private static readonly string[] ActorRoots = ["/user/*", "/system/*", "/system/sharding/*"];
+
+    public static void Map(RouteGroupBuilder api, RunbookPilotEngine engine, RecentLog log)
+    {
+        var ops = api.MapGroup("/ops").AddEndpointFilter<AdminOnly>();
+        ops.MapGet("/cluster", () =>
+        {
+            var cluster = Cluster.Get(engine.System);
+            var state = cluster.State;
+            return Results.Json(new JsonObject
+            {
+                ["self"] = cluster.SelfAddress.ToString(),
+                ["leader"] = state.Leader?.ToString(),
+                ["members"] = new JsonArray([.. state.Members.Select(m => (JsonNode)new JsonObject
+                {
+                    ["address"] = m.Address.ToString(), ["status"] = m.Status.ToString().ToLowerInvariant(), ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode)r)]),
+                    ["reachable"] = !state.Unreachable.Contains(m),
+                })]),
+            });
+        });
+        ops.MapPost("/cluster/leave", (string? address) =>
+        {
+            var cluster = Cluster.Get(engine.System);
+            if (address is not null && !TryAddress(address, out _)) return BadAddress(address);
+            var target = address is null ? cluster.SelfAddress : Address.Parse(address);
+            cluster.Leave(target);
+            return Results.Json(new { leaving = target.ToString() });
+        });
+        ops.MapPost("/cluster/down", (string? address) =>
+        {
+            if (!TryAddress(address, out var target)) return BadAddress(address);
+            Cluster.Get(engine.System).Down(target);
+            return Results.Json(new { downed = target.ToString() });
+        });
+        ops.MapGet("/shards", async (CancellationToken ct) =>
+        {
+            var state = await engine.Executions.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
+            return Results.Json(new JsonObject
+            {
+                ["region"] = "execution",
+                ["shards"] = new JsonArray([.. state.Shards.OrderBy(s => s.ShardId, StringComparer.Ordinal).Select(s => (JsonNode)new JsonObject
+                {
+                    ["shard"] = s.ShardId, ["entities"] = s.EntityIds.Count,
+                })]),
+                ["entities"] = state.Shards.Sum(s => s.EntityIds.Count),
+                ["failed"] = new JsonArray([.. state.Failed.Select(f => (JsonNode)f)]),
+            });
+        });
+        ops.MapGet("/actors", async (CancellationToken ct) =>
+        {
+            // Every top-level actor under /user and /system answers Identify; the ones that answer within a second are listed.
+            var found = new ConcurrentBag<string>();
+            foreach (var root in ActorRoots)
+            {
+                var identities = engine.System.ActorSelection(root);
+                var probe = engine.System.ActorOf(Props.Create(() => new Collector(found)));
+                identities.Tell(new Identify(null), probe);
+                await Task.Delay(TimeSpan.FromMilliseconds(300), ct);
+                engine.System.Stop(probe);
+            }
+            return Results.Json(new JsonObject { ["actors"] = new JsonArray([.. found.Distinct().Order(StringComparer.Ordinal).Select(a => (JsonNode)a)]) });
+        });
+        ops.MapGet("/executions", async (CancellationToken ct) =>
+        {
+            var open = engine.Queries.OpenExecutionIds();
+            return Results.Json(new JsonObject
+            {
+                ["open_executions"] = open.Count,
+                ["execution_ids"] = new JsonArray([.. open.Take(200).Select(id => (JsonNode)id)]),
+                ["alerts_waiting_for_executions"] = await engine.BacklogAsync(ct),
+                ["projector_lag_events"] = engine.Projector.Lag(),
+            });
+        });
+        ops.MapGet("/log", (int? lines) => Results.Json(new JsonObject
+        {
+            ["lines"] = new JsonArray([.. log.Last(Math.Clamp(lines ?? 100, 1, RecentLog.Capacity)).Select(l => (JsonNode)l)]),
+        }));
+    }
+
+    private static bool TryAddress(string? text, out Address address)
+    {
+        address = Address.AllSystems;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        try
+        {
+            address = Address.Parse(text);
+            return address.HasGlobalScope;
+        }
+        catch (UriFormatException)
+        {
+            return false;
+        }
+    }
+
+    private static IResult BadAddress(string? text) =>
+        Results.Json(new { error = "malformed request", details = new[] { new { path = "address", message = $"'{text}' is not a node address such as akka.tcp://runbookpilot@10.0.0.5:4053" } } },
+            statusCode: 400);
+
+    private sealed class Collector : ReceiveActor
+    {
+        public Collector(ConcurrentBag<string> found) =>
+            Receive<ActorIdentity>(id =>
+            {
+                if (id.Subject is { } subject) found.Add(subject.Path.ToStringWithoutAddress());
+            });
+    }
+}
+
+/// <summary>The server's last log lines, for <c>runbookpilot ops log</c> (secrets are redacted before anything is logged).</summary>
+public sealed class RecentLog : ILogEventSink
+{
+    public const int Capacity = 1000;
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public void Emit(LogEvent logEvent)
+    {
+        _lines.Enqueue($"{logEvent.Timestamp:u} {logEvent.Level.ToString()[..3].ToUpperInvariant()} {logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture)}"
+            + (logEvent.Exception is { } ex ? " — " + ex.GetType().Name + ": " + ex.Message : ""));
+        while (_lines.Count > Capacity) _lines.TryDequeue(out _);
+    }
+
+    public IReadOnlyList<string> Last(int count) => _lines.ToArray().TakeLast(count).ToList();
+}
