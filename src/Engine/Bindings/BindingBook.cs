@@ -17,6 +17,23 @@ public sealed record HeldAlert(string AlertId, string Format, JsonObject Alert, 
 /// <summary>A run of a binding that has not ended yet (it holds a concurrency slot).</summary>
 public sealed record BindingRun(string ExecutionId, int? BindingId, string Key, BindingMode Mode, string PlaybookId, string AlertId, DateTimeOffset At);
 
+/// <summary>The whole <see cref="BindingBook"/> as the alert intake's snapshot keeps it.</summary>
+public sealed record BindingBookSnapshot(
+    IReadOnlyList<PlaybookBinding> Bindings,
+    IReadOnlyList<BindingUsageEntry> Usage,
+    IReadOnlyList<BindingRun> Runs,
+    IReadOnlyList<BindingTrips> Trips,
+    IReadOnlyList<BindingCircuit> OpenCircuits,
+    IReadOnlyList<PauseState> Pauses,
+    IReadOnlyList<HeldAlert> Held,
+    int NextId);
+
+public sealed record BindingUsageEntry(int BindingId, string Key, UsageSnapshot Usage);
+
+public sealed record BindingTrips(int BindingId, IReadOnlyList<DateTimeOffset> At);
+
+public sealed record BindingCircuit(int BindingId, DateTimeOffset OpenedAt);
+
 /// <summary>
 /// The bindings, their guardrail usage, the kill switches and the held alerts: the state the alert intake keeps and
 /// rebuilds from its journal. <see cref="Evaluate"/> is pure (a preview changes nothing); <see cref="Apply"/> is the only
@@ -49,6 +66,43 @@ public sealed class BindingBook
     public bool ImplicitBindings { get; init; } = true;
 
     public PlaybookBinding? Find(int id) => _bindings.GetValueOrDefault(id);
+
+    /// <summary>Everything the book holds, for a snapshot.</summary>
+    public BindingBookSnapshot Snapshot() => new(
+        _bindings.Values.OrderBy(b => b.Id).ToList(),
+        _usage.Select(kv => new BindingUsageEntry(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList(),
+        _runs.Values.ToList(),
+        _trips.Select(kv => new BindingTrips(kv.Key, kv.Value.ToList())).ToList(),
+        _openCircuits.Select(kv => new BindingCircuit(kv.Key, kv.Value)).ToList(),
+        _pauses.Values.ToList(),
+        Held,
+        NextId);
+
+    /// <summary>A book as it was when <paramref name="snapshot"/> was taken.</summary>
+    public static BindingBook Restore(BindingBookSnapshot snapshot, bool implicitBindings)
+    {
+        var book = new BindingBook { ImplicitBindings = implicitBindings };
+        foreach (var b in snapshot.Bindings) book.Save(b);
+        book.NextId = Math.Max(book.NextId, snapshot.NextId);
+        foreach (var u in snapshot.Usage)
+        {
+            book._usage[(u.BindingId, u.Key)] = u.Usage;
+            book._mostUsed[u.BindingId] = book._mostUsed.TryGetValue(u.BindingId, out var most) && most.Day == u.Usage.QuotaDay
+                ? (most.Day, Math.Max(most.Used, u.Usage.QuotaUsed))
+                : most.Day > u.Usage.QuotaDay ? most : (u.Usage.QuotaDay, u.Usage.QuotaUsed);
+        }
+        foreach (var run in snapshot.Runs)
+        {
+            var id = run.BindingId ?? 0;
+            book._runs[run.ExecutionId] = run;
+            if (book.InFlight(id, run.Key).Add(run.ExecutionId)) book._inFlightTotal[id] = book._inFlightTotal.GetValueOrDefault(id) + 1;
+        }
+        foreach (var t in snapshot.Trips) book._trips[t.BindingId] = [.. t.At];
+        foreach (var c in snapshot.OpenCircuits) book._openCircuits[c.BindingId] = c.OpenedAt;
+        foreach (var p in snapshot.Pauses) book._pauses[(p.Scope, p.Target)] = p;
+        foreach (var h in snapshot.Held) book._held[(h.AlertId, h.BindingId, h.PlaybookId)] = h;
+        return book;
+    }
 
     public BindingRun? Run(string executionId) => _runs.GetValueOrDefault(executionId);
 

@@ -42,5 +42,5 @@ public sealed class RunbookJsonSerializer(ExtendedActorSystem system) : Serializ
             : throw new SerializationException($"unknown manifest '{manifest}'");
 
     /// <summary>The types bound to this serializer.</summary>
-    public static Type[] BoundTypes => [typeof(IExecutionEvent), typeof(IIntakeEvent)];
+    public static Type[] BoundTypes => [typeof(IExecutionEvent), typeof(IIntakeEvent), typeof(IntakeSnapshot)];
 }

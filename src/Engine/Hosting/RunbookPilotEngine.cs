@@ -75,7 +75,11 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
 
             var metrics = Prometheus.Metrics.NewCustomRegistry();
             var factory = Prometheus.Metrics.WithCustomRegistry(metrics);
-            var intake = new IntakeSettings(options.ImplicitBindings, new Metrics.BindingMetrics(factory));
+            var intake = new IntakeSettings(options.ImplicitBindings, new Metrics.BindingMetrics(factory))
+            {
+                SnapshotEvery = options.IntakeSnapshotEvery,
+                DedupeWindow = options.DedupeWindow,
+            };
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
             if (logging is not null) logging(builder.Logging);

@@ -35,6 +35,12 @@ public sealed record RunbookPilotOptions
     /// <summary>Playbooks whose trigger matches and that no binding names run as an implicit auto_run binding (RBPILOT_IMPLICIT_BINDINGS=false turns it off).</summary>
     public bool ImplicitBindings { get; init; } = true;
 
+    /// <summary>The alert intake saves a snapshot every this many events (a restart reads it and what followed).</summary>
+    public int IntakeSnapshotEvery { get; init; } = 10_000;
+
+    /// <summary>How long an alert id is remembered to answer a repeat with the first submission (RBPILOT_DEDUPE_DAYS, default 7).</summary>
+    public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>Let the SQLite journal batch writes of many executions into one transaction (see bench/README.md).</summary>
     public bool BatchJournalWrites { get; init; } = true;
 
@@ -63,6 +69,7 @@ public sealed record RunbookPilotOptions
             SigmaFolder = Env("RBPILOT_SIGMA"),
             PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
             Llm = Enrichment.LlmOptions.FromEnvironment(),
+            DedupeWindow = double.TryParse(Env("RBPILOT_DEDUPE_DAYS"), System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0 ? TimeSpan.FromDays(days) : d.DedupeWindow,
             ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),
         };
     }

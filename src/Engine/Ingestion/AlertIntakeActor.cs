@@ -68,8 +68,15 @@ public sealed record PlaybookCatalogSnapshot(PlaybookLibrary Library, PlaybookSe
     public static PlaybookCatalogSnapshot From(PlaybookLibrary library) => new(library, new PlaybookSelector(library.Playbooks, library.Sigma));
 }
 
-/// <summary>Settings of the intake: the implicit binding switch and the binding instruments.</summary>
-public sealed record IntakeSettings(bool ImplicitBindings, BindingMetrics Metrics);
+/// <summary>
+/// Settings of the intake: the implicit binding switch, the binding instruments, how often it saves a snapshot, and how
+/// long an alert id is remembered to recognise a repeat (webhook retries come within minutes; 7 days by default).
+/// </summary>
+public sealed record IntakeSettings(bool ImplicitBindings, BindingMetrics Metrics)
+{
+    public int SnapshotEvery { get; init; } = 10_000;
+    public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromDays(7);
+}
 
 /// <summary>
 /// The front door (design "How an alert flows", steps 1–3): journals each alert with its selection and binding decisions
@@ -89,8 +96,10 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _executions;
     private readonly TimeProvider _time;
     private readonly IntakeSettings _settings;
-    private readonly BindingBook _book;
-    private readonly Dictionary<string, AlertAccepted> _seen = new(StringComparer.Ordinal);
+    private BindingBook _book;
+    private readonly Dictionary<string, SeenAlert> _seen = new(StringComparer.Ordinal);
+    private int _sinceSnapshot;
+    private int _writing; // events handed to the journal and not yet confirmed: no snapshot while any are in flight
     private readonly Dictionary<string, Batch> _undispatched = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ending = new(StringComparer.Ordinal);
     private int _batchSeq;
@@ -103,6 +112,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _book = new BindingBook { ImplicitBindings = settings.ImplicitBindings };
 
+        Recover<SnapshotOffer>(offer => Restore((IntakeSnapshot)offer.Snapshot));
         Recover<IIntakeEvent>(Apply);
         Recover<RecoveryCompleted>(_ =>
         {
@@ -116,6 +126,10 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         });
 
         Command<SubmitAlert>(Submit);
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning("Alert intake: snapshot not saved ({0}); the next one is tried after more events", f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("Alert intake: old snapshots not deleted: {0}", f.Cause.Message));
         Command<GetBacklog>(_ => Sender.Tell(new Backlog(_undispatched.Count)));
         Command<SaveBinding>(Save);
         Command<DeleteBinding>(Delete);
@@ -151,7 +165,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
             if (batch.Waiting.Count == 0)
             {
                 _undispatched.Remove(ack.BatchId);
-                PersistAsync(new AlertDispatched(ack.BatchId, _time.GetUtcNow()), _ => { });
+                Write(new AlertDispatched(ack.BatchId, _time.GetUtcNow()), _ => { });
             }
         });
     }
@@ -185,7 +199,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         switch (e)
         {
             case AlertReceived a:
-                _seen[a.AlertId] = new AlertAccepted(a.AlertId, true, a.Selected, a.Decisions);
+                _seen[a.AlertId] = new SeenAlert(new AlertAccepted(a.AlertId, true, a.Selected, a.Decisions), a.At);
                 ApplyDecisions(new Alert(a.AlertId, a.Alert, a.Format), a.Decisions ?? []);
                 if (a.Selected.Count > 0) _undispatched[a.AlertId] = new Batch(a.AlertId, a.AlertId, a.Alert, a.Selected);
                 break;
@@ -213,6 +227,47 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Journals an event (PersistAsync: the journal batches many alerts into one write; replies still wait for durability),
+    /// then runs <paramref name="then"/>; every <see cref="IntakeSettings.SnapshotEvery"/> events, with nothing in flight,
+    /// saves a snapshot so a restart does not replay the whole journal.
+    /// </summary>
+    /// <remarks><paramref name="stash"/>: Persist instead, holding other commands until it is written (binding and kill-switch
+    /// changes, whose next command must see this one applied).</remarks>
+    private void Write<T>(T e, Action<T> then, bool stash = false) where T : IIntakeEvent
+    {
+        _writing++;
+        void Written(T x)
+        {
+            _writing--;
+            then(x);
+            if (++_sinceSnapshot < _settings.SnapshotEvery || _writing > 0) return;
+            _sinceSnapshot = 0;
+            SaveSnapshot(Snapshot());
+        }
+        if (stash) Persist(e, Written);
+        else PersistAsync(e, Written);
+    }
+
+    /// <summary>The state to save; alert ids older than the de-duplication window are forgotten here.</summary>
+    private IntakeSnapshot Snapshot()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var old in _seen.Where(kv => now - kv.Value.At > _settings.DedupeWindow).Select(kv => kv.Key).ToList()) _seen.Remove(old);
+        return new IntakeSnapshot(_seen.Values.ToList(), _undispatched.Values.Select(b => new PendingBatch(b.BatchId, b.AlertId, b.Alert, b.Selected)).ToList(),
+            _batchSeq, _book.Snapshot(), now);
+    }
+
+    private void Restore(IntakeSnapshot snapshot)
+    {
+        _seen.Clear();
+        foreach (var seen in snapshot.Seen) _seen[seen.Accepted.AlertId] = seen;
+        _undispatched.Clear();
+        foreach (var b in snapshot.Undispatched) _undispatched[b.BatchId] = new Batch(b.BatchId, b.AlertId, b.Alert, b.Selected);
+        _batchSeq = snapshot.BatchSeq;
+        _book = BindingBook.Restore(snapshot.Book, _settings.ImplicitBindings);
+    }
+
     private void ApplyDecisions(Alert alert, IReadOnlyList<BindingDecision> decisions)
     {
         foreach (var d in decisions) _book.Apply(d, alert);
@@ -225,7 +280,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         var alert = submit.Alert;
         if (_seen.TryGetValue(alert.Id, out var first))
         {
-            Sender.Tell(first);
+            Sender.Tell(first.Accepted);
             return;
         }
         var now = _time.GetUtcNow();
@@ -238,7 +293,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         Apply(received);
         var replyTo = Sender;
         // PersistAsync lets the journal batch many alerts into one write; the reply still waits for durability.
-        PersistAsync(received, e =>
+        Write(received, e =>
         {
             replyTo.Tell(new AlertAccepted(e.AlertId, false, e.Selected, e.Decisions));
             Published(e.AlertId, e.Decisions ?? []);
@@ -308,7 +363,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     {
         if (_book.Run(executionId) is not { BindingId: { } bindingId } run || !_ending.Add(executionId)) return;
         var ended = new BindingRunEnded(executionId, bindingId, run.Key, run.PlaybookId, run.Mode, run.AlertId, outcome, run.At, _time.GetUtcNow());
-        PersistAsync(ended, e =>
+        Write(ended, e =>
         {
             Apply(e);
             var success = e.Outcome == "completed";
@@ -340,7 +395,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         var bindingId = existing?.Id ?? _book.NextId;
         var binding = new PlaybookBinding(bindingId, save.Spec with { Id = bindingId }, existing?.CreatedBy ?? save.By, existing?.CreatedAt ?? now, save.By, now);
         var replyTo = Sender;
-        Persist(new BindingSaved(binding, existing is null, now), e =>
+        Write(new BindingSaved(binding, existing is null, now), stash: true, then: e =>
         {
             Apply(e);
             _settings.Metrics.Refresh(_book, bindingId, now);
@@ -357,7 +412,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        Persist(new BindingDeleted(delete.BindingId, delete.By, _time.GetUtcNow()), e =>
+        Write(new BindingDeleted(delete.BindingId, delete.By, _time.GetUtcNow()), stash: true, then: e =>
         {
             Apply(e);
             _settings.Metrics.Refresh(_book, e.BindingId, e.At);
@@ -404,7 +459,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     {
         var batch = new BindingsDecided($"{alert.Id}#{_batchSeq + 1}", alert.Id, alert.Format, alert.Document, decisions, Starts(decisions), _time.GetUtcNow());
         Apply(batch);
-        PersistAsync(batch, e =>
+        Write(batch, e =>
         {
             Published(e.AlertId, e.Decisions);
             if (_undispatched.TryGetValue(e.BatchId, out var pending)) Dispatch(pending);
@@ -429,7 +484,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         var target = set.Scope == PauseScope.Global ? "" : set.Target;
         var what = set.Scope == PauseScope.Global ? "everything" : $"{set.Scope.ToString().ToLowerInvariant()} {target}";
         var replyTo = Sender;
-        Persist(new PauseChanged(set.Scope, target, set.Paused, set.By, set.Reason, _time.GetUtcNow()), e =>
+        Write(new PauseChanged(set.Scope, target, set.Paused, set.By, set.Reason, _time.GetUtcNow()), stash: true, then: e =>
         {
             Apply(e);
             var message = $"{(e.Paused ? "paused" : "resumed")} {what} by {e.By}" + (e.Reason is { Length: > 0 } r ? $" ({r})" : "");

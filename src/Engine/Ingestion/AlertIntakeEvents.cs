@@ -41,6 +41,18 @@ public sealed record BindingRunEnded(string ExecutionId, int BindingId, string K
 /// <summary>A kill switch was turned on or off (globally, for a playbook or for a binding).</summary>
 public sealed record PauseChanged(PauseScope Scope, string Target, bool Paused, string By, string? Reason, DateTimeOffset At) : IIntakeEvent;
 
+/// <summary>An accepted alert id, remembered (for duplicates) until the de-duplication window has passed.</summary>
+public sealed record SeenAlert(AlertAccepted Accepted, DateTimeOffset At);
+
+/// <summary>Executions of an alert (or a later batch) not confirmed started yet.</summary>
+public sealed record PendingBatch(string BatchId, string AlertId, JsonObject Alert, IReadOnlyList<SelectedPlaybook> Selected);
+
+/// <summary>
+/// The alert intake's state, saved every so many events so a restart reads the snapshot and the events after it, not the
+/// whole journal (which stays: it is what the read model is projected from).
+/// </summary>
+public sealed record IntakeSnapshot(IReadOnlyList<SeenAlert> Seen, IReadOnlyList<PendingBatch> Undispatched, int BatchSeq, BindingBookSnapshot Book, DateTimeOffset At);
+
 public static class IntakeManifests
 {
     public static readonly IReadOnlyDictionary<Type, string> ByType = new Dictionary<Type, string>
@@ -52,5 +64,6 @@ public static class IntakeManifests
         [typeof(BindingDeleted)] = "binding-deleted.v1",
         [typeof(BindingRunEnded)] = "binding-run-ended.v1",
         [typeof(PauseChanged)] = "pause-changed.v1",
+        [typeof(IntakeSnapshot)] = "intake-snapshot.v1",
     };
 }

@@ -173,4 +173,50 @@ public class BindingEngineTests
         await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(["held", "ran"], f.Engine.Queries.RunAudit(held.AlertId).Select(r => r.Decision));
     }
+
+    /// <summary>Waits until the intake has saved a snapshot newer than <paramref name="sequenceNr"/> (it is written asynchronously).</summary>
+    private static async Task<long> SnapshotAfterAsync(EngineFixture f, long sequenceNr)
+    {
+        for (var i = 0; ; i++)
+        {
+            using (var db = new Microsoft.Data.Sqlite.SqliteConnection(f.Options.ConnectionString))
+            {
+                db.Open();
+                using var query = db.CreateCommand();
+                query.CommandText = "SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = 'alert-intake'";
+                if ((long)query.ExecuteScalar()! is var latest && latest > sequenceNr) return latest;
+            }
+            Assert.True(i < 400, "no intake snapshot was saved");
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
+    public async Task The_intake_recovers_from_its_snapshot_and_forgets_alert_ids_after_the_dedupe_window()
+    {
+        await using var f = new EngineFixture(Contain);
+        f.Options = f.Options with { IntakeSnapshotEvery = 3, DedupeWindow = TimeSpan.FromDays(1) };
+        await f.StartAsync();
+        var binding = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec { MaxConcurrent = 5, DailyQuota = 10, Circuit = new CircuitSpec { Trips = 1, Window = TimeSpan.FromMinutes(5) } });
+        var first = AlertJson();
+        for (var i = 0; i < 4; i++) Assert.Equal(BindingDecisionKind.Ran, Decision(await f.SubmitAsync(i == 0 ? first : AlertJson())).Decision);
+        await f.Engine.SetPauseAsync(PauseScope.Playbook, "contain", true, "bob", "freeze");
+        var held = await f.SubmitAsync(AlertJson());
+        Assert.Equal(BindingDecisionKind.Held, Decision(held).Decision);
+        var firstSnapshot = await SnapshotAfterAsync(f, 0);
+
+        await f.RestartAsync();
+        Assert.True((await f.SubmitAsync(first)).Duplicate);
+        var view = await ViewAsync(f, binding.Id);
+        Assert.Equal((4, 6), (view.InFlight, view.QuotaRemaining));
+        Assert.Equal(1, (await f.Engine.BindingsAsync()).HeldAlerts);
+        Assert.Equal(1, (await f.Engine.SetPauseAsync(PauseScope.Playbook, "contain", false, "bob", null)).Released);
+
+        // Two days later the first alert's id is forgotten: a repeat now is a new alert (webhook retries come within minutes).
+        f.Clock.Advance(TimeSpan.FromDays(2));
+        for (var i = 0; i < 3; i++) await f.SubmitAsync(AlertJson()); // enough events for the next snapshot, which prunes
+        await SnapshotAfterAsync(f, firstSnapshot);
+        await f.RestartAsync();
+        Assert.False((await f.SubmitAsync(first)).Duplicate);
+    }
 }
