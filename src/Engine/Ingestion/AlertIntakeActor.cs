@@ -229,8 +229,8 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// Journals an event (PersistAsync: the journal batches many alerts into one write; replies still wait for durability),
-    /// then runs <paramref name="then"/>; every <see cref="IntakeSettings.SnapshotEvery"/> events, with nothing in flight,
-    /// saves a snapshot so a restart does not replay the whole journal.
+    /// then runs <paramref name="then"/>; every <see cref="IntakeSettings.SnapshotEvery"/> events (or as many as alert ids are
+    /// remembered, when more), with nothing in flight, saves a snapshot so a restart does not replay the whole journal.
     /// </summary>
     /// <remarks><paramref name="stash"/>: Persist instead, holding other commands until it is written (binding and kill-switch
     /// changes, whose next command must see this one applied).</remarks>
@@ -241,7 +241,8 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         {
             _writing--;
             then(x);
-            if (++_sinceSnapshot < _settings.SnapshotEvery || _writing > 0) return;
+            // At least as many events as alert ids remembered: a snapshot's cost (it holds those ids) stays O(1) per event.
+            if (++_sinceSnapshot < Math.Max(_settings.SnapshotEvery, _seen.Count) || _writing > 0) return;
             _sinceSnapshot = 0;
             SaveSnapshot(Snapshot());
         }
@@ -254,7 +255,8 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     {
         var now = _time.GetUtcNow();
         foreach (var old in _seen.Where(kv => now - kv.Value.At > _settings.DedupeWindow).Select(kv => kv.Key).ToList()) _seen.Remove(old);
-        return new IntakeSnapshot(_seen.Values.ToList(), _undispatched.Values.Select(b => new PendingBatch(b.BatchId, b.AlertId, b.Alert, b.Selected)).ToList(),
+        // A repeat is answered with the first submission's executions; its binding decisions are in the audit.
+        return new IntakeSnapshot(_seen.Values.Select(v => v with { Accepted = v.Accepted with { Decisions = null } }).ToList(), _undispatched.Values.Select(b => new PendingBatch(b.BatchId, b.AlertId, b.Alert, b.Selected)).ToList(),
             _batchSeq, _book.Snapshot(), now);
     }
 

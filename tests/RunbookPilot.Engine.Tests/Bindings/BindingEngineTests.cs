@@ -214,7 +214,7 @@ public class BindingEngineTests
 
         // Two days later the first alert's id is forgotten: a repeat now is a new alert (webhook retries come within minutes).
         f.Clock.Advance(TimeSpan.FromDays(2));
-        for (var i = 0; i < 3; i++) await f.SubmitAsync(AlertJson()); // enough events for the next snapshot, which prunes
+        for (var i = 0; i < 12; i++) await f.SubmitAsync(AlertJson()); // enough events for the next snapshot, which prunes
         await SnapshotAfterAsync(f, firstSnapshot);
         await f.RestartAsync();
         Assert.False((await f.SubmitAsync(first)).Duplicate);
