@@ -218,7 +218,9 @@ public sealed class EnrichmentTests : IAsyncLifetime
     {
         _sim.State.AddFault(new Fault("llm", kind, count, RetryAfterSeconds: 0));
         using var http = new HttpClient();
-        var client = new LlmClient(_sim.DemoLlm() with { Timeout = TimeSpan.FromMilliseconds(500) }, http);
+        // A hang needs a short budget to be quick; a retried fault a budget long enough that its first answer surely arrives.
+        var budget = kind == "hang" ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2);
+        var client = new LlmClient(_sim.DemoLlm() with { Timeout = budget }, http);
         var reply = await client.CompleteAsync([new ChatMessage("user", "hello")], CancellationToken.None);
         Assert.Equal((false, reason), (reply.Ok, reply.Unavailable));
     }
