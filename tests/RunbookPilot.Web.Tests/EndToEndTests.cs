@@ -244,7 +244,9 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
             await server.OpenAsync(page, path);
             await server.ShotAsync(page, name);
         }
-        Assert.Contains(execution, await page.ContentAsync(), StringComparison.Ordinal); // the alert's run timeline names the execution
+        // The alert's run timeline names the execution (waited for: the live page loads its data after it connects).
+        await page.WaitForFunctionAsync($"() => [...document.querySelectorAll('[data-testid=run-timeline]')].some(e => e.innerText.includes('{execution}'))", null,
+            new PageWaitForFunctionOptions { Timeout = 15000 });
     }
 
     [Fact]
