@@ -18,7 +18,7 @@ internal static class BenchFixtures
           - { id: logs, name: Splunk, action_type: query, adapter: splunk, autonomy_level: L0, params: { query: "index=net src={{source.ip}}" } }
         """;
 
-    private static readonly string[] AdapterNames = ["virustotal", "abuseipdb", "splunk"];
+    private static readonly string[] AdapterNames = ["virustotal", "abuseipdb", "splunk", "paloalto"];
 
     /// <summary>The adapters the playbook calls, answering at once: the cost measured is the engine's, not a vendor's.</summary>
     public static List<IAdapter> InstantAdapters() =>

@@ -6,6 +6,7 @@ using RunbookPilot.Bench;
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- webhook [seconds] [alerts per request]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- bindings [bindings]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- dashboard [executions]
+//                             dotnet run -c Release --project bench/RunbookPilot.Bench -- approvals [alerts]
 // Hot-path micro-benchmarks:  dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
 return args.FirstOrDefault() switch
 {
@@ -14,6 +15,7 @@ return args.FirstOrDefault() switch
     "webhook" => await WebhookLoad.RunAsync(args.Skip(1).ToArray()),
     "bindings" => BindingEvaluation.Run(args.Skip(1).ToArray()),
     "dashboard" => await DashboardLoad.RunAsync(args.Skip(1).ToArray()),
+    "approvals" => await ApprovalLatency.RunAsync(args.Skip(1).ToArray()),
     _ => Bdn(args),
 };
 

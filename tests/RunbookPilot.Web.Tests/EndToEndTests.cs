@@ -163,7 +163,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
 {
     private static int _alerts;
 
-    private async Task<(string AlertId, string ExecutionId, TimeSpan Posted)> PostAlertAsync(string ip, string host)
+    private async Task<(string AlertId, string ExecutionId)> PostAlertAsync(string ip, string host)
     {
         var id = $"e2e-{Interlocked.Increment(ref _alerts)}-{Guid.NewGuid():N}"[..20];
         var body = JsonSerializer.Serialize(new
@@ -176,7 +176,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         var response = await server.Http.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("accepted")[0];
-        return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!, TimeSpan.Zero);
+        return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!);
     }
 
     private async Task<JsonElement> SimStateAsync()
@@ -210,7 +210,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         Assert.Contains(DashboardServer.Admin, await page.InnerTextAsync("[data-testid=signed-in]"), StringComparison.Ordinal);
         await server.ShotAsync(page, "01-approval-queue");
 
-        var (alertId, execution, _) = await PostAlertAsync("198.51.100.23", "WS-042"); // a host the CrowdStrike simulator knows
+        var (alertId, execution) = await PostAlertAsync("198.51.100.23", "WS-042"); // a host the CrowdStrike simulator knows
         var clock = Stopwatch.StartNew();
         var card = $"[data-testid=approval-card][data-execution='{execution}']";
         await page.WaitForSelectorAsync(card, new PageWaitForSelectorOptions { Timeout = 5000 });
@@ -285,7 +285,8 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await server.OpenAsync(page, "");
         await page.WaitForSelectorAsync("[data-testid=pending-count]");
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 768"), "the page scrolls sideways at 768 px");
-        Assert.True(await page.IsVisibleAsync("[data-testid=nav-queue] >> visible=true"));
+        // MudHidden picks the navigation for the breakpoint once the browser reports its width: wait for it.
+        await page.WaitForSelectorAsync("[data-testid=nav-queue] >> visible=true", new PageWaitForSelectorOptions { Timeout = 10000 });
         Assert.True(await page.IsVisibleAsync("[data-testid=demo-banner]"));
         await server.ShotAsync(page, "11-tablet-768");
     }

@@ -394,25 +394,9 @@ internal static class BindingsCommands
         _ => node.ToJsonString(),
     };
 
-    private static string Match(JsonNode? m)
-    {
-        var parts = new List<string>();
-        foreach (var (key, label) in new[] { ("rule_ids", "rule"), ("alert_types", "type"), ("severities", "severity"), ("tags", "tags") })
-            if (m?[key] is JsonArray a && a.Count > 0) parts.Add($"{label}={string.Join(key == "tags" ? "+" : "|", a.Select(Text))}");
-        return parts.Count == 0 ? "global" : string.Join(" ", parts);
-    }
+    private static string Match(JsonNode? m) => m.Deserialize<BindingMatch>(BindingJson.Options)?.Describe() ?? "global";
 
-    private static string Guardrails(JsonNode? g)
-    {
-        var parts = new List<string>();
-        if (g?["max_per_minute"] is { } r) parts.Add($"{Text(r)}/min");
-        if (g?["max_concurrent"] is { } c) parts.Add($"{Text(c)} at once");
-        if (g?["daily_quota"] is { } q) parts.Add($"{Text(q)}/day" + (Text(g["time_zone"]) is var z and not "UTC" ? $" ({z})" : ""));
-        if (g?["key"] is { } k) parts.Add($"per {Text(k)}");
-        if (g?["once_within"] is { } w) parts.Add($"once within {Text(w)}");
-        if (g?["circuit"] is { } circuit) parts.Add($"circuit {Text(circuit["trips"])} trips/{Text(circuit["window"])}");
-        return parts.Count == 0 ? "none" : string.Join(", ", parts);
-    }
+    private static string Guardrails(JsonNode? g) => g.Deserialize<GuardrailSpec>(BindingJson.Options)?.Describe() ?? "none";
 
     private static string State(JsonNode b) =>
         b["circuit_open"]!.GetValue<bool>() ? "CIRCUIT OPEN"

@@ -31,6 +31,17 @@ public sealed record BindingMatch
     [Description("Tags (ECS tags); the alert must carry all of them.")]
     public IReadOnlyList<string> Tags { get; init; } = [];
 
+    /// <summary>In one line, as the CLI and the dashboard show it: <c>rule=a|b severity=high tags=x+y</c>, or <c>global</c>.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (RuleIds.Count > 0) parts.Add("rule=" + string.Join("|", RuleIds));
+        if (AlertTypes.Count > 0) parts.Add("type=" + string.Join("|", AlertTypes));
+        if (Severities.Count > 0) parts.Add("severity=" + string.Join("|", Severities.Select(s => s.ToString().ToLowerInvariant())));
+        if (Tags.Count > 0) parts.Add("tags=" + string.Join("+", Tags));
+        return parts.Count == 0 ? "global" : string.Join(" ", parts);
+    }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsGlobal => RuleIds.Count == 0 && AlertTypes.Count == 0 && Severities.Count == 0 && Tags.Count == 0;
 
@@ -86,6 +97,19 @@ public sealed record GuardrailSpec
 
     [Description("Pause the binding when its guardrails keep tripping.")]
     public CircuitSpec? Circuit { get; init; }
+
+    /// <summary>In one line, as the CLI and the dashboard show it: <c>10/min, 2 at once, 100/day, per host.name, once within 10m</c>.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (MaxPerMinute is { } r) parts.Add($"{r}/min");
+        if (MaxConcurrent is { } c) parts.Add($"{c} at once");
+        if (DailyQuota is { } q) parts.Add($"{q}/day" + (TimeZone != "UTC" ? $" ({TimeZone})" : ""));
+        if (Key is { } k) parts.Add($"per {k}");
+        if (OnceWithin is { } w) parts.Add($"once within {YamlBinder.FormatDuration(w)}");
+        if (Circuit is { } circuit) parts.Add($"circuit {circuit.Trips} trips/{YamlBinder.FormatDuration(circuit.Window)}");
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
 
     /// <summary>This spec over a preset: what the binding sets wins, the preset fills the rest.</summary>
     public GuardrailSpec Over(GuardrailSpec preset) => new()

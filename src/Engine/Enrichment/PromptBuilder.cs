@@ -14,7 +14,7 @@ namespace RunbookPilot.Engine.Enrichment;
 /// Builds the prompts (NFR-2.6): a fixed system message, then the task, then the alert as a delimited JSON data block —
 /// control characters stripped, each value and the whole block length-capped, <c>&lt;</c> and <c>&gt;</c> escaped so the
 /// delimiters can never occur inside it — with the instruction that the block is data. Playbook templates are trusted
-/// text; their alert placeholders become references into the data block, never the alert's values.
+/// text; the alert fields their <c>{{…}}</c> names become references into the data block, never the alert's values.
 /// </summary>
 public static partial class PromptBuilder
 {
@@ -42,11 +42,11 @@ public static partial class PromptBuilder
         "dns.question.name", "url.domain", "url.full", "message",
     ];
 
-    public static IReadOnlyList<string> DefaultTasks(EnrichmentType type) => type switch
+    public static string DefaultTask(EnrichmentType type) => type switch
     {
-        EnrichmentType.TechniqueContext => ["Explain the ATT&CK technique(s) listed under \"techniques\" in 2-3 sentences for a Tier 1 analyst: what the attacker is doing and the common defenses."],
-        EnrichmentType.InvestigationSteps => ["Suggest 3 concrete next investigation steps for this alert (searches to run, related alerts to look for), one line each."],
-        _ => ["Write a plain-English account of what the playbook did for this alert and what it is waiting for, from \"playbook\" and \"steps\" in the data block."],
+        EnrichmentType.TechniqueContext => "Explain the ATT&CK technique(s) listed under \"techniques\" in 2-3 sentences for a Tier 1 analyst: what the attacker is doing and the common defenses.",
+        EnrichmentType.InvestigationSteps => "Suggest 3 concrete next investigation steps for this alert (searches to run, related alerts to look for), one line each.",
+        _ => "Write a plain-English account of what the playbook did for this alert and what it is waiting for, from \"playbook\" and \"steps\" in the data block.",
     };
 
     /// <summary>The two messages for one enrichment of one execution.</summary>
@@ -54,7 +54,7 @@ public static partial class PromptBuilder
     {
         var alert = state.Alert;
         var references = new SortedSet<string>(StringComparer.Ordinal);
-        var task = template is null ? DefaultTasks(type)[0] : Placeholder().Replace(template, m => Reference(m.Groups[1].Value.Trim(), state, references));
+        var task = template is null ? DefaultTask(type) : TemplateField().Replace(template, m => Reference(m.Groups[1].Value.Trim(), state, references));
         var data = new JsonObject();
         var techniques = Techniques(state);
         if (techniques.Count > 0)
@@ -144,13 +144,13 @@ public static partial class PromptBuilder
         if (name == "technique_id")
             return Techniques(state) is [var first, ..] ? first.Id : "(see \"techniques\" in the data block)";
         if (name is "execution_id" or "playbook_id") return name == "execution_id" ? state.ExecutionId : state.Playbook?.Id ?? "";
-        if (!FieldPath().IsMatch(name)) return "(unknown placeholder)";
+        if (!FieldPath().IsMatch(name)) return "(not an alert field: " + Clean(name) + ")";
         references.Add(name);
         return $"the value of alert field \"{name}\" in the data block";
     }
 
     [GeneratedRegex(@"\{\{\s*([^}]{1,100})\s*\}\}")]
-    private static partial Regex Placeholder();
+    private static partial Regex TemplateField();
 
     [GeneratedRegex(@"^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$")]
     private static partial Regex FieldPath();
