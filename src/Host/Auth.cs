@@ -16,15 +16,15 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.Path.Equals("/health", StringComparison.Ordinal))
-        {
-            await next(context);
-            return;
-        }
-        if (Basic(context.Request.Headers.Authorization.ToString()) is var (user, role))
+        var signedIn = Basic(context.Request.Headers.Authorization.ToString());
+        if (signedIn is var (user, role))
         {
             context.Items[AnalystItem] = user;
             context.Items[RoleItem] = role;
+        }
+        // /health answers anyone (ok or degraded only); its details need the credentials checked above.
+        if (signedIn is not null || context.Request.Path.Equals("/health", StringComparison.Ordinal))
+        {
             await next(context);
             return;
         }

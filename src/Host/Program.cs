@@ -31,7 +31,18 @@ var fromSettings = new Dictionary<string, string>
 };
 var llm = RunbookPilot.Engine.Enrichment.LlmOptions.FromEnvironment(name =>
     Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fromSettings.TryGetValue(name, out var key) ? settings[key] : null);
-var app = await Server.StartAsync(server, RunbookPilotOptions.FromEnvironment() with { Llm = llm });
+WebApplication app;
+try
+{
+    app = await Server.StartAsync(server, RunbookPilotOptions.FromEnvironment() with { Llm = llm });
+}
+catch (ConfigurationException ex)
+{
+    // Fail closed: a policy or adapters file that does not validate never falls back to defaults.
+    foreach (var problem in ex.Problems) await Console.Error.WriteLineAsync(problem);
+    await Console.Error.WriteLineAsync($"error: {ex.Problems.Count} configuration problem(s); RunbookPilot did not start");
+    return 1;
+}
 Console.WriteLine($"RunbookPilot is listening on {Server.Address(app)}");
 await app.WaitForShutdownAsync();
 return 0;

@@ -46,7 +46,7 @@ public static class Server
         MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(builder.Services);
 
         var startupLog = new StringWriter();
-        var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog);
+        var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog, server.Demo);
         var engine = await RunbookPilotEngine.StartAsync(engineOptions with { Llm = adapters.Llm }, adapters.Adapters, time, purpose: "runbookpilot server");
         var projection = engine.Projector.StartLive();
         builder.Services.AddSingleton(engine);
@@ -59,6 +59,8 @@ public static class Server
         if (server.Demo && string.IsNullOrEmpty(server.Password))
             log.LogWarning("DEMO MODE: no RBPILOT_PASS set; the API and dashboard accept {User}/{Password}. Never expose this server.", server.User, ServerOptions.DemoPassword);
         if (startupLog.ToString().Trim() is { Length: > 0 } demoLine) log.LogWarning("{Message}", demoLine);
+        foreach (var name in engine.UnconfiguredAdapters)
+            log.LogError("Adapter {Adapter} is used by a playbook but not configured in adapters.yaml: its steps fail until it is (start with --demo to use the local simulators)", name);
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             projection.Shutdown();
@@ -95,6 +97,7 @@ public static class Server
         app.MapRazorComponents<RunbookPilot.Web.App>().AddInteractiveServerRenderMode();
         var graphql = new BindingsGraphQL(engine);
         app.MapPost("/graphql", graphql.ExecuteAsync);
+        HealthApi.Map(app, engine, adapters.Adapters);
         Map(app, engine, server, adapters.Adapters);
         await app.StartAsync();
         return app;
@@ -113,34 +116,6 @@ public static class Server
     private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server, IReadOnlyList<IAdapter> adapters)
     {
         var inFlight = 0; // webhook submissions waiting for the journal
-        app.MapGet("/health", async (CancellationToken ct) =>
-        {
-            var problems = new List<string>();
-            try
-            {
-                engine.Queries.Events(1);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or System.Data.Common.DbException)
-            {
-                problems.Add("database unreachable: " + ex.Message);
-            }
-            var unconfigured = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
-                .Distinct().Where(a => !engine.AdapterNames.Contains(a)).Order(StringComparer.Ordinal).ToList();
-            problems.AddRange(unconfigured.Select(a => $"adapter '{a}' is used by a playbook but not configured"));
-            // Kill switches are shown, not counted as a fault: a paused server is healthy and holds what arrives.
-            List<System.Text.Json.Nodes.JsonObject> paused = [];
-            try
-            {
-                paused = (await engine.BindingsAsync(ct)).Pauses.Select(p => BindingJson.Write(p)).ToList();
-            }
-            catch (Exception ex) when (ex is Akka.Actor.AskTimeoutException or TaskCanceledException)
-            {
-                problems.Add("the alert intake does not answer: " + ex.Message);
-            }
-            return Results.Json(new { status = problems.Count == 0 ? "ok" : "unhealthy", database = problems.All(p => !p.StartsWith("database", StringComparison.Ordinal)), problems, paused },
-                statusCode: problems.Count == 0 ? 200 : 503);
-        });
-
         app.MapPost("/events", async (HttpContext c) =>
         {
             byte[] body;

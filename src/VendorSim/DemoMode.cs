@@ -22,32 +22,43 @@ public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator
 }
 
 /// <summary>
-/// Demo mode: every implemented vendor that adapters.yaml does not configure is served by the local simulators
-/// (127.0.0.1, demo credentials), and the command says so on standard error. Configured vendors use their real API.
+/// The adapters a command or the server runs with. Vendors come from adapters.yaml (credentials from the environment
+/// variables it names) plus plugins. Only under an explicit <c>--demo</c> do the local simulators (127.0.0.1, demo
+/// credentials) stand in for the vendors adapters.yaml does not configure, and the command says so on standard error.
+/// Without it an unconfigured vendor that a playbook uses is reported here and by /health, and its steps fail with
+/// "adapter X is not configured": nothing ever runs against a simulator by accident. An adapters.yaml that does not
+/// validate stops the start (<see cref="ConfigurationException"/>); it never falls back to defaults or simulators.
 /// </summary>
 public static class DemoMode
 {
     /// <param name="overrides">Adapters to use instead (tests drive the engine through their own adapters); empty: build them.</param>
-    public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, IReadOnlyList<IAdapter> overrides, TextWriter error)
+    /// <param name="demo">Start the vendor simulators for what adapters.yaml does not configure.</param>
+    public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, IReadOnlyList<IAdapter> overrides, TextWriter error, bool demo = false)
     {
         if (overrides.Count > 0) return new AdapterSet(overrides, null, options.Llm);
         var (plugins, pluginErrors) = AdapterPlugins.Load(options.PluginsFolder);
         foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
         var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));
-        var config = File.Exists(options.Library.AdaptersConfig) ? AdaptersConfig.LoadFile(options.Library.AdaptersConfig, catalog).Value ?? AdaptersConfig.Empty : AdaptersConfig.Empty;
+        var config = AdaptersConfig.Empty;
+        if (File.Exists(options.Library.AdaptersConfig))
+        {
+            var loaded = AdaptersConfig.LoadFile(options.Library.AdaptersConfig, catalog);
+            if (loaded.Value is null) throw ConfigurationException.From(loaded.Errors);
+            config = loaded.Value;
+        }
         var missing = AdapterFactory.Implemented.Where(n => !config.Adapters.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
         VendorSimulator? sim = null;
         var settings = config.Adapters.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        if (missing.Count > 0)
+        if (demo && missing.Count > 0)
         {
             var stateFile = options.IsPostgres ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Database))!, "vendorsim-state.json");
             if (stateFile is not null) Directory.CreateDirectory(Path.GetDirectoryName(stateFile)!);
             sim = await VendorSimulator.StartAsync(stateFile: stateFile);
-            var demo = sim.DemoSettings();
-            foreach (var name in missing) settings[name] = demo[name];
+            var demoSettings = sim.DemoSettings();
+            foreach (var name in missing) settings[name] = demoSettings[name];
             await error.WriteLineAsync($"DEMO MODE: {string.Join(", ", missing)} not configured in adapters.yaml; local vendor simulators at {sim.BaseAddress} stand in for them (their state is kept in the data folder).");
         }
-        string? Env(string name) => Environment.GetEnvironmentVariable(name) ?? VendorSimulator.Credentials.GetValueOrDefault(name);
+        string? Env(string name) => Environment.GetEnvironmentVariable(name) ?? (sim is null ? null : VendorSimulator.Credentials.GetValueOrDefault(name));
         var adapters = AdapterFactory.Create(settings, Env, TimeProvider.System)
             .Concat(plugins.Select(p => p.Create(config.Adapters.GetValueOrDefault(p.Descriptor.Name), Env)))
             .ToList();
@@ -59,4 +70,5 @@ public static class DemoMode
         }
         return new AdapterSet(adapters, sim, llm);
     }
+
 }

@@ -63,7 +63,7 @@ public sealed class DashboardServer : IAsyncLifetime
         Address = new Uri($"http://127.0.0.1:{port}/");
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(Repo.Root, "src", "Host", "bin", configuration, "net10.0", "RunbookPilot.Host.dll");
-        var info = new ProcessStartInfo("dotnet", [dll, "--urls", Address.ToString().TrimEnd('/')])
+        var info = new ProcessStartInfo("dotnet", [dll, "--demo", "--urls", Address.ToString().TrimEnd('/')])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
         };

@@ -58,9 +58,10 @@ internal static class AdaptersCommand
         var adaptersFile = Common.AdaptersOption();
         var output = Common.OutputOption();
         var server = Common.ServerOption();
+        var demo = Common.DemoOption();
         var command = new Command("test-adapter", "Check that an adapter reaches its vendor and that its credentials are accepted; changes nothing. With --server, the server's adapter is checked (its credentials, its network).\n\nExample:\n  runbookpilot test-adapter crowdstrike")
         {
-            name, playbooks, adaptersFile, output, server,
+            name, playbooks, adaptersFile, output, server, demo,
         };
         command.SetAction(async (p, ct) =>
         {
@@ -87,10 +88,23 @@ internal static class AdaptersCommand
             else
             {
                 var options = new RunbookPilot.Engine.Hosting.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
-                await using var set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error);
+                RunbookPilot.VendorSim.AdapterSet set;
+                try
+                {
+                    set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error, p.GetValue(demo));
+                }
+                catch (RunbookPilot.Engine.Hosting.ConfigurationException ex)
+                {
+                    foreach (var problem in ex.Problems) await p.InvocationConfiguration.Error.WriteLineAsync(problem);
+                    return 1;
+                }
+                await using var _ = set;
                 if (set.Adapters.FirstOrDefault(a => a.Descriptor.Name == adapterName) is not IHealthCheck adapter)
                 {
-                    await p.InvocationConfiguration.Error.WriteLineAsync($"error: unknown adapter '{adapterName}'{DidYouMean.Hint(adapterName, set.Adapters.Select(a => a.Descriptor.Name))}");
+                    var known = AdapterCatalog.BuiltIn.Find(adapterName) is not null;
+                    await p.InvocationConfiguration.Error.WriteLineAsync(known
+                        ? $"error: adapter {adapterName} is not configured in adapters.yaml (--demo checks the local simulator instead)"
+                        : $"error: unknown adapter '{adapterName}'{DidYouMean.Hint(adapterName, AdapterCatalog.BuiltIn.Adapters.Select(a => a.Name))}");
                     return 1;
                 }
                 health = await adapter.CheckHealthAsync(ct);

@@ -51,6 +51,12 @@ internal static class Common
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilot.Engine.Hosting.RunbookPilotOptions.DefaultDatabase,
     };
 
+    /// <summary>--demo: the local vendor simulators stand in for every vendor adapters.yaml does not configure (never without it).</summary>
+    public static Option<bool> DemoOption() => new("--demo")
+    {
+        Description = "Run the local vendor simulators for every vendor adapters.yaml does not configure (demo and trials only). Without it such a vendor's steps fail: 'adapter X is not configured'",
+    };
+
     /// <summary>--server URL (or RBPILOT_SERVER): work through a running server's API instead of opening the database here.</summary>
     public static Option<Uri?> ServerOption() => new("--server")
     {

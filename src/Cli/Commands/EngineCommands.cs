@@ -16,10 +16,10 @@ namespace RunbookPilot.Cli.Commands;
 /// </summary>
 internal static class EngineCommands
 {
-    internal sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output, Option<Uri?> Server)
+    internal sealed record Shared(Option<string> Db, Option<string> Playbooks, Option<string?> Policy, Option<string?> Adapters, Option<string?> Sigma, Option<string> Plugins, Option<OutputFormat> Output, Option<Uri?> Server, Option<bool> Demo)
     {
         public static Shared Create() => new(Common.DbOption(), Common.PlaybooksOption(), Common.PolicyOption(), Common.AdaptersOption(), Common.SigmaOption(),
-            Common.PluginsOption(), Common.OutputOption(), Common.ServerOption());
+            Common.PluginsOption(), Common.OutputOption(), Common.ServerOption(), Common.DemoOption());
 
         public void AddTo(Command c)
         {
@@ -31,6 +31,7 @@ internal static class EngineCommands
             c.Options.Add(Sigma);
             c.Options.Add(Plugins);
             c.Options.Add(Output);
+            c.Options.Add(Demo);
         }
 
         public RunbookPilotOptions Options(ParseResult p) => RunbookPilotOptions.FromEnvironment() with
@@ -88,18 +89,26 @@ internal static class EngineCommands
                 return await work(remote, output);
             }
             var options = shared.Options(p);
-            await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error);
+            await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error, p.GetValue(shared.Demo));
             var engine = await RunbookPilotEngine.StartAsync(options with { Llm = adapters.Llm }, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
                 logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)
                     .AddFilter("Akka", LogLevel.Error));
             await using var embedded = new EmbeddedBackend(engine);
             foreach (var file in engine.Library.Files.Where(f => !f.Ok))
                 await error.WriteLineAsync($"warning: {file.Path} is invalid and was not loaded (run 'runbookpilot validate')");
+            foreach (var name in engine.UnconfiguredAdapters)
+                await error.WriteLineAsync($"warning: adapter {name} is used by a playbook but not configured in adapters.yaml; its steps fail (--demo runs the local simulators instead)");
             return await work(embedded, output);
         }
         catch (Exception ex) when (ex is DatabaseLockedException or BackendException)
         {
             await error.WriteLineAsync("error: " + ex.Message);
+            return 1;
+        }
+        catch (ConfigurationException ex)
+        {
+            foreach (var problem in ex.Problems) await error.WriteLineAsync(problem);
+            await error.WriteLineAsync($"error: {ex.Problems.Count} configuration problem(s); nothing was run");
             return 1;
         }
     }

@@ -53,7 +53,7 @@ public sealed class StepRunner : UntypedActor
         var started = _time.GetTimestamp();
         var adapter = _adapters.Find(_work.Adapter);
         if (adapter is null)
-            return new AttemptDone(AdapterResult.Fail($"adapter '{_work.Adapter}' is not available on this node", retryable: false), 0);
+            return new AttemptDone(AdapterResult.Fail($"adapter {_work.Adapter} is not configured (adapters.yaml); nothing was sent", retryable: false), 0);
 
         var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey, _work.DryRun);
         var pipeline = Pipelines.GetOrAdd((_time, _work.Timeout), key => new ResiliencePipelineBuilder { TimeProvider = key.Time }.AddTimeout(key.Timeout).Build());

@@ -1,3 +1,4 @@
+using Akka.Event;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
@@ -49,6 +50,12 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     /// <summary>Names of the adapters this node can call.</summary>
     public IReadOnlySet<string> AdapterNames { get; private init; } = new HashSet<string>();
 
+    /// <summary>Adapters that a loaded playbook (a step or a rollback) uses but that this node cannot call: their steps fail
+    /// with "adapter X is not configured"; reported at start and by /health.</summary>
+    public IReadOnlyList<string> UnconfiguredAdapters =>
+        Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
+            .Distinct(StringComparer.Ordinal).Where(a => !AdapterNames.Contains(a)).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>What playbooks may name: the built-in catalogue plus every registered adapter (plugins).</summary>
     public AdapterCatalog AdapterCatalog { get; private init; } = AdapterCatalog.BuiltIn;
 
@@ -69,6 +76,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             SqliteSetup.Prepare(options);
             var registry = new AdapterRegistry(adapters);
             var library = PlaybookLibrary.Load(options.Library, registry.Catalog);
+            if (library.ConfigurationErrors.Count > 0) throw ConfigurationException.From(library.ConfigurationErrors);
             PlaybookCatalogSnapshot catalog = PlaybookCatalogSnapshot.From(library);
             RunbookPilotEngine? engine = null;
             var runtime = new ExecutionRuntime(registry, () => (engine?._catalog ?? catalog).Library.Policy, time ?? TimeProvider.System, options.Defaults);
@@ -132,13 +140,28 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
         return open.Count;
     }
 
-    /// <summary>Reloads playbooks, policy and Sigma rules; running executions keep the playbook version they started with.</summary>
+    /// <summary>
+    /// Reloads playbooks, policy and Sigma rules; running executions keep the playbook version they started with. When
+    /// global_policy.yaml or adapters.yaml no longer validates, the last valid version stays in force and the problems
+    /// are kept in <see cref="ConfigurationProblems"/> (shown by /health, which then answers 503) and logged.
+    /// </summary>
     public PlaybookLibrary Reload(AdapterCatalog? catalog = null)
     {
-        var library = PlaybookLibrary.Load(Options.Library, catalog);
+        var library = PlaybookLibrary.Load(Options.Library, catalog ?? AdapterCatalog);
+        if (library.ConfigurationErrors.Count > 0)
+        {
+            ConfigurationProblems = library.ConfigurationErrors.Select(e => e.ToString()).ToList();
+            foreach (var problem in ConfigurationProblems)
+                System.Log.Error("Configuration reload refused, the last valid configuration stays in force: {0}", problem);
+            return _catalog.Library;
+        }
+        ConfigurationProblems = [];
         _catalog = PlaybookCatalogSnapshot.From(library);
         return library;
     }
+
+    /// <summary>Why the last reload was refused (empty when the configuration in force is the newest).</summary>
+    public IReadOnlyList<string> ConfigurationProblems { get; private set; } = [];
 
     public Task<AlertAccepted> SubmitAsync(Alert alert, string source, CancellationToken ct = default) =>
         Intake.Ask<AlertAccepted>(new SubmitAlert(alert, source), TimeSpan.FromSeconds(30), ct);

@@ -51,6 +51,14 @@ public sealed class PlaybookLibrary
     public bool Ok => Files.All(f => f.Ok);
     public IEnumerable<Diagnostic> Errors => Files.SelectMany(f => f.Errors);
 
+    /// <summary>
+    /// Problems of global_policy.yaml and adapters.yaml. They hold the safety controls (allow-list, compliance mode,
+    /// four-eyes) and the vendors, so unlike a broken playbook (left out, nothing else weakened) any problem here means
+    /// the library must not be used at all: there is no fallback to defaults.
+    /// </summary>
+    public IReadOnlyList<Diagnostic> ConfigurationErrors =>
+        Files.Where(f => f.Kind is SourceKind.Policy or SourceKind.Adapters).SelectMany(f => f.Errors).ToList();
+
     public Playbook? Find(string id) => _byId.TryGetValue(id, out var entry) ? entry.Playbook : null;
 
     /// <summary>The file a loaded playbook came from.</summary>
