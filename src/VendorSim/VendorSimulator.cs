@@ -413,6 +413,15 @@ public sealed class VendorSimulator : IAsyncDisposable
             var ids = State.Devices.TryGetValue(hostname, out var device) ? new JsonArray(device.Id) : [];
             return await Json(200, Envelope(ids)).ConfigureAwait(false);
         }
+        if (path == "devices/entities/devices/v2" && c.Request.Method == "GET")
+        {
+            var ids = c.Request.Query["ids"].Select(i => i ?? "").ToHashSet(StringComparer.Ordinal);
+            var details = new JsonArray(State.Devices.Values.Where(d => ids.Contains(d.Id))
+                .Select(d => (JsonNode)new JsonObject { ["device_id"] = d.Id, ["hostname"] = d.Hostname, ["status"] = d.Status }).ToArray());
+            return await Json(details.Count == 0 ? 404 : 200, details.Count == 0
+                ? Envelope([], [new JsonObject { ["code"] = 404, ["message"] = "no devices found for the given ids" }])
+                : Envelope(details)).ConfigureAwait(false);
+        }
         if (path == "devices/entities/devices-actions/v2")
         {
             var action = c.Request.Query["action_name"].ToString();

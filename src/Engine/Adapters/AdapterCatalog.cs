@@ -3,16 +3,52 @@ namespace RunbookPilot.Engine.Adapters;
 /// <summary>What an action does to the world: read-only actions may run at L0; reversible ones can be rolled back.</summary>
 public enum ActionKind { ReadOnly, Reversible, Irreversible }
 
-/// <summary>One action of an adapter, with the parameters it takes and, when reversible, the action that undoes it.</summary>
+/// <summary>What a parameter of a state-changing action designates: the engine parses it strictly into one canonical
+/// spelling and checks it against the policy's allow-list before any call.</summary>
+public enum TargetKind { Ip, Cidr, Host, DeviceId, User, Domain, Email, Hash }
+
+/// <summary>
+/// One action of an adapter, with the parameters it takes, when reversible the action that undoes it, and which
+/// parameters are targets of which kind. Every action that is not <see cref="ActionKind.ReadOnly"/> changes state: the
+/// engine checks its targets (declared, plus any parameter with a well-known target name such as <c>ip</c> or
+/// <c>hostname</c>) and never calls it in dry-run, built-in adapter and plugin alike.
+/// </summary>
 public sealed record ActionDescriptor(
     string Name,
     ActionKind Kind,
     string Description,
     IReadOnlyList<string> RequiredParams,
     IReadOnlyList<string> OptionalParams,
-    string? Inverse = null)
+    string? Inverse = null,
+    IReadOnlyDictionary<string, TargetKind>? Targets = null)
 {
     public IEnumerable<string> AllParams => RequiredParams.Concat(OptionalParams);
+
+    public bool ChangesState => Kind != ActionKind.ReadOnly;
+
+    /// <summary>The declared targets, plus the parameters whose name says what they are (a plugin cannot escape the check by declaring nothing).</summary>
+    public IReadOnlyDictionary<string, TargetKind> TargetParams
+    {
+        get
+        {
+            var all = new Dictionary<string, TargetKind>(StringComparer.Ordinal);
+            foreach (var p in AllParams)
+                if (WellKnownTargets.TryGetValue(p, out var kind)) all[p] = kind;
+            foreach (var (p, kind) in Targets ?? new Dictionary<string, TargetKind>()) all[p] = kind;
+            return all;
+        }
+    }
+
+    private static readonly Dictionary<string, TargetKind> WellKnownTargets = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["ip"] = TargetKind.Cidr, ["ip_address"] = TargetKind.Cidr, ["address"] = TargetKind.Cidr, ["source_ip"] = TargetKind.Cidr,
+        ["destination_ip"] = TargetKind.Cidr, ["cidr"] = TargetKind.Cidr, ["network"] = TargetKind.Cidr, ["subnet"] = TargetKind.Cidr,
+        ["host"] = TargetKind.Host, ["hostname"] = TargetKind.Host, ["host_name"] = TargetKind.Host,
+        ["device_id"] = TargetKind.DeviceId, ["aid"] = TargetKind.DeviceId,
+        ["user"] = TargetKind.User, ["username"] = TargetKind.User, ["user_name"] = TargetKind.User, ["account"] = TargetKind.User,
+        ["domain"] = TargetKind.Domain, ["email"] = TargetKind.Email,
+        ["hash"] = TargetKind.Hash, ["md5"] = TargetKind.Hash, ["sha1"] = TargetKind.Hash, ["sha256"] = TargetKind.Hash,
+    };
 }
 
 public sealed record AdapterDescriptor(string Name, string Description, IReadOnlyList<ActionDescriptor> Actions)
@@ -61,14 +97,18 @@ public sealed class AdapterCatalog
         ]),
         new("paloalto", "Palo Alto Networks PAN-OS firewall",
         [
-            new("block_ip", ActionKind.Reversible, "Block an IP (dynamic address group tag, or address object + group + commit)", ["ip"], ["zone", "policy_name", "tag", "timeout"], "unblock_ip"),
-            new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "zone", "policy_name", "tag"], "block_ip"),
+            new("block_ip", ActionKind.Reversible, "Block an IP (dynamic address group tag, or address object + group + commit)", ["ip"], ["zone", "policy_name", "tag", "timeout"], "unblock_ip",
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }),
+            new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "zone", "policy_name", "tag"], "block_ip",
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }),
         ]),
         new("crowdstrike", "CrowdStrike Falcon EDR",
         [
             Read("find_device", "Device id (AID) of a hostname", ["hostname"]),
-            new("isolate_host", ActionKind.Reversible, "Network-contain a host", [], ["hostname", "device_id"], "un_isolate_host"),
-            new("un_isolate_host", ActionKind.Reversible, "Lift network containment", [], ["hostname", "device_id"], "isolate_host"),
+            new("isolate_host", ActionKind.Reversible, "Network-contain a host", [], ["hostname", "device_id"], "un_isolate_host",
+                new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }),
+            new("un_isolate_host", ActionKind.Reversible, "Lift network containment", [], ["hostname", "device_id"], "isolate_host",
+                new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }),
         ]),
         new("jira", "Jira Cloud tickets",
         [

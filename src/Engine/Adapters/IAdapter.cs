@@ -11,7 +11,12 @@ public sealed record AdapterCall(string Action, JsonObject Parameters, string Id
 /// <summary>What a call returned. A failure says whether a retry may help and, for 429, how long the vendor asked to wait.</summary>
 public sealed record AdapterResult(bool Success, JsonNode? Output, string? Error, bool Retryable, TimeSpan? RetryAfter, AdapterRequest? Request)
 {
+    /// <summary>The engine refused the call before sending anything (a protected or invalid target): the step is refused, not failed.</summary>
+    public bool Refused { get; init; }
+
     public static AdapterResult Ok(JsonNode? output, AdapterRequest? request = null) => new(true, output, null, false, null, request);
+
+    public static AdapterResult Refuse(string reason, AdapterRequest? request = null) => new(false, null, reason, false, null, request) { Refused = true };
 
     public static AdapterResult Fail(string error, bool retryable, TimeSpan? retryAfter = null, AdapterRequest? request = null) =>
         new(false, null, error, retryable, retryAfter, request);
@@ -34,6 +39,21 @@ public interface IAdapter
 
 /// <summary>The result of a health check (PRD F5.5): reachable, HTTP status, authentication accepted, API version.</summary>
 public sealed record AdapterHealth(string Adapter, string Url, bool Healthy, int? HttpStatus, bool? Authenticated, string ApiVersion, long LatencyMs, string? Error);
+
+/// <summary>What a target resolves to at the vendor: for a device id its host names, for a host name its device ids.</summary>
+public sealed record TargetLookup(IReadOnlyList<string> Found, string? Error = null, bool Retryable = false);
+
+/// <summary>
+/// An adapter (an EDR) that can tell which host a device id is and which device ids a host has, read-only. The engine
+/// asks it before a state-changing call on a device id or a host, so the allow-list decides on the host the vendor
+/// will act on.
+/// </summary>
+public interface ITargetResolver
+{
+    bool Resolves(TargetKind kind);
+
+    Task<TargetLookup> ResolveAsync(TargetKind kind, string value, CancellationToken cancellationToken);
+}
 
 /// <summary>An adapter that can check its vendor without changing anything.</summary>
 public interface IHealthCheck

@@ -151,7 +151,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
         {
             case RunStep run:
                 var name = $"{(run.Rollback ? "rollback" : "step")}-{Uri.EscapeDataString(run.StepId)}-{run.Attempt}-{++_runnerSeq}";
-                var runner = Context.ActorOf(StepRunner.Props(ExecutionId, run, _runtime.Adapters, _runtime.Time), name);
+                var runner = Context.ActorOf(StepRunner.Props(ExecutionId, run, _runtime), name);
                 Context.Watch(runner);
                 _running[runner] = run;
                 break;

@@ -105,8 +105,9 @@ public static class ExecutionDecider
             var why = missing.Count > 0 ? $": {string.Join(", ", missing.Select(m => "{{" + m + "}}"))} has no value in this alert" : "";
             return Refuse(b, step, $"parameter '{empty}' is empty{why}; refused before any call", ctx);
         }
-        if (AutonomyContract.ProtectedTarget(step, parameters, ctx.Policy) is { } protectedTarget)
-            return Refuse(b, step, protectedTarget, ctx);
+        var guard = TargetGuard.Check(action, parameters, ctx.Policy);
+        if (guard.Refusal is { } refusal) return Refuse(b, step, refusal, ctx);
+        parameters = guard.Parameters; // canonical targets: what approvers see is what the vendor receives
 
         var gate = AutonomyContract.Decide(step, pb.Id, ctx.Policy, state.DryRun);
         var call = new AdapterCall(step.ActionType, parameters, IdempotencyKey(state.ExecutionId, step.Id));
@@ -194,6 +195,15 @@ public static class ExecutionDecider
             b.Add(new StepAttemptFailed(a.StepId, a.Attempt, a.Result.Error ?? "failed", a.Result.Request, at, ctx.Now));
             b.Effect(new ScheduleRetry(a.StepId, a.Attempt + 1, false, at));
             return b.Build(CommandResult.Done($"step {a.StepId} attempt {a.Attempt} failed; retry at {at:O}"));
+        }
+
+        if (a.Result.Refused)
+        {
+            // The engine refused the call where the adapter is called (a target resolved to a protected host, or one
+            // that cannot be resolved): nothing was sent.
+            b.Add(new StepRefused(a.StepId, a.Result.Error ?? "refused", ctx.Now));
+            if (!st.Promoted && !Halt(b, step, ExecutionOutcome.Refused, ctx)) Advance(b, ctx);
+            return b.Build(new CommandResult(false, "refused", $"step {a.StepId} refused: {a.Result.Error}"));
         }
 
         var error = a.Result.Error ?? "failed";
@@ -358,7 +368,7 @@ public static class ExecutionDecider
             return b.Build(new CommandResult(false, "refused", refusal));
         }
         var sim = state.Step(step.Id).Simulation!;
-        if (AutonomyContract.ProtectedTarget(step, sim.Parameters, ctx.Policy) is { } protectedTarget)
+        if (TargetGuard.Check(ctx.Adapters.Catalog.Find(step.Adapter)?.Find(step.ActionType), sim.Parameters, ctx.Policy).Refusal is { } protectedTarget)
         {
             b.Add(new StepRefused(step.Id, protectedTarget, ctx.Now));
             return b.Build(new CommandResult(false, "refused", protectedTarget));

@@ -7,8 +7,8 @@ using RunbookPilot.Engine.Adapters;
 namespace RunbookPilot.Engine.Execution;
 
 /// <summary>
-/// Runs one attempt of a step (or of its rollback) as a child of the execution: calls the adapter under a per-attempt
-/// timeout (Polly), reports a <see cref="RecordAttempt"/> to its parent and stops. Vendor failures (HTTP errors,
+/// Runs one attempt of a step (or of its rollback) as a child of the execution: calls the adapter through
+/// <see cref="AdapterInvoker"/> (allow-list on canonical targets, dry-run) under a per-attempt timeout (Polly), reports a <see cref="RecordAttempt"/> to its parent and stops. Vendor failures (HTTP errors,
 /// timeouts) become failed attempts; anything else is a crash, and the parent's supervision restarts the runner,
 /// which repeats the attempt with the same idempotency key.
 /// </summary>
@@ -16,15 +16,15 @@ public sealed class StepRunner : UntypedActor
 {
     private readonly string _executionId;
     private readonly RunStep _work;
-    private readonly AdapterRegistry _adapters;
+    private readonly ExecutionRuntime _runtime;
     private readonly TimeProvider _time;
 
-    public StepRunner(string executionId, RunStep work, AdapterRegistry adapters, TimeProvider time)
+    public StepRunner(string executionId, RunStep work, ExecutionRuntime runtime)
     {
         _executionId = executionId;
         _work = work;
-        _adapters = adapters;
-        _time = time;
+        _runtime = runtime;
+        _time = runtime.Time;
     }
 
     protected override void OnReceive(object message)
@@ -43,15 +43,15 @@ public sealed class StepRunner : UntypedActor
         }
     }
 
-    public static Props Props(string executionId, RunStep work, AdapterRegistry adapters, TimeProvider time) =>
-        Akka.Actor.Props.Create<StepRunner>(executionId, work, adapters, time);
+    public static Props Props(string executionId, RunStep work, ExecutionRuntime runtime) =>
+        Akka.Actor.Props.Create<StepRunner>(executionId, work, runtime);
 
     protected override void PreStart() => RunAsync().PipeTo(Self);
 
     private async Task<AttemptDone> RunAsync()
     {
         var started = _time.GetTimestamp();
-        var adapter = _adapters.Find(_work.Adapter);
+        var adapter = _runtime.Adapters.Find(_work.Adapter);
         if (adapter is null)
             return new AttemptDone(AdapterResult.Fail($"adapter {_work.Adapter} is not configured (adapters.yaml); nothing was sent", retryable: false), 0);
 
@@ -60,7 +60,9 @@ public sealed class StepRunner : UntypedActor
         AdapterResult result;
         try
         {
-            result = await pipeline.ExecuteAsync(async ct => await adapter.ExecuteAsync(call, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            var policy = _runtime.Policy();
+            result = await pipeline.ExecuteAsync(async ct =>
+                await AdapterInvoker.InvokeAsync(adapter, call, _work.Rollback, policy, _runtime.Adapters, ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (TimeoutRejectedException)
         {

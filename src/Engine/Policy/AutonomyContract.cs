@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Alerts;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Playbooks;
 
@@ -17,22 +14,16 @@ public sealed record Gate(GateKind Kind, ApprovalReason Reason, string Explanati
 /// L0 runs at once, unless <c>require_approval</c> (training mode) gates it;
 /// L1 waits for approval whatever <c>approval_required</c> says, unless its playbook is in <c>auto_approve</c>;
 /// L2 is simulated; "Execute Now" on a simulation is an L1 approval, refused when <c>block_l2_execution</c> is on.
-/// A step marked <c>simulation_mode: true</c> is simulated at any level. Containment steps aimed at an allow-listed
-/// target are refused before any call. An execution started by a <c>dry_run</c> binding sends every step to its adapter in
+/// A step marked <c>simulation_mode: true</c> is simulated at any level. State-changing steps aimed at a protected
+/// target are refused before any call (<see cref="TargetGuard"/>, checked by the decider and again where the adapter is called). An execution started by a <c>dry_run</c> binding sends every step to its adapter in
 /// dry-run (nothing external happens), so no step waits for a person; a <c>suggest</c> binding starts no execution at all.
 /// </summary>
 public static class AutonomyContract
 {
-    /// <summary>Actions that block or isolate something, checked against the policy's allow-list.</summary>
-    public static readonly IReadOnlySet<string> ContainmentActions = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "block_ip", "isolate_host", "disable_user", "quarantine_host",
-    };
-
     public static Gate Decide(PlaybookStep step, string playbookId, GlobalPolicy policy, bool dryRun = false)
     {
         if (dryRun)
-            return new Gate(GateKind.DryRun, ApprovalReason.L1Action, "binding mode dry_run: sent to the adapter in dry-run; nothing external happens");
+            return new Gate(GateKind.DryRun, ApprovalReason.L1Action, "dry run: the engine records the exact request the adapter would send; no adapter is called, nothing external happens");
         if (step.AutonomyLevel == AutonomyLevel.L2)
             return new Gate(GateKind.Simulate, ApprovalReason.SimulationPromoted, "L2: simulated only; an analyst may execute the simulation");
         if (step.SimulationMode == true)
@@ -58,33 +49,4 @@ public static class AutonomyContract
         reason == ApprovalReason.SimulationPromoted && policy.BlockL2Execution
             ? "refused by global policy block_l2_execution (compliance mode): L2 simulations cannot be executed"
             : null;
-
-    /// <summary>Why a containment step must not touch its target (allow-listed IP, network, host or user), or null.</summary>
-    public static string? ProtectedTarget(PlaybookStep step, JsonObject parameters, GlobalPolicy policy)
-    {
-        if (!ContainmentActions.Contains(step.ActionType)) return null;
-        var allow = policy.AllowList;
-        foreach (var (key, value) in parameters)
-        {
-            if (AlertFields.AsText(value) is not { Length: > 0 } target) continue;
-            switch (key)
-            {
-                case "ip" or "source_ip" or "address" when IPAddress.TryParse(target, out var ip):
-                    if (allow.Ips.Any(a => IPAddress.TryParse(a, out var p) && p.Equals(ip)))
-                        return $"{target} is on the global policy allow-list (allow_list.ips); {step.ActionType} refused before any call";
-                    if (allow.Cidrs.FirstOrDefault(c => IPNetwork.TryParse(c, out var n) && n.Contains(ip)) is { } cidr)
-                        return $"{target} is inside allow-listed network {cidr} (allow_list.cidrs); {step.ActionType} refused before any call";
-                    break;
-                case "hostname" or "host":
-                    if (allow.Hosts.Contains(target, StringComparer.OrdinalIgnoreCase))
-                        return $"host {target} is on the global policy allow-list (allow_list.hosts); {step.ActionType} refused before any call";
-                    break;
-                case "user" or "username" or "user_name":
-                    if (allow.Users.Contains(target, StringComparer.OrdinalIgnoreCase))
-                        return $"user {target} is on the global policy allow-list (allow_list.users); {step.ActionType} refused before any call";
-                    break;
-            }
-        }
-        return null;
-    }
 }

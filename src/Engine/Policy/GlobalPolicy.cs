@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Net;
 using RunbookPilot.Engine.Playbooks;
 using RunbookPilot.Engine.Playbooks.Yaml;
 
@@ -24,8 +23,11 @@ public sealed record GlobalPolicy
     [Description("Approval deadlines and four-eyes rules.")]
     public ApprovalPolicy Approval { get; init; } = new();
 
-    [Description("Targets a block or isolate step must never touch; such a step fails before any call.")]
+    [Description("Targets a state-changing step must never touch; such a step is refused before any call.")]
     public AllowList AllowList { get; init; } = new();
+
+    [Description("Limits on network targets: a block broader than these prefixes is refused.")]
+    public TargetLimits Targets { get; init; } = new();
 
     public static GlobalPolicy Default { get; } = new();
 
@@ -39,12 +41,23 @@ public sealed record GlobalPolicy
     {
         if (policy.Approval.Timeout <= TimeSpan.Zero || policy.Approval.Timeout > TimeSpan.FromDays(7))
             ctx.Error("approval.timeout", "approval timeout must be more than 0 and at most 7d");
+        // The allow-list is read with the same strict parser as the targets it protects, so both sides mean the same address.
         for (var i = 0; i < policy.AllowList.Ips.Count; i++)
-            if (!IPAddress.TryParse(policy.AllowList.Ips[i], out _))
-                ctx.Error($"allow_list.ips[{i}]", $"'{policy.AllowList.Ips[i]}' is not an IP address");
+            if (Policy.Targets.ParseAddress(policy.AllowList.Ips[i]) is null)
+                ctx.Error($"allow_list.ips[{i}]", $"'{policy.AllowList.Ips[i]}' is not an IP address in a standard spelling (IPv4 as four decimal octets without leading zeros, or IPv6)");
         for (var i = 0; i < policy.AllowList.Cidrs.Count; i++)
-            if (!IPNetwork.TryParse(policy.AllowList.Cidrs[i], out _))
-                ctx.Error($"allow_list.cidrs[{i}]", $"'{policy.AllowList.Cidrs[i]}' is not a network such as 10.0.0.0/8");
+            if (!Policy.Targets.ParseNetwork(policy.AllowList.Cidrs[i], out _, out var error))
+                ctx.Error($"allow_list.cidrs[{i}]", error);
+        for (var i = 0; i < policy.AllowList.Hosts.Count; i++)
+            if (!Policy.Targets.TryParse(Adapters.TargetKind.Host, policy.AllowList.Hosts[i], out _, out var error))
+                ctx.Error($"allow_list.hosts[{i}]", error);
+        for (var i = 0; i < policy.AllowList.Domains.Count; i++)
+            if (!Policy.Targets.TryParse(Adapters.TargetKind.Domain, policy.AllowList.Domains[i], out _, out var error))
+                ctx.Error($"allow_list.domains[{i}]", error);
+        if (policy.Targets.Ipv4MinPrefix is < 1 or > 32)
+            ctx.Error("targets.ipv4_min_prefix", "ipv4_min_prefix must be between 1 and 32");
+        if (policy.Targets.Ipv6MinPrefix is < 1 or > 128)
+            ctx.Error("targets.ipv6_min_prefix", "ipv6_min_prefix must be between 1 and 128");
         if (knownPlaybooks is null) return;
         for (var i = 0; i < policy.AutoApprove.Playbooks.Count; i++)
         {
@@ -84,6 +97,19 @@ public sealed record AllowList
     [Description("Host names that must never be isolated (case-insensitive).")]
     public IReadOnlyList<string> Hosts { get; init; } = [];
 
-    [Description("User names that must never be disabled (case-insensitive).")]
+    [Description("User names that must never be disabled (case-insensitive; DOMAIN\\user and user@domain name the same account).")]
     public IReadOnlyList<string> Users { get; init; } = [];
+
+    [Description("Domains (and their subdomains) that must never be blocked or sinkholed (case-insensitive).")]
+    public IReadOnlyList<string> Domains { get; init; } = [];
+}
+
+[Description("How broad a network target may be.")]
+public sealed record TargetLimits
+{
+    [Description("The broadest IPv4 network a step may block (default 24: a /23 or wider is refused; 0.0.0.0/0 always is).")]
+    public int Ipv4MinPrefix { get; init; } = 24;
+
+    [Description("The broadest IPv6 network a step may block (default 64; ::/0 always is refused).")]
+    public int Ipv6MinPrefix { get; init; } = 64;
 }

@@ -1,3 +1,4 @@
+using RunbookPilot.Engine.Adapters;
 using System.Text.Json.Nodes;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Playbooks;
@@ -75,11 +76,14 @@ public class AutonomyContractTests
     [InlineData("cidrs: [10.0.0.0/8]", "block_ip", "ip", "203.0.113.9", false)]
     [InlineData("hosts: [DC01]", "isolate_host", "hostname", "dc01", true)]
     [InlineData("users: [admin]", "disable_user", "user", "Admin", true)]
-    [InlineData("ips: [10.1.1.1]", "unblock_ip", "ip", "10.1.1.1", false)]
+    [InlineData("ips: [10.1.1.1]", "unblock_ip", "ip", "10.1.1.1", true)] // every state-changing call is checked; rollbacks are not refused (TargetGuardTests)
     [InlineData("ips: [10.1.1.1]", "lookup_ip", "ip", "10.1.1.1", false)]
     public void Allow_list_protects_containment_targets(string allow, string action, string param, string value, bool refused)
     {
-        var reason = AutonomyContract.ProtectedTarget(Step(AutonomyLevel.L1, action), new JsonObject { [param] = value }, P("allow_list:\n  " + allow + "\n"));
+        // disable_user is a plugin's action (the built-in adapters have none): its descriptor's parameter names it a user.
+        var descriptor = AdapterCatalog.BuiltIn.Adapters.SelectMany(a => a.Actions).FirstOrDefault(a => a.Name == action)
+            ?? new ActionDescriptor(action, ActionKind.Reversible, "plugin action", [param], []);
+        var reason = TargetGuard.Check(descriptor, new JsonObject { [param] = value }, P("allow_list:\n  " + allow + "\n")).Refusal;
         Assert.Equal(refused, reason is not null);
     }
 }

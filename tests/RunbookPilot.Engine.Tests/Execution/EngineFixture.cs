@@ -28,6 +28,8 @@ public sealed class EngineFixture : IAsyncDisposable
     public RunbookPilotOptions Options { get; set; }
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 2, 10, 15, 30, 0, TimeSpan.Zero));
     public Dictionary<string, TestAdapter> Adapters { get; } = [];
+    /// <summary>Adapters from outside the built-in catalogue (plugins), registered beside the test adapters.</summary>
+    public List<IAdapter> Plugins { get; } = [];
     public RunbookPilotEngine Engine { get; private set; } = null!;
     public string Dir => _dir.Path;
 
@@ -35,7 +37,7 @@ public sealed class EngineFixture : IAsyncDisposable
 
     public async Task<EngineFixture> StartAsync()
     {
-        Engine = await RunbookPilotEngine.StartAsync(Options, Adapters.Values, Clock, "test");
+        Engine = await RunbookPilotEngine.StartAsync(Options, Adapters.Values.Concat(Plugins), Clock, "test");
         return this;
     }
 

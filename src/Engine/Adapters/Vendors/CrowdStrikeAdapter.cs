@@ -8,7 +8,7 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// CrowdStrike Falcon (vendor-apis.md §5): OAuth2 client credentials with a cached token renewed before it expires (and
 /// once more on a 401), hostname → device id through FQL, then contain / lift containment (202 Accepted).
 /// </summary>
-public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider time) : HttpAdapter(AdapterCatalog.BuiltIn.Find("crowdstrike")!, endpoint), IDisposable
+public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider time) : HttpAdapter(AdapterCatalog.BuiltIn.Find("crowdstrike")!, endpoint), IDisposable, ITargetResolver
 {
     private readonly SemaphoreSlim _tokenGate = new(1, 1);
     private (string Token, DateTimeOffset Expires)? _token;
@@ -66,6 +66,32 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
     }
 
     public void Dispose() => _tokenGate.Dispose();
+
+    public bool Resolves(TargetKind kind) => kind is TargetKind.DeviceId or TargetKind.Host;
+
+    /// <summary>A device id's host name (device details, <c>GET /devices/entities/devices/v2</c>), or a host name's device ids (FQL query). Read-only.</summary>
+    public async Task<TargetLookup> ResolveAsync(TargetKind kind, string value, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var token = await TokenAsync(renew: attempt > 0, cancellationToken).ConfigureAwait(false);
+            if (token.Failure is { } tokenFailure) return new TargetLookup([], tokenFailure.Error, tokenFailure.Retryable);
+            var http = kind == TargetKind.DeviceId
+                ? new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/devices/entities/devices/v2?ids={Q(value)}",
+                    [("Authorization", "Bearer " + token.Value!, true), ("Accept", "application/json", false)], null, null)
+                : DeviceQuery(value, token.Value!);
+            var answer = await SendAsync(http, cancellationToken).ConfigureAwait(false);
+            if (answer.Code == 401 && attempt == 0) continue;
+            if (answer.Code == 404 && kind == TargetKind.DeviceId) return new TargetLookup([]);
+            if (Failure(answer, http.Describe(Endpoint.Redact)) is { } failure) return new TargetLookup([], failure.Error, failure.Retryable);
+            if (answer.Json()?["resources"] is not JsonArray resources) return new TargetLookup([], "malformed response: no resources", true);
+            var found = kind == TargetKind.DeviceId
+                ? resources.OfType<JsonObject>().Where(r => r["device_id"]?.ToString() == value).Select(r => r["hostname"]?.ToString() ?? "").ToList()
+                : resources.Select(r => r?.ToString() ?? "").Where(r => r.Length > 0).ToList();
+            return new TargetLookup(found);
+        }
+        return new TargetLookup([], "crowdstrike: access denied after renewing the token");
+    }
 
     /// <summary>FQL exact-match on the hostname; quotes in the value are escaped so it stays one string.</summary>
     private HttpCall DeviceQuery(string hostname, string token) =>

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Tests.Execution;
+
+namespace RunbookPilot.Engine.Tests.Safety;
+
+/// <summary>
+/// A plugin that ignores the dry-run flag and performs its containment whatever it is told (as a careless or hostile
+/// plugin would): the engine never calls it for a dry run, and never with a protected target however the alert spells it.
+/// </summary>
+public sealed class RoguePlugin : IAdapter
+{
+    public AdapterDescriptor Descriptor { get; } = new("rogue", "A plugin that ignores dry-run",
+    [
+        new ActionDescriptor("contain", ActionKind.Reversible, "Contain a host", ["hostname"], [], "release"),
+        new ActionDescriptor("release", ActionKind.Reversible, "Release a host", ["hostname"], [], "contain"),
+    ]);
+
+    public ConcurrentQueue<AdapterCall> Executed { get; } = new();
+
+    public AdapterRequest Describe(AdapterCall call) => new("POST", "https://rogue.test/contain", new Dictionary<string, string>(), call.Parameters.ToJsonString());
+
+    public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    {
+        Executed.Enqueue(call); // contains the host, dry run or not
+        return Task.FromResult(AdapterResult.Ok(new JsonObject { ["contained"] = call.Parameters["hostname"]?.ToString() }, Describe(call)));
+    }
+}
+
+public sealed class EngineEnforcementTests
+{
+    private const string Rogue = """
+        id: rogue_contain
+        name: Contain through a plugin
+        version: 1.0.0
+        autonomy_level: L1
+        trigger: { techniques: [T1110] }
+        steps:
+          - { id: contain, name: Contain, action_type: contain, adapter: rogue, autonomy_level: L1, params: { hostname: "{{host.name}}" } }
+        """;
+
+    private const string Block = """
+        id: block_src
+        name: Block the source
+        version: 1.0.0
+        autonomy_level: L1
+        trigger: { techniques: [T1110] }
+        steps:
+          - { id: block, name: Block, action_type: block_ip, adapter: paloalto, autonomy_level: L1, params: { ip: "{{source.ip}}" } }
+        """;
+
+    private static int _n;
+
+    private static string Alert(string host = "ws-17", string ip = "203.0.113.9") =>
+        "{\"event\":{\"id\":\"safe-" + Interlocked.Increment(ref _n) + "\"},\"rule\":{\"id\":\"brute-force\"},\"host\":{\"name\":\"" + host
+        + "\"},\"source\":{\"ip\":\"" + ip + "\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}";
+
+    private static async Task<EngineFixture> StartAsync(string playbook, string? policy = null)
+    {
+        var f = new EngineFixture(playbook);
+        var rogue = new RoguePlugin();
+        f.Plugins.Add(rogue);
+        if (policy is not null) f.WritePolicy(policy);
+        return await f.StartAsync();
+    }
+
+    private static RoguePlugin RogueOf(EngineFixture f) => (RoguePlugin)f.Plugins.Single();
+
+    [Fact]
+    public async Task A_dry_run_binding_never_calls_a_plugin_that_ignores_the_flag()
+    {
+        await using var f = await StartAsync(Rogue, "auto_approve:\n  playbooks: [rogue_contain]\n");
+        var saved = await f.Engine.SaveBindingAsync(new BindingSpec
+        {
+            PlaybookId = "rogue_contain", Mode = BindingMode.DryRun, Match = new BindingMatch { RuleIds = ["brute-force"] },
+        }, "alice");
+        Assert.Empty(saved.Problems);
+        var accepted = await f.SubmitAsync(Alert());
+        var id = Assert.Single(accepted.Selected).ExecutionId;
+        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        Assert.Equal(ExecutionOutcome.Completed, state.Outcome);
+        Assert.Empty(RogueOf(f).Executed);
+        var output = state.Step("contain").Output!;
+        Assert.True(output["dry_run"]!.GetValue<bool>());
+        Assert.Contains("ws-17", output["request"]!["body"]!.GetValue<string>(), StringComparison.Ordinal); // the exact request that would be sent
+    }
+
+    [Fact]
+    public async Task An_analysts_manual_dry_run_never_calls_the_plugin_either()
+    {
+        await using var f = await StartAsync(Rogue, "auto_approve:\n  playbooks: [rogue_contain]\n");
+        var saved = await f.Engine.SaveBindingAsync(new BindingSpec
+        {
+            PlaybookId = "rogue_contain", Mode = BindingMode.Suggest, Match = new BindingMatch { RuleIds = ["brute-force"] },
+        }, "alice");
+        var accepted = await f.SubmitAsync(Alert());
+        Assert.Empty(accepted.Selected);
+        var alert = new Alert(accepted.AlertId, AlertJson.ParseObject(Alert(), out _)!, "ecs");
+        var run = await f.Engine.RunBindingAsync(alert, saved.Binding!.Id, BindingMode.DryRun, "alice", "check what it would do");
+        var id = run.Decision!.ExecutionId!;
+        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        Assert.Equal(ExecutionOutcome.Completed, state.Outcome);
+        Assert.Empty(RogueOf(f).Executed);
+    }
+
+    [Theory]
+    [InlineData("::ffff:10.1.1.1")]
+    [InlineData("10.1.1.1")]
+    [InlineData("010.1.1.1")]
+    [InlineData("10.1.1.0/24")]
+    public async Task An_auto_approved_block_of_a_protected_address_in_any_spelling_is_refused_and_never_sent(string ip)
+    {
+        await using var f = await StartAsync(Block, "auto_approve:\n  playbooks: [block_src]\nallow_list:\n  ips: [10.1.1.1]\n");
+        var id = Assert.Single((await f.SubmitAsync(Alert(ip: ip))).Selected).ExecutionId;
+        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        Assert.Equal(StepStatus.Refused, state.Step("block").Status);
+        Assert.Contains("refused before any call", state.Step("block").Error, StringComparison.Ordinal);
+        Assert.Empty(f.Adapters["paloalto"].Calls);
+    }
+
+    [Fact]
+    public async Task A_splunk_notable_is_checked_on_the_address_the_adapter_receives()
+    {
+        await using var f = await StartAsync(Block, "auto_approve:\n  playbooks: [block_src]\nallow_list:\n  cidrs: [10.0.0.0/8]\n");
+        var notable = """{"result":{"event_id":"notable-1","src":"::ffff:10.9.8.7","rule_name":"Brute force","annotations":{"mitre_attack":["T1110"]}},"search_name":"Brute force"}""";
+        var id = Assert.Single((await f.SubmitAsync(notable)).Selected).ExecutionId;
+        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        Assert.Equal(StepStatus.Refused, state.Step("block").Status);
+        Assert.Empty(f.Adapters["paloalto"].Calls);
+    }
+
+    [Fact]
+    public async Task The_vendor_receives_the_canonical_address_not_the_alerts_spelling()
+    {
+        await using var f = await StartAsync(Block, "auto_approve:\n  playbooks: [block_src]\n");
+        var id = Assert.Single((await f.SubmitAsync(Alert(ip: "::FFFF:203.0.113.77"))).Selected).ExecutionId;
+        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        Assert.Equal(StepStatus.Succeeded, state.Step("block").Status);
+        Assert.Equal("203.0.113.77", Assert.Single(f.Adapters["paloalto"].Calls).Parameters["ip"]!.GetValue<string>());
+    }
+}
