@@ -76,7 +76,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["http"] = new()
         {
             BaseUrl = UrlOf("http"),
-            Options = new Dictionary<string, JsonNode?> { ["allowed_hosts"] = new JsonArray("127.0.0.1") },
+            Options = new Dictionary<string, JsonNode?> { ["allowed_hosts"] = new JsonArray(new Uri(UrlOf("http")).GetLeftPart(UriPartial.Authority)) },
         },
     };
 

@@ -23,6 +23,7 @@ public sealed class EngineCliTests : IDisposable
             _dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
         foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot, "playbooks", "sigma")))
             _dir.Write("playbooks/sigma/" + Path.GetFileName(file), File.ReadAllText(file));
+        _adapters["crowdstrike"].Devices["dev-1"] = "WS-1"; // the EDR knows the alert's device
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -38,7 +39,8 @@ public sealed class EngineCliTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var all = args.Concat(["--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks")]).ToArray();
+        var all = args.Concat(["--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks")])
+            .Concat(testAdapters ? [] : ["--demo"]).ToArray();
         var services = new CliServices(testAdapters ? _adapters.Values.ToList() : [], () => new StringReader(stdin ?? ""));
         var code = await CliApp.RunAsync(all, output, error, services);
         return (code, output.ToString(), error.ToString());

@@ -36,6 +36,15 @@ public sealed record AdaptersConfig
                 ctx.Error(path + ".base_url", "base_url must use https (plain http is only allowed for loopback addresses such as the local simulators)");
             if (settings.Timeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromMinutes(10)))
                 ctx.Error(path + ".timeout", "timeout must be more than 0 and at most 10m");
+            if (settings.Options.GetValueOrDefault("allowed_hosts") is { } allowed)
+            {
+                if (allowed is not System.Text.Json.Nodes.JsonArray entries)
+                    ctx.Error(path + ".options.allowed_hosts", "allowed_hosts must be a list of origins such as https://dns-fw.example:8443");
+                else
+                    for (var i = 0; i < entries.Count; i++)
+                        if (Vendors.GenericHttpAdapter.AllowedOrigin(entries[i]?.ToString()) is null)
+                            ctx.Error($"{path}.options.allowed_hosts[{i}]", $"'{entries[i]}' must name scheme, host and port, e.g. https://dns-fw.example:8443 (no path)");
+            }
             if (settings.Tls?.CaBundle is { } ca && !Path.IsPathRooted(ca) && !ca.StartsWith("./", StringComparison.Ordinal))
                 ctx.Error(path + ".tls.ca_bundle", "ca_bundle must be a file path (absolute, or relative starting with ./)");
         }

@@ -8,8 +8,16 @@ namespace RunbookPilot.Engine.Tests.Execution;
 /// An adapter for tests that implements the real adapter contract: records every call, keeps state like a vendor
 /// (what is blocked or contained, keyed by target), and fails, stalls or crashes on demand.
 /// </summary>
-public sealed class TestAdapter(AdapterDescriptor descriptor) : IAdapter
+public sealed class TestAdapter(AdapterDescriptor descriptor) : IAdapter, ITargetResolver
 {
+    /// <summary>Devices an EDR test adapter knows (device id → host name): device ids resolve through it, as at a real EDR.</summary>
+    public ConcurrentDictionary<string, string> Devices { get; } = new(StringComparer.Ordinal);
+
+    public bool Resolves(TargetKind kind) => kind == TargetKind.DeviceId && Descriptor.Name == "crowdstrike";
+
+    public Task<TargetLookup> ResolveAsync(TargetKind kind, string value, CancellationToken cancellationToken) =>
+        Task.FromResult(new TargetLookup(Devices.TryGetValue(value, out var host) ? [host] : []));
+
     private readonly ConcurrentQueue<Func<AdapterCall, Task<AdapterResult>>> _script = new();
 
     public AdapterDescriptor Descriptor { get; } = descriptor;

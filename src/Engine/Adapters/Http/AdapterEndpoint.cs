@@ -11,6 +11,7 @@ namespace RunbookPilot.Engine.Adapters.Http;
 public sealed class AdapterEndpoint : IDisposable
 {
     private readonly IReadOnlyDictionary<string, string> _secrets;
+    private readonly IReadOnlyList<string> _spellings;
 
     public AdapterEndpoint(string name, AdapterSettings settings, Func<string, string?> environment)
     {
@@ -25,6 +26,8 @@ public sealed class AdapterEndpoint : IDisposable
             else missing.Add(variable);
         }
         _secrets = secrets;
+        _spellings = secrets.Values.Where(v => v.Length >= 4).SelectMany(Spellings).Distinct(StringComparer.Ordinal)
+            .OrderByDescending(v => v.Length).ToList();
         MissingVariables = missing;
         Http = new HttpClient(Handler(settings.Tls?.CaBundle), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -39,16 +42,40 @@ public sealed class AdapterEndpoint : IDisposable
 
     public string? Secret(string credential) => _secrets.GetValueOrDefault(credential);
 
-    /// <summary>Replaces every secret value in <paramref name="text"/> with ***.</summary>
+    /// <summary>
+    /// Replaces every secret value in <paramref name="text"/> with ***, in each encoding a vendor may reflect it in:
+    /// raw, URL-escaped (either hex case, <c>+</c> for a space), JSON-escaped (<c>\u002B</c> in either case, <c>\/</c>,
+    /// <c>\"</c>, <c>\\</c>, non-ASCII as <c>\uXXXX</c>) and base64 (standard and URL-safe, with or without padding).
+    /// </summary>
     public string Redact(string text)
     {
-        foreach (var secret in _secrets.Values.Where(s => s.Length >= 4).OrderByDescending(s => s.Length))
-        {
-            text = text.Replace(secret, HttpCall.Redacted, StringComparison.Ordinal);
-            text = text.Replace(Uri.EscapeDataString(secret), HttpCall.Redacted, StringComparison.Ordinal); // as sent in a form or a URL
-        }
+        foreach (var spelling in _spellings) text = text.Replace(spelling, HttpCall.Redacted, StringComparison.Ordinal);
         return text;
     }
+
+    /// <summary>The spellings of <paramref name="secret"/> that <see cref="Redact"/> removes.</summary>
+    public static IEnumerable<string> Spellings(string secret)
+    {
+        var url = Uri.EscapeDataString(secret);
+        var form = System.Net.WebUtility.UrlEncode(secret);
+        var strict = System.Text.Json.JsonSerializer.Serialize(secret)[1..^1]; // \u002B, \u0022, \uXXXX for non-ASCII
+        var relaxed = System.Text.Json.JsonSerializer.Serialize(secret, RelaxedJson)[1..^1]; // \" and \\ only
+        var base64 = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(secret));
+        string[] forms = [secret, url, LowerHex(url), form, LowerHex(form), strict, LowerHex(strict), relaxed, AsciiJson(secret), LowerHex(AsciiJson(secret)),
+            base64, base64.TrimEnd('='), base64.Replace('+', '-').Replace('/', '_').TrimEnd('=')];
+        return forms.Concat(forms.Where(f => f.Contains('/', StringComparison.Ordinal)).Select(f => f.Replace("/", "\\/", StringComparison.Ordinal)))
+            .Where(f => f.Length >= 4);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>JSON with every non-ASCII or special character as \uXXXX (as some vendors write it).</summary>
+    private static string AsciiJson(string s) => string.Concat(s.Select(c =>
+        c is '"' or '\\' ? "\\" + c : c < 0x20 || c > 0x7E ? $"\\u{(int)c:X4}" : c.ToString()));
+
+    /// <summary>Lower-case hex in %XX and \uXXXX escapes.</summary>
+    private static string LowerHex(string s) =>
+        System.Text.RegularExpressions.Regex.Replace(s, @"(%[0-9A-F]{2}|\\u[0-9A-F]{4})", m => m.Value.ToLowerInvariant());
 
     /// <summary>TLS is always verified. A CA bundle replaces the system roots for this vendor; there is no way to skip verification.</summary>
     private static SocketsHttpHandler Handler(string? caBundle)

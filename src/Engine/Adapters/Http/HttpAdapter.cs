@@ -44,6 +44,8 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
         try
         {
             var http = Build(HealthProbe);
+            if (http.Problem() is { } problem)
+                return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, false, null, null, ApiVersion, 0, Endpoint.Redact("request refused before sending: " + problem));
             using var message = http.ToMessage();
             using var response = await Endpoint.Http.SendAsync(message, cancellationToken).ConfigureAwait(false);
             var code = (int)response.StatusCode;
@@ -72,10 +74,18 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
     /// Performs the call; a dry-run call (PRD F5.4) is only described: the request is logged in the result, nothing is
     /// sent, and the result says it was simulated.
     /// </summary>
-    public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken) =>
-        call.DryRun
-            ? Task.FromResult(AdapterResult.Ok(new JsonObject { ["simulated"] = true, ["adapter"] = Descriptor.Name, ["action"] = call.Action }, Describe(call)))
-            : RunAsync(call, cancellationToken);
+    public async Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken)
+    {
+        if (call.DryRun) return AdapterResult.Ok(new JsonObject { ["simulated"] = true, ["adapter"] = Descriptor.Name, ["action"] = call.Action }, Describe(call));
+        try
+        {
+            return await RunAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UnsafeRequestException ex)
+        {
+            return AdapterResult.Fail($"{Descriptor.Name}: request refused before sending: {Endpoint.Redact(ex.Message)}", retryable: false, request: Describe(call));
+        }
+    }
 
     /// <summary>The real call (never reached in dry-run).</summary>
     protected abstract Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken);

@@ -13,8 +13,24 @@ public sealed class GenericHttpAdapter(AdapterEndpoint endpoint) : HttpAdapter(A
 {
     public string EscapeTemplateValue(string parameter, string value) => parameter == "url" ? Uri.EscapeDataString(value) : value;
 
-    private IReadOnlyList<string> AllowedHosts =>
-        Endpoint.Settings.Options.GetValueOrDefault("allowed_hosts") is JsonArray hosts ? hosts.Select(h => h!.ToString()).ToList() : [new Uri(Endpoint.BaseUrl).Host];
+    /// <summary>
+    /// Where requests may go: each <c>allowed_hosts</c> entry names scheme, host and port (<c>https://dns-fw.example:8443</c>;
+    /// without a port, the scheme's default). Without the option, only the base URL's origin.
+    /// </summary>
+    private IReadOnlyList<Uri> AllowedOrigins =>
+        Endpoint.Settings.Options.GetValueOrDefault("allowed_hosts") is JsonArray hosts
+            ? hosts.Select(h => AllowedOrigin(h?.ToString()) ?? throw new InvalidOperationException($"allowed_hosts entry '{h}' is invalid")).ToList()
+            : [new Uri(Endpoint.BaseUrl)];
+
+    /// <summary>An <c>allowed_hosts</c> entry as an origin (scheme://host[:port], nothing else), or null when it is not one.</summary>
+    public static Uri? AllowedOrigin(string? entry) =>
+        Uri.TryCreate(entry, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.AbsolutePath == "/" && uri.Query.Length == 0
+        && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0 && !entry!.Any(char.IsControl)
+            ? uri
+            : null;
+
+    private bool Allowed(Uri uri) => AllowedOrigins.Any(o =>
+        o.Scheme == uri.Scheme && string.Equals(o.IdnHost, uri.IdnHost, StringComparison.OrdinalIgnoreCase) && o.Port == uri.Port);
 
     protected override AdapterCall HealthProbe => new("get", new JsonObject { ["url"] = "" }, "health");
 
@@ -43,8 +59,9 @@ public sealed class GenericHttpAdapter(AdapterEndpoint endpoint) : HttpAdapter(A
     {
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);
-        if (!Uri.TryCreate(http.Url, UriKind.Absolute, out var uri) || !AllowedHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase))
-            return AdapterResult.Fail($"http: host '{(uri?.Host ?? http.Url)}' is not in options.allowed_hosts; refused before any call", retryable: false, request: request);
+        if (http.Problem() is { } problem) throw new UnsafeRequestException(problem);
+        if (!Uri.TryCreate(http.Url, UriKind.Absolute, out var uri) || !Allowed(uri))
+            return AdapterResult.Fail($"http: {(uri is null ? http.Url : $"{uri.Scheme}://{uri.Authority}")} is not in options.allowed_hosts; refused before any call (entries name scheme, host and port)", retryable: false, request: request);
         var answer = await SendAsync(http, cancellationToken).ConfigureAwait(false);
         if (Failure(answer, request) is { } failure) return failure;
         return Ok(new JsonObject { ["status"] = answer.Code, ["body"] = answer.Json() ?? JsonValue.Create(answer.Body.Length > 4096 ? answer.Body[..4096] : answer.Body) }, request);
