@@ -7,7 +7,7 @@ namespace RunbookPilot.Host;
 /// Basic authentication on everything but /health (constant-time comparison); webhooks may instead send the configured
 /// bearer token or an HMAC-SHA256 signature of their body. The authenticated name is who decides in the audit trail.
 /// </summary>
-public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
+public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options, LoginThrottle throttle, TimeProvider time, ILogger<AuthMiddleware> log)
 {
     public const string AnalystItem = "rbp.analyst";
     public const string RoleItem = "rbp.role";
@@ -16,11 +16,29 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var signedIn = Basic(context.Request.Headers.Authorization.ToString());
+        var header = context.Request.Headers.Authorization.ToString();
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (Credentials(header) is var (name, _) && throttle.Locked(name, address) is { } locked)
+        {
+            log.LogWarning("Sign-in refused for {User} from {Address}: too many failed attempts, locked for {Seconds} s", name, address, (int)Math.Ceiling(locked.TotalSeconds));
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(locked.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsJsonAsync(new { error = $"too many failed sign-ins for this user or from this address; try again in {(int)Math.Ceiling(locked.TotalSeconds)} s" });
+            return;
+        }
+        var signedIn = Basic(header);
         if (signedIn is var (user, role))
         {
             context.Items[AnalystItem] = user;
             context.Items[RoleItem] = role;
+            throttle.Succeeded(user);
+        }
+        else if (Credentials(header) is var (failedUser, _))
+        {
+            // Who and from where, never the password.
+            log.LogWarning("Sign-in failed for {User} from {Address}", failedUser, address);
+            var delay = throttle.Failed(failedUser, address);
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, time, context.RequestAborted);
         }
         // /health answers anyone (ok or degraded only); its details need the credentials checked above.
         if (signedIn is not null || context.Request.Path.Equals("/health", StringComparison.Ordinal))
@@ -40,8 +58,8 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
         await context.Response.WriteAsJsonAsync(new { error = "authentication required: basic auth (RBPILOT_USER / RBPILOT_PASS), or the webhook token or signature on /events" });
     }
 
-    /// <summary>Who the basic credentials name and their role, or null. Every account is compared, so timing says nothing about which exists.</summary>
-    private (string User, string Role)? Basic(string header)
+    /// <summary>The user name and password of a basic-auth header, or null when there is none.</summary>
+    private static (string User, string Password)? Credentials(string header)
     {
         if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
         string decoded;
@@ -54,8 +72,13 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options)
             return null;
         }
         var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 0) return null;
-        var (name, password) = (decoded[..colon], decoded[(colon + 1)..]);
+        return colon < 0 ? null : (decoded[..colon], decoded[(colon + 1)..]);
+    }
+
+    /// <summary>Who the basic credentials name and their role, or null. Every account is compared, so timing says nothing about which exists.</summary>
+    private (string User, string Role)? Basic(string header)
+    {
+        if (Credentials(header) is not var (name, password)) return null;
         (string, string)? match = Same(name, options.User) & Same(password, options.EffectivePassword) ? (name, Admin) : null;
         foreach (var (analyst, secret) in options.Analysts)
             if (Same(name, analyst) & Same(password, secret)) match ??= (name, AnalystRole);

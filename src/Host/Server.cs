@@ -29,15 +29,16 @@ public static class Server
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(server.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = server.MaxBodyBytes);
+        // One log for the web host and the engine: console (JSON lines with --json-logs), and the recent lines for `ops log`.
         var recentLog = new RecentLog();
-        builder.Services.AddSerilog((_, log) =>
-        {
-            log.WriteTo.Sink(recentLog);
-            log.MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning);
-            if (server.JsonLogs) log.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter());
-            else log.WriteTo.Console();
-        });
+        var logConfig = new LoggerConfiguration().WriteTo.Sink(recentLog)
+            .MinimumLevel.Information().MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Akka", Serilog.Events.LogEventLevel.Warning);
+        var serilog = (server.JsonLogs ? logConfig.WriteTo.Console(new Serilog.Formatting.Compact.CompactJsonFormatter()) : logConfig.WriteTo.Console()).CreateLogger();
+        builder.Services.AddSerilog(serilog, dispose: false);
         builder.Services.AddSingleton(server);
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton(recentLog);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
@@ -47,7 +48,8 @@ public static class Server
 
         var startupLog = new StringWriter();
         var adapters = await DemoMode.AdaptersAsync(engineOptions, adapterOverrides ?? [], startupLog, server.Demo);
-        var engine = await RunbookPilotEngine.StartAsync(engineOptions with { Llm = adapters.Llm }, adapters.Adapters, time, purpose: "runbookpilot server");
+        var engine = await RunbookPilotEngine.StartAsync(engineOptions with { Llm = adapters.Llm }, adapters.Adapters, time, purpose: "runbookpilot server",
+            logging: l => l.AddSerilog(serilog));
         var projection = engine.Projector.StartLive();
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(new RunbookPilot.Web.Services.DashboardOptions(adapters.Simulated));
@@ -66,6 +68,7 @@ public static class Server
             projection.Shutdown();
             engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
             adapters.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            serilog.Dispose();
         });
 
         engine.System.ActorOf(RunbookPilot.Engine.Metrics.MetricsActor.Props(engine.MetricFactory), "metrics");
@@ -75,6 +78,7 @@ public static class Server
 
         var live = new LiveUpdates(engine.System);
         app.UseWebSockets();
+        app.UseMiddleware<BrowserGuard>();
         app.UseMiddleware<AuthMiddleware>();
         app.MapMetrics("/metrics", engine.Metrics);
         app.MapOpenApi(); // /openapi/v1.json
@@ -127,7 +131,7 @@ public static class Server
             }
             catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == 413)
             {
-                return Problem(413, $"body larger than {server.MaxBodyBytes} bytes");
+                return Results.Json(new { error = $"body larger than {server.MaxBodyBytes} bytes", max_bytes = server.MaxBodyBytes }, statusCode: 413);
             }
             string text;
             try
@@ -147,6 +151,11 @@ public static class Server
             {
                 return Problem(400, "body is not valid JSON", [new AlertProblem("$", AlertJson.Describe(ex))]);
             }
+            catch (InvalidOperationException)
+            {
+                // Checking keys for duplicates reads them: a key with a lone surrogate escape cannot be read as text.
+                return Problem(400, "body is not valid JSON", [new AlertProblem("$", "a key is not valid UTF-16 text: a lone surrogate escape such as \\ud800")]);
+            }
             var documents = root switch
             {
                 JsonObject o => [("$", o)],
@@ -154,6 +163,10 @@ public static class Server
                 _ => [],
             };
             if (documents.Count == 0) return Problem(400, "expected one ECS alert object or a non-empty array of them");
+            // A batch no retry could ever get in is refused as too large (413 with the maximum), not as busy (503).
+            var maxBatch = Math.Min(server.MaxBacklog, server.MaxInFlight);
+            if (documents.Count > maxBatch)
+                return Results.Json(new { error = $"{documents.Count} alerts in one request; at most {maxBatch} are accepted at once: split the batch", max_alerts = maxBatch }, statusCode: 413);
             var problems = new List<AlertProblem>();
             foreach (var (path, doc) in documents)
             {

@@ -21,6 +21,12 @@ public sealed record ServerOptions
     /// <summary>Above this many alerts being journaled at once, the webhook answers 503 with Retry-After, so latency stays bounded.</summary>
     public int MaxInFlight { get; init; } = 2000;
     public bool JsonLogs { get; init; }
+    /// <summary>Other origins browsers may call the API from (RBPILOT_ALLOWED_ORIGINS, comma-separated, e.g. the address a reverse proxy serves).</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Failed sign-ins per user or per address before answers slow down, and before they are refused (429) for <see cref="LockoutWindow"/>.</summary>
+    public int SlowAfterFailures { get; init; } = 3;
+    public int LockAfterFailures { get; init; } = 10;
+    public TimeSpan LockoutWindow { get; init; } = TimeSpan.FromMinutes(15);
 
     public const string DemoPassword = "demo";
     private static readonly string[] WeakPasswords = ["", "admin", "password", "changeme", "demo", "runbookpilot"];
@@ -63,6 +69,7 @@ public sealed record ServerOptions
             WebhookToken = Env("RBPILOT_WEBHOOK_TOKEN"),
             WebhookSecret = Env("RBPILOT_WEBHOOK_SECRET"),
             JsonLogs = args.Contains("--json-logs") || Env("RBPILOT_LOG_FORMAT") == "json",
+            AllowedOrigins = (Env("RBPILOT_ALLOWED_ORIGINS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             MaxBacklog = int.TryParse(Env("RBPILOT_MAX_BACKLOG"), out var backlog) && backlog > 0 ? backlog : 5000,
         };
     }

@@ -189,7 +189,7 @@ public sealed class BindingsTests : IAsyncLifetime
         Assert.DoesNotContain(_adapters["abuseipdb"].Calls, c => !c.DryRun); // dry run: nothing external happened
 
         // 6b: the preview shows what would happen now; "Run now" executes the playbook and the audit logs 'ran'.
-        var preview = await Json(await _http.PostAsync($"/api/v1/alerts/{alerts[0]}/bindings/evaluate", null));
+        var preview = await Json(await _http.PostAsync($"/api/v1/alerts/{alerts[0]}/bindings/evaluate", Body("{}")));
         Assert.Equal("dry_ran", preview.GetProperty("decisions")[0].GetProperty("decision").GetString());
         var analyst = Client("ana", "analyst-secret-for-tests-2");
         var run = await analyst.PostAsync($"/api/v1/alerts/{alerts[0]}/bindings/run", Body($$"""{"binding_id":{{bindingId}},"reason":"confirmed by phone"}"""));

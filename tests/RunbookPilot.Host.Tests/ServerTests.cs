@@ -180,7 +180,7 @@ public sealed class ServerTests : IAsyncLifetime
     [Fact]
     public async Task Playbook_validation_endpoint_returns_located_errors()
     {
-        var response = await _http.PostAsync("/api/v1/playbooks/validate", new StringContent("id: x\nversion: 1.0\n"));
+        var response = await _http.PostAsync("/api/v1/playbooks/validate", new StringContent("id: x\nversion: 1.0\n", Encoding.UTF8, "application/yaml"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await Json(response)).GetProperty("errors");
         Assert.Contains(errors.EnumerateArray(), e => e.GetProperty("line").GetInt32() == 2 && e.GetProperty("path").GetString() == "version");

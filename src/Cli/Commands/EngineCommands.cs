@@ -193,13 +193,18 @@ internal static class EngineCommands
                     return (docs, problems);
                 }
             }
-            catch (JsonException) when (!trimmed.StartsWith('['))
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException && !trimmed.StartsWith('['))
             {
                 // not one document: read it as JSON lines below
             }
             catch (JsonException ex)
             {
                 problems.Add(((int)(ex.LineNumber ?? 0) + 1, AlertJson.Describe(ex)));
+                return (docs, problems);
+            }
+            catch (InvalidOperationException)
+            {
+                problems.Add((1, "$: a key is not valid UTF-16 text: a lone surrogate escape such as \\ud800"));
                 return (docs, problems);
             }
         }
@@ -221,7 +226,7 @@ internal static class EngineCommands
         {
             return JsonNode.Parse(text, documentOptions: AlertJson.Options) is JsonObject;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return false;
         }

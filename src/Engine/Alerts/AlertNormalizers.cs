@@ -144,7 +144,8 @@ public sealed class SplunkNotableNormalizer : IAlertNormalizer
 /// <summary>Parses alert text (one JSON object, or an array of them) with JSON-path-located errors.</summary>
 public static class AlertJson
 {
-    public static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+    /// <summary>Strict reading: no comments, at most 64 levels, and a key written twice is an error (never "the last one wins").</summary>
+    public static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
 
     /// <summary>"line 1, column 11: '}' is an invalid start of a value." — the reader's location, without its "LineNumber: 0 | ..." suffix.</summary>
     public static string Describe(JsonException ex)
@@ -170,6 +171,11 @@ public static class AlertJson
         catch (JsonException ex)
         {
             error = Describe(ex);
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            error = "$: a key is not valid UTF-16 text: a lone surrogate escape such as \\ud800";
             return null;
         }
     }

@@ -17,9 +17,19 @@ public static partial class EcsValidator
     private static readonly string[] Strings = ["event.id", "@timestamp", "rule.id", "rule.uuid", "rule.name", "host.name", "host.id", "user.name", "dns.question.name", "process.name"];
     private static readonly string[] Ips = ["source.ip", "destination.ip"];
 
+    /// <summary>The longest <c>event.id</c> accepted: ids are keys (de-duplication, execution ids), not documents.</summary>
+    public const int MaxAlertIdLength = 256;
+
     public static List<AlertProblem> Check(JsonObject alert, string root)
     {
         var problems = new List<AlertProblem>();
+        if (Unreadable(alert, root) is { } unreadable) return [unreadable];
+        foreach (var (p, v) in Find(alert, "event.id", root))
+            if (v is JsonValue idValue && idValue.GetValueKind() == JsonValueKind.String && idValue.GetValue<string>() is var id
+                && (id.Length > MaxAlertIdLength || id.Any(char.IsControl)))
+                problems.Add(new AlertProblem(p, id.Length > MaxAlertIdLength
+                    ? $"'event.id' is {id.Length} characters; at most {MaxAlertIdLength} are accepted"
+                    : "'event.id' contains a control character"));
         foreach (var section in new[] { "event", "source", "destination", "host", "user", "rule", "threat", "process" })
             if (alert[section] is { } node and not JsonObject && !(section == "threat" && node is JsonArray))
                 problems.Add(new AlertProblem($"{root}.{section}", $"'{section}' must be an object, not {Kind(node)}"));
@@ -43,6 +53,37 @@ public static partial class EcsValidator
             && !(severity is JsonValue sv && sv.GetValueKind() is JsonValueKind.Number or JsonValueKind.String))
             problems.Add(new AlertProblem(s.Path, "'event.severity' must be a number or low/medium/high/critical"));
         return problems;
+    }
+
+    /// <summary>
+    /// The first string (value or key) that cannot be read as text, such as a lone surrogate escape (<c>"\ud800"</c>), with
+    /// its path; null when every string reads.
+    /// </summary>
+    private static AlertProblem? Unreadable(JsonNode? node, string path)
+    {
+        try
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (key, value) in obj)
+                        if (Unreadable(value, $"{path}['{key}']") is { } inner) return inner;
+                    return null;
+                case JsonArray array:
+                    for (var i = 0; i < array.Count; i++)
+                        if (Unreadable(array[i], $"{path}[{i}]") is { } inner) return inner;
+                    return null;
+                case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                    _ = value.GetValue<string>();
+                    return null;
+                default:
+                    return null;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or JsonException)
+        {
+            return new AlertProblem(path, "a string (value or key) is not valid UTF-16 text: a lone surrogate escape such as \\ud800");
+        }
     }
 
     /// <summary>The values at a dotted path written nested (<c>source: {ip}</c>) or flattened (<c>"source.ip"</c>), with their JSON paths.</summary>

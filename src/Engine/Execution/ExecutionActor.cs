@@ -2,13 +2,18 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using Microsoft.Extensions.Logging;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Policy;
 
 namespace RunbookPilot.Engine.Execution;
 
-/// <summary>What an execution needs from its surroundings: adapters, the current policy, the clock and defaults.</summary>
-public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolicy> Policy, TimeProvider Time, ExecutionDefaults Defaults);
+/// <summary>What an execution needs from its surroundings: adapters, the current policy, the clock, defaults and the log.</summary>
+public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolicy> Policy, TimeProvider Time, ExecutionDefaults Defaults)
+{
+    /// <summary>Structured engine log lines (execution, alert, playbook, step as properties): the server's log and <c>runbookpilot ops log</c>.</summary>
+    public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+}
 
 /// <summary>Published once when an execution reaches its outcome (completed, failed, rejected, expired or refused): binding runs end.</summary>
 public sealed record ExecutionEnded(string ExecutionId, string Status);
@@ -62,6 +67,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
         {
             case GetExecution:
                 Sender.Tell(new ExecutionSnapshot(_state, _state.Settled));
+                if (!_state.Started && _sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case ResumeExecution resume:
                 // Recovery already resumed an execution with open work; a second resume (the start-up scan) must not start its steps twice.
@@ -141,7 +147,9 @@ public sealed class ExecutionActor : UntypedPersistentActor
             Context.System.EventStream.Publish(new ExecutionUpdated(ExecutionId, _state.Playbook?.Id ?? "", _state.Status, _state.Settled, decision.Events));
             if (decision.Events.OfType<ExecutionCompleted>().Any()) Context.System.EventStream.Publish(new ExecutionEnded(ExecutionId, _state.Status));
         }
-        if (_state.Started && !_state.HasOpenWork && _running.Count == 0 && _sharded)
+        // A finished execution, or an id that names no execution (a lookup or a decision for an unknown id answers
+        // not_found), leaves no live entity behind.
+        if ((!_state.Started || !_state.HasOpenWork) && _running.Count == 0 && _sharded)
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
@@ -180,22 +188,28 @@ public sealed class ExecutionActor : UntypedPersistentActor
 
     private void LogEvent(IExecutionEvent e)
     {
+        var log = _runtime.Log;
+        var (alert, playbook) = (_state.AlertId, _state.Playbook?.Id);
         switch (e)
         {
             case ApprovalExpired x:
-                _log.Warning("Execution {0}: approval of step {1} expired unanswered; the step is marked expired", ExecutionId, x.StepId);
+                log.LogWarning("Approval expired unanswered: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}) step {StepId}; the step is marked expired",
+                    ExecutionId, alert, playbook, x.StepId);
                 break;
             case StepRefused x:
-                _log.Warning("Execution {0}: step {1} refused: {2}", ExecutionId, x.StepId, x.Reason);
+                log.LogWarning("Step refused by policy: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}) step {StepId}: {Reason}",
+                    ExecutionId, alert, playbook, x.StepId, x.Reason);
                 break;
             case StepFailed x:
-                _log.Warning("Execution {0}: step {1} failed: {2}", ExecutionId, x.StepId, x.Error);
+                log.LogWarning("Step failed: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}) step {StepId}: {Error}",
+                    ExecutionId, alert, playbook, x.StepId, x.Error);
                 break;
             case StepRolledBack x:
-                _log.Info("Execution {0}: step {1} rolled back", ExecutionId, x.StepId);
+                log.LogInformation("Step rolled back: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}) step {StepId}", ExecutionId, alert, playbook, x.StepId);
                 break;
             case StepRollbackFailed x:
-                _log.Error("Execution {0}: rollback of step {1} failed: {2}", ExecutionId, x.StepId, x.Error);
+                log.LogError("Rollback failed: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}) step {StepId}: {Error}",
+                    ExecutionId, alert, playbook, x.StepId, x.Error);
                 break;
         }
     }

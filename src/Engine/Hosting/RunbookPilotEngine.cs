@@ -1,4 +1,3 @@
-using Akka.Event;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
@@ -79,12 +78,15 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             if (library.ConfigurationErrors.Count > 0) throw ConfigurationException.From(library.ConfigurationErrors);
             PlaybookCatalogSnapshot catalog = PlaybookCatalogSnapshot.From(library);
             RunbookPilotEngine? engine = null;
-            var runtime = new ExecutionRuntime(registry, () => (engine?._catalog ?? catalog).Library.Policy, time ?? TimeProvider.System, options.Defaults);
+            var loggers = LoggerFactory.Create(l => logging?.Invoke(l));
+            var engineLog = loggers.CreateLogger("RunbookPilot.Engine");
+            var runtime = new ExecutionRuntime(registry, () => (engine?._catalog ?? catalog).Library.Policy, time ?? TimeProvider.System, options.Defaults) { Log = engineLog };
 
             var metrics = Prometheus.Metrics.NewCustomRegistry();
             var factory = Prometheus.Metrics.WithCustomRegistry(metrics);
             var intake = new IntakeSettings(options.ImplicitBindings, new Metrics.BindingMetrics(factory))
             {
+                Log = engineLog,
                 SnapshotEvery = options.IntakeSnapshotEvery,
                 DedupeWindow = options.DedupeWindow,
             };
@@ -110,6 +112,8 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                 Metrics = metrics,
                 MetricFactory = factory,
                 Time = runtime.Time,
+                _loggers = loggers,
+                Log = engineLog,
             };
             if (options.Llm is { Enabled: true } llm)
             {
@@ -152,7 +156,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
         {
             ConfigurationProblems = library.ConfigurationErrors.Select(e => e.ToString()).ToList();
             foreach (var problem in ConfigurationProblems)
-                System.Log.Error("Configuration reload refused, the last valid configuration stays in force: {0}", problem);
+                Log.LogError("Configuration reload refused, the last valid configuration stays in force: {Problem}", problem);
             return _catalog.Library;
         }
         ConfigurationProblems = [];
@@ -203,6 +207,10 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     private HttpClient? _llmHttp;
+    private ILoggerFactory? _loggers;
+
+    /// <summary>The engine's structured log (the server's log sinks; <c>runbookpilot ops log</c>).</summary>
+    public ILogger Log { get; private init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct);
@@ -231,6 +239,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             _host.Dispose();
             Projector.Dispose();
             _llmHttp?.Dispose();
+            _loggers?.Dispose();
         }
         finally
         {

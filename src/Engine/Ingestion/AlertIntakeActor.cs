@@ -74,6 +74,8 @@ public sealed record PlaybookCatalogSnapshot(PlaybookLibrary Library, PlaybookSe
 /// </summary>
 public sealed record IntakeSettings(bool ImplicitBindings, BindingMetrics Metrics)
 {
+    /// <summary>Structured log lines for guardrail skips and circuit openings.</summary>
+    public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     public int SnapshotEvery { get; init; } = 10_000;
     public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromDays(7);
 }
@@ -350,10 +352,16 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         {
             _settings.Metrics.Decided(d);
             Context.System.EventStream.Publish(new BindingAudited(alertId, d, false, d.StartsExecution ? null : d.Decision is BindingDecisionKind.Suggested, null));
+            if (d.Decision.ToString().StartsWith("Skipped", StringComparison.Ordinal))
+                Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(_settings.Log,
+                    "Guardrail skip: alert {AlertId}, binding {BindingId}, playbook {PlaybookId}: {Decision} ({Reason})", alertId, d.BindingId, d.PlaybookId,
+                    BindingDecision.Name(d.Decision), d.Reason);
             if (d.OpensCircuit)
             {
                 var message = $"binding {d.BindingId} ({d.PlaybookId}): circuit opened — guardrails kept tripping ({d.Reason}); it skips every alert until an operator resumes it";
-                _log.Warning(message);
+                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(_settings.Log,
+                    "Circuit opened: binding {BindingId}, playbook {PlaybookId}, alert {AlertId}: guardrails kept tripping ({Reason}); it skips every alert until an operator resumes it",
+                    d.BindingId, d.PlaybookId, alertId, d.Reason);
                 Context.System.EventStream.Publish(new ControlChanged("binding.circuit_opened", message, now));
             }
         }
