@@ -39,13 +39,10 @@ public static class DemoMode
         var (plugins, pluginErrors) = AdapterPlugins.Load(options.PluginsFolder);
         foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
         var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));
-        var config = AdaptersConfig.Empty;
-        if (File.Exists(options.Library.AdaptersConfig))
-        {
-            var loaded = AdaptersConfig.LoadFile(options.Library.AdaptersConfig, catalog);
-            if (loaded.Value is null) throw ConfigurationException.From(loaded.Errors);
-            config = loaded.Value;
-        }
+        // The policy and adapters.yaml are checked before anything starts: a broken file never brings up simulators.
+        var library = RunbookPilot.Engine.Playbooks.PlaybookLibrary.Load(options.Library, catalog);
+        if (library.ConfigurationErrors.Count > 0) throw ConfigurationException.From(library.ConfigurationErrors);
+        var config = library.Adapters;
         var missing = AdapterFactory.Implemented.Where(n => !config.Adapters.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();
         VendorSimulator? sim = null;
         var settings = config.Adapters.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);

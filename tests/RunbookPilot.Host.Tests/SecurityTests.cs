@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
@@ -220,5 +221,80 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Equal("""{"status":"ok"}""", body);
         var detailed = await Read(await _http.GetAsync("/health"));
         Assert.Equal("alice is on the change freeze", detailed.GetProperty("paused")[0].GetProperty("reason").GetString());
+    }
+
+    private const string Lateral = """{"event":{"id":"log-1","category":["intrusion_detection"]},"source":{"ip":"203.0.113.7","host":{"name":"WS-1"}},"destination":{"ip":"10.0.3.12"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021","subtechnique":{"id":"T1021.001"}}}}""";
+
+    [Fact]
+    public async Task Expired_approvals_and_failed_steps_reach_the_server_log_with_their_ids()
+    {
+        _adapters["splunk"].ThenFail("HTTP 401 Unauthorized", retryable: false);
+        async Task<string> Submit(string alertId)
+        {
+            var accepted = await Read(await _http.PostAsync("/events", Json(Lateral.Replace("log-1", alertId, StringComparison.Ordinal))));
+            var id = accepted.GetProperty("accepted")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
+            await _http.GetAsync($"/api/v1/executions/{id}?wait=30");
+            return id;
+        }
+        var failed = await Submit("log-1");
+        var waiting = await Submit("log-2");
+        _clock.Advance(TimeSpan.FromHours(5)); // past the approval's 4 h deadline
+        List<string> log = [];
+        for (var i = 0; i < 400 && !log.Any(l => l.Contains("Approval expired", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(25);
+            log = (await Read(await _http.GetAsync("/api/v1/ops/log?lines=1000"))).GetProperty("lines").EnumerateArray().Select(l => l.GetString()!).ToList();
+        }
+        var expired = Assert.Single(log, l => l.Contains("Approval expired", StringComparison.Ordinal));
+        Assert.Contains(" WAR ", expired, StringComparison.Ordinal);
+        Assert.Contains(waiting, expired, StringComparison.Ordinal);
+        Assert.Contains("log-2", expired, StringComparison.Ordinal);
+        Assert.Contains("lateral_movement_L1", expired, StringComparison.Ordinal);
+        Assert.Contains(log, l => l.Contains("Step failed", StringComparison.Ordinal) && l.Contains(failed, StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_reload_that_does_not_validate_keeps_the_last_valid_policy_and_health_answers_503_with_the_reason()
+    {
+        var engine = _app.Services.GetRequiredService<RunbookPilotEngine>();
+        var before = engine.Library.Policy;
+        _dir.Write("playbooks/global_policy.yaml", "allow_list:\n  ips: [10.0.0.1]\nblock_l2_executon: true\n");
+        engine.Reload();
+        Assert.Same(before, engine.Library.Policy);
+        var health = await _http.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        var problems = (await Read(health)).GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Contains(problems, p => p.Contains("global_policy.yaml:3:1:", StringComparison.Ordinal));
+        using var anonymous = Client(null, null);
+        Assert.Equal("""{"status":"degraded"}""", await (await anonymous.GetAsync("/health")).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_server_with_a_broken_policy_does_not_start_and_one_without_demo_names_each_unconfigured_adapter()
+    {
+        using var dir = new TempDir();
+        foreach (var file in Directory.GetFiles(Repo.Playbooks, "*.yaml")) dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
+        var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(dir.Path, "playbooks"), SigmaFolder = Path.Combine(Repo.Playbooks, "sigma") };
+        dir.Write("playbooks/global_policy.yaml", "four_eyes: [isolate_host]\n");
+        var refused = await Assert.ThrowsAsync<ConfigurationException>(() => Server.StartAsync(Options, options));
+        Assert.Contains(refused.Problems, p => p.Contains("global_policy.yaml:1:1:", StringComparison.Ordinal));
+
+        dir.Write("playbooks/global_policy.yaml", "block_l2_execution: false\n");
+        var app = await Server.StartAsync(Options, options); // no --demo, no adapters.yaml entries: no simulators
+        try
+        {
+            using var http = new HttpClient { BaseAddress = Server.Address(app) };
+            http.DefaultRequestHeaders.Authorization = _http.DefaultRequestHeaders.Authorization;
+            var health = await http.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            var problems = (await Read(health)).GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
+            foreach (var adapter in new[] { "crowdstrike", "jira", "paloalto", "splunk", "virustotal" })
+                Assert.Contains($"adapter {adapter} is used by a playbook but not configured in adapters.yaml", problems);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 }
