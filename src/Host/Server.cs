@@ -26,6 +26,9 @@ public static class Server
         TimeProvider? time = null)
     {
         if (server.Refusal() is { } refusal) throw new InvalidOperationException(refusal);
+        // The audit MAC key: RBPILOT_AUDIT_KEY, required outside --demo (ConfigurationException: the server does not start).
+        if (engineOptions.AuditKey is null)
+            engineOptions = engineOptions with { AuditKey = RunbookPilot.Engine.ReadModel.AuditKeys.Resolve(Environment.GetEnvironmentVariable, engineOptions, server.Demo) };
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(server.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = server.MaxBodyBytes);

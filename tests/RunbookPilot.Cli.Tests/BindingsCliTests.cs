@@ -27,7 +27,7 @@ public sealed class BindingsCliTests : IDisposable
         using var output = new StringWriter();
         using var error = new StringWriter();
         var all = args.Concat(["--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks")]).ToArray();
-        var code = await CliApp.RunAsync(all, output, error, new CliServices(_adapters.Values.ToList(), () => new StringReader(stdin ?? "")));
+        var code = await CliApp.RunAsync(all, output, error, new CliServices(_adapters.Values.ToList(), () => new StringReader(stdin ?? "")) { Environment = TestAudit.Environment });
         return (code, output.ToString(), error.ToString());
     }
 

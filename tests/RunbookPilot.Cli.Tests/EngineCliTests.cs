@@ -41,7 +41,7 @@ public sealed class EngineCliTests : IDisposable
         var error = new StringWriter();
         var all = args.Concat(["--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks")])
             .Concat(testAdapters ? [] : ["--demo"]).ToArray();
-        var services = new CliServices(testAdapters ? _adapters.Values.ToList() : [], () => new StringReader(stdin ?? ""));
+        var services = new CliServices(testAdapters ? _adapters.Values.ToList() : [], () => new StringReader(stdin ?? "")) { Environment = TestAudit.Environment };
         var code = await CliApp.RunAsync(all, output, error, services);
         return (code, output.ToString(), error.ToString());
     }
@@ -197,7 +197,7 @@ public sealed class EngineCliTests : IDisposable
         async Task<(int, string)> Verify(params string[] extra)
         {
             var output = new StringWriter();
-            var code = await CliApp.RunAsync(["audit", "verify", "--db", db, .. extra], output, new StringWriter());
+            var code = await CliApp.RunAsync(["audit", "verify", "--db", db, .. extra], output, new StringWriter(), CliServices.Default with { Environment = TestAudit.Environment });
             return (code, output.ToString());
         }
         var (ok, okOut) = await Verify();

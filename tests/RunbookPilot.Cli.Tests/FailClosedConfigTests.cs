@@ -27,7 +27,7 @@ public sealed class FailClosedConfigTests : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         string[] args = ["execute", "--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks"), "--plugins", Path.Combine(_dir.Path, "none"), .. extra];
-        var code = await CliApp.RunAsync(args, output, error, new CliServices([], () => new StringReader(Lateral)));
+        var code = await CliApp.RunAsync(args, output, error, new CliServices([], () => new StringReader(Lateral)) { Environment = TestAudit.Environment });
         return (code, output.ToString(), error.ToString());
     }
 
@@ -61,7 +61,7 @@ public sealed class FailClosedConfigTests : IDisposable
         Assert.Contains("\"failed\"", output, StringComparison.Ordinal);
         var show = new StringWriter();
         var id = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
-        await CliApp.RunAsync(["show", id, "--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks"), "-o", "json"], show, new StringWriter(), new CliServices([], () => new StringReader("")));
+        await CliApp.RunAsync(["show", id, "--db", Path.Combine(_dir.Path, "data", "rbp.db"), "--playbooks", Path.Combine(_dir.Path, "playbooks"), "-o", "json"], show, new StringWriter(), new CliServices([], () => new StringReader("")) { Environment = TestAudit.Environment });
         Assert.Contains("adapter virustotal is not configured", show.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, code); // the alert was accepted and decided; its execution says why it failed
     }

@@ -54,7 +54,7 @@ public sealed class PluginTests : IDisposable
         Assert.True(await CliApp.RunAsync(["validate", playbooks, "--plugins", plugins], with, new StringWriter()) == 0, with.ToString());
 
         var output = new StringWriter();
-        var services = new CliServices([], () => new StringReader("""{"event":{"id":"p1"},"host":{"name":"ws-7"},"threat":{"technique":{"id":"T1059"}}}"""));
+        var services = new CliServices([], () => new StringReader("""{"event":{"id":"p1"},"host":{"name":"ws-7"},"threat":{"technique":{"id":"T1059"}}}""")) { Environment = TestAudit.Environment };
         var code = await CliApp.RunAsync(["execute", "--playbooks", playbooks, "--plugins", plugins, "--db", Path.Combine(_dir.Path, "data", "rbp.db"), "-o", "json"], output, new StringWriter(), services);
         Assert.Equal(0, code);
         var execution = JsonDocument.Parse(output.ToString()).RootElement.GetProperty("alerts")[0].GetProperty("executions")[0];

@@ -80,7 +80,7 @@ public sealed class BindingsTests : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks") };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks"), AuditKey = TestAudit.Key };
         _app = await Server.StartAsync(Options, engine, _adapters.Values.ToList(), _clock);
         _address = Server.Address(_app);
         _http = Client("admin", Options.Password!);

@@ -63,6 +63,7 @@ public sealed class CrashTests : IAsyncLifetime
         info.Environment["RBPILOT_PLAYBOOKS"] = Path.Combine(_dir.Path, "playbooks");
         info.Environment["RBPILOT_USER"] = "soc";
         info.Environment["RBPILOT_PASS"] = Password;
+        info.Environment["RBPILOT_AUDIT_KEY"] = TestAudit.Secret;
         foreach (var (name, value) in VendorSimulator.Credentials) info.Environment[name] = value;
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };

@@ -34,7 +34,7 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         foreach (var file in Directory.GetFiles(Repo.Playbooks, "*.yaml")) _dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
         foreach (var file in Directory.GetFiles(Path.Combine(Repo.Playbooks, "sigma"))) _dir.Write("playbooks/sigma/" + Path.GetFileName(file), File.ReadAllText(file));
-        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks") };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks"), AuditKey = TestAudit.Key };
         _app = await Server.StartAsync(Options, engine, _adapters.Values.ToList(), _clock);
         _address = Server.Address(_app);
         _http = Client("alice", Password);
@@ -274,7 +274,7 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         using var dir = new TempDir();
         foreach (var file in Directory.GetFiles(Repo.Playbooks, "*.yaml")) dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
-        var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(dir.Path, "playbooks"), SigmaFolder = Path.Combine(Repo.Playbooks, "sigma") };
+        var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(dir.Path, "playbooks"), SigmaFolder = Path.Combine(Repo.Playbooks, "sigma"), AuditKey = TestAudit.Key };
         dir.Write("playbooks/global_policy.yaml", "four_eyes: [isolate_host]\n");
         var refused = await Assert.ThrowsAsync<ConfigurationException>(() => Server.StartAsync(Options, options));
         Assert.Contains(refused.Problems, p => p.Contains("global_policy.yaml:1:1:", StringComparison.Ordinal));

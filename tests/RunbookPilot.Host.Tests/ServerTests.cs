@@ -35,7 +35,7 @@ public sealed class ServerTests : IAsyncLifetime
     {
         foreach (var file in Directory.GetFiles(Repo.Playbooks, "*.yaml")) _dir.Write("playbooks/" + Path.GetFileName(file), File.ReadAllText(file));
         foreach (var file in Directory.GetFiles(Path.Combine(Repo.Playbooks, "sigma"))) _dir.Write("playbooks/sigma/" + Path.GetFileName(file), File.ReadAllText(file));
-        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks") };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks"), AuditKey = TestAudit.Key };
         _app = await Server.StartAsync(Options, engine, _adapters.Values.ToList());
         var address = Server.Address(_app);
         _anonymous = new HttpClient { BaseAddress = address };
@@ -247,7 +247,7 @@ public sealed class ServerTests : IAsyncLifetime
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks") };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir.Path, "playbooks"), AuditKey = TestAudit.Key };
         _app = await Server.StartAsync(Options with { MaxBacklog = 2 }, engine, _adapters.Values.ToList());
         using var http = new HttpClient { BaseAddress = Server.Address(_app) };
         http.DefaultRequestHeaders.Authorization = _http.DefaultRequestHeaders.Authorization;

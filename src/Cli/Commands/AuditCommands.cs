@@ -12,9 +12,10 @@ internal static class AuditCommands
         var db = Common.DbOption();
         var server = Common.ServerOption();
         var output = Common.OutputOption();
-        var verify = new Command("verify", "Check that the audit trail (execution_log) is unaltered: walks the SHA-256 chain and names the first broken row.\n\nExample:\n  runbookpilot audit verify")
+        var demo = Common.DemoOption();
+        var verify = new Command("verify", "Check that the audit trail is unaltered: walks the keyed chains of execution_log and playbook_run_audit (RBPILOT_AUDIT_KEY), the journal events they came from and the signed checkpoints, and names the first mismatch.\n\nExample:\n  runbookpilot audit verify")
         {
-            db, server, output,
+            db, server, output, demo,
         };
         verify.SetAction(async (p, ct) =>
         {
@@ -34,10 +35,19 @@ internal static class AuditCommands
             }
             else
             {
-                var options = new RunbookPilotOptions { Database = p.GetValue(db)! };
+                var options = RunbookPilotOptions.FromEnvironment() with { Database = p.GetValue(db)! };
                 if (!options.IsPostgres && !File.Exists(options.Database))
                 {
                     await p.InvocationConfiguration.Error.WriteLineAsync($"error: no database at {options.Database}");
+                    return 1;
+                }
+                try
+                {
+                    options = options with { AuditKey = AuditKeys.Resolve(services.Environment, options, p.GetValue(demo)) };
+                }
+                catch (ConfigurationException ex)
+                {
+                    foreach (var problem in ex.Problems) await p.InvocationConfiguration.Error.WriteLineAsync("error: " + problem);
                     return 1;
                 }
                 result = AuditChain.Verify(new ReadModelDb(options));

@@ -89,6 +89,7 @@ internal static class EngineCommands
                 return await work(remote, output);
             }
             var options = shared.Options(p);
+            options = options with { AuditKey = RunbookPilot.Engine.ReadModel.AuditKeys.Resolve(services.Environment, options, p.GetValue(shared.Demo)) };
             await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error, p.GetValue(shared.Demo));
             var engine = await RunbookPilotEngine.StartAsync(options with { Llm = adapters.Llm }, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
                 logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)

@@ -72,6 +72,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
         var dbLock = DatabaseLock.Acquire(options, purpose);
         try
         {
+            options = options with { AuditKey = options.AuditKey ?? ReadModel.AuditKeys.DemoKey(options) };
             SqliteSetup.Prepare(options);
             var registry = new AdapterRegistry(adapters);
             var library = PlaybookLibrary.Load(options.Library, registry.Catalog);
@@ -122,6 +123,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                     "enrichment");
             }
             await engine.ResumeOpenExecutionsAsync(ct).ConfigureAwait(false);
+            engine._checkpoints = engine.Time.CreateTimer(_ => engine.Checkpoint(), null, options.AuditCheckpointEvery, options.AuditCheckpointEvery);
             return engine;
         }
         catch
@@ -231,10 +233,43 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Appends a signed checkpoint of the audit chains' heads to the checkpoint file (outside the database folder) and to
+    /// the log, when they moved since the last one. Runs every <see cref="RunbookPilotOptions.AuditCheckpointEvery"/> and at shutdown.
+    /// </summary>
+    public void Checkpoint()
+    {
+        lock (_checkpointLock)
+        {
+            try
+            {
+                var readModel = new ReadModelDb(Options);
+                using (var db = readModel.Open())
+                {
+                    var (log, runs) = AuditChain.Heads(db);
+                    if ((log.Hash, runs.Hash) == _lastCheckpoint) return;
+                    _lastCheckpoint = (log.Hash, runs.Hash);
+                }
+                var line = AuditChain.WriteCheckpoint(readModel, Time.GetUtcNow());
+                Log.LogInformation("Audit checkpoint written to {File}: {Checkpoint}", Options.CheckpointFile, line);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or global::System.Data.Common.DbException)
+            {
+                Log.LogError("Audit checkpoint not written to {File}: {Error}", Options.CheckpointFile, ex.Message);
+            }
+        }
+    }
+
+    private ITimer? _checkpoints;
+    private readonly Lock _checkpointLock = new();
+    private (string, string) _lastCheckpoint;
+
     public async ValueTask DisposeAsync()
     {
         try
         {
+            if (_checkpoints is not null) await _checkpoints.DisposeAsync().ConfigureAwait(false);
+            Checkpoint();
             await _host.StopAsync().ConfigureAwait(false);
             _host.Dispose();
             Projector.Dispose();

@@ -47,6 +47,21 @@ public sealed record RunbookPilotOptions
     /// <summary>Akka's own log level (the CLI uses Warning, the server Info).</summary>
     public Akka.Event.LogLevel AkkaLogLevel { get; init; } = Akka.Event.LogLevel.InfoLevel;
 
+    /// <summary>The audit MAC key (<see cref="ReadModel.AuditKeys"/>); null: the engine uses the data folder's demo key.</summary>
+    public byte[]? AuditKey { get; init; }
+
+    /// <summary>Where signed checkpoints of the audit chains are appended (RBPILOT_AUDIT_CHECKPOINTS); outside the database folder.</summary>
+    public string? AuditCheckpointFile { get; init; }
+
+    /// <summary>How often the engine appends a checkpoint while running (and once at shutdown).</summary>
+    public TimeSpan AuditCheckpointEvery { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The checkpoint file: configured, or <c>audit-checkpoints/&lt;database&gt;.jsonl</c> beside the database's folder.</summary>
+    public string CheckpointFile => AuditCheckpointFile ?? (IsPostgres
+        ? Path.GetFullPath(Path.Combine("audit-checkpoints", "postgres.jsonl"))
+        : Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(Database))!) ?? "/", "audit-checkpoints",
+            Path.GetFileNameWithoutExtension(Database) + ".jsonl"));
+
     public bool IsPostgres => Database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
 
     public string ConnectionString => IsPostgres ? Database : $"Data Source={Path.GetFullPath(Database)}";
@@ -68,6 +83,7 @@ public sealed record RunbookPilotOptions
             AdaptersFile = Env("RBPILOT_ADAPTERS"),
             SigmaFolder = Env("RBPILOT_SIGMA"),
             PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
+            AuditCheckpointFile = Env("RBPILOT_AUDIT_CHECKPOINTS"),
             Llm = Enrichment.LlmOptions.FromEnvironment(),
             DedupeWindow = double.TryParse(Env("RBPILOT_DEDUPE_DAYS"), System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0 ? TimeSpan.FromDays(days) : d.DedupeWindow,
             ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),

@@ -29,11 +29,13 @@ public sealed class ReadModelProjector : IDisposable
     private readonly SqlReadJournal _journal;
     private readonly Dictionary<string, ExecutionState> _states = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly byte[] _key;
 
     public ReadModelProjector(ActorSystem system, ReadModelDb db)
     {
         _system = system;
         _db = db;
+        _key = db.AuditKey;
         _journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>("akka.persistence.query.journal.sql");
         db.EnsureCreated();
     }
@@ -152,8 +154,9 @@ public sealed class ReadModelProjector : IDisposable
         using var db = _db.Open();
         using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
         var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);
-        var (tailIndex, tailHash) = AuditChain.Tail(db);
-        var chain = new ChainCursor { Index = tailIndex, Hash = tailHash };
+        var (logHead, runsHead) = AuditChain.Heads(db);
+        var orderings = fresh.Select(e => ((Sequence)e.Offset).Value).ToList();
+        var audit = new AuditWriter(_key, logHead, runsHead, AuditChain.JournalHashes(db, orderings.Min(), orderings.Max()));
         foreach (var envelope in fresh)
         {
             switch (envelope.Event)
@@ -169,20 +172,20 @@ public sealed class ReadModelProjector : IDisposable
                         Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
                         Document = a.Alert.ToJsonString(),
                     }, token: ct).ConfigureAwait(false);
-                    await ProjectDecisionsAsync(db, envelope, a.AlertId, a.Decisions ?? [], ct).ConfigureAwait(false);
+                    await ProjectDecisionsAsync(db, envelope, a.AlertId, a.Decisions ?? [], audit, ct).ConfigureAwait(false);
                     break;
                 case BindingsDecided d:
-                    await ProjectDecisionsAsync(db, envelope, d.AlertId, d.Decisions, ct).ConfigureAwait(false);
+                    await ProjectDecisionsAsync(db, envelope, d.AlertId, d.Decisions, audit, ct).ConfigureAwait(false);
                     break;
                 case IIntakeEvent i:
-                    await ProjectBindingEventAsync(db, envelope, i, ct).ConfigureAwait(false);
+                    await ProjectBindingEventAsync(db, envelope, i, audit, ct).ConfigureAwait(false);
                     break;
                 case IExecutionEvent e:
                     var executionId = envelope.PersistenceId["execution-".Length..];
                     var before = _states.GetValueOrDefault(envelope.PersistenceId) ?? ExecutionState.Empty;
                     var state = before.Apply(e);
                     _states[envelope.PersistenceId] = state;
-                    await ProjectAsync(db, executionId, envelope.SequenceNr, e, state, chain, ct).ConfigureAwait(false);
+                    await ProjectAsync(db, executionId, envelope, e, state, audit, ct).ConfigureAwait(false);
                     touchedAlerts.Add(state.AlertId);
                     break;
             }
@@ -194,13 +197,14 @@ public sealed class ReadModelProjector : IDisposable
     }
 
     /// <summary>One audit row per decision, and the guardrail usage each decision left (its in-flight count moved by runs started).</summary>
-    private static async Task ProjectDecisionsAsync(DataConnection db, EventEnvelope envelope, string alertId, IReadOnlyList<BindingDecision> decisions, CancellationToken ct)
+    private static async Task ProjectDecisionsAsync(DataConnection db, EventEnvelope envelope, string alertId, IReadOnlyList<BindingDecision> decisions,
+        AuditWriter audit, CancellationToken ct)
     {
         var ordering = ((Sequence)envelope.Offset).Value;
         for (var i = 0; i < decisions.Count; i++)
         {
             var d = decisions[i];
-            await db.InsertOrReplaceAsync(new RunAuditRow
+            await db.InsertAsync(audit.Seal(new RunAuditRow
             {
                 AuditId = $"{ordering}-{i}",
                 Seq = ordering * 1000 + i,
@@ -218,7 +222,7 @@ public sealed class ReadModelProjector : IDisposable
                 StartedAt = d.At,
                 FinishedAt = d.StartsExecution ? null : d.At,
                 OutputRef = d.ExecutionId,
-            }, token: ct).ConfigureAwait(false);
+            }, ordering), token: ct).ConfigureAwait(false);
             if (d.BindingId is not { } bindingId || (d.Usage is null && !d.StartsExecution && !d.OpensCircuit)) continue;
             var row = db.GetTable<BindingUsageRow>().FirstOrDefault(u => u.BindingId == bindingId && u.Key == d.Key)
                 ?? new BindingUsageRow { BindingId = bindingId, Key = d.Key, Tokens = -1, RefilledAt = d.At, QuotaDay = "" };
@@ -238,7 +242,7 @@ public sealed class ReadModelProjector : IDisposable
     }
 
     /// <summary>Bindings saved and deleted, runs ended (a finished audit row, one slot freed), kill switches.</summary>
-    private static async Task ProjectBindingEventAsync(DataConnection db, EventEnvelope envelope, IIntakeEvent e, CancellationToken ct)
+    private static async Task ProjectBindingEventAsync(DataConnection db, EventEnvelope envelope, IIntakeEvent e, AuditWriter audit, CancellationToken ct)
     {
         switch (e)
         {
@@ -258,13 +262,13 @@ public sealed class ReadModelProjector : IDisposable
             case BindingRunEnded r:
                 var ordering = ((Sequence)envelope.Offset).Value;
                 var success = r.Outcome == "completed";
-                await db.InsertOrReplaceAsync(new RunAuditRow
+                await db.InsertAsync(audit.Seal(new RunAuditRow
                 {
                     AuditId = $"{ordering}-0", Seq = ordering * 1000, AlertId = r.AlertId, BindingId = r.BindingId, PlaybookId = r.PlaybookId,
                     Mode = BindingDecision.Name(r.Mode), Decision = BindingDecision.Name(r.Mode == BindingMode.DryRun ? BindingDecisionKind.DryRan : BindingDecisionKind.Ran),
                     Phase = "finished", Success = success, Reason = success ? null : "execution " + r.Outcome, Key = r.Key, ExecutionId = r.ExecutionId,
                     StartedAt = r.StartedAt, FinishedAt = r.At, OutputRef = r.ExecutionId,
-                }, token: ct).ConfigureAwait(false);
+                }, ordering), token: ct).ConfigureAwait(false);
                 await db.GetTable<BindingUsageRow>().Where(u => u.BindingId == r.BindingId && u.Key == r.Key && u.InFlight > 0)
                     .Set(u => u.InFlight, u => u.InFlight - 1).Set(u => u.UpdatedAt, r.At).UpdateAsync(ct).ConfigureAwait(false);
                 break;
@@ -294,15 +298,32 @@ public sealed class ReadModelProjector : IDisposable
         _states[persistenceId] = state;
     }
 
-    /// <summary>The end of the audit chain while a batch is written.</summary>
-    private sealed class ChainCursor
+    /// <summary>Links audit rows into their chains while a batch is written: index, previous MAC, journal event hash, MAC.</summary>
+    private sealed class AuditWriter(byte[] key, ChainHead log, ChainHead runs, IReadOnlyDictionary<long, string> journal)
     {
-        public long Index { get; set; }
-        public string Hash { get; set; } = AuditChain.Genesis;
+        private string Journal(long ordering) =>
+            journal.TryGetValue(ordering, out var hash) ? hash : throw new InvalidOperationException($"journal event at ordering {ordering} not found while projecting it");
+
+        public ExecutionLogRow Seal(ExecutionLogRow row, long ordering)
+        {
+            (row.ChainIndex, row.PrevHash, row.JournalOrdering, row.JournalHash) = (log.Index + 1, log.Hash, ordering, Journal(ordering));
+            row.Hash = AuditChain.MacOf(row, key);
+            (log.Index, log.Hash) = (row.ChainIndex, row.Hash);
+            return row;
+        }
+
+        public RunAuditRow Seal(RunAuditRow row, long ordering)
+        {
+            (row.ChainIndex, row.PrevHash, row.JournalOrdering, row.JournalHash) = (runs.Index + 1, runs.Hash, ordering, Journal(ordering));
+            row.Hash = AuditChain.MacOf(row, key);
+            (runs.Index, runs.Hash) = (row.ChainIndex.Value, row.Hash);
+            return row;
+        }
     }
 
-    private static async Task ProjectAsync(DataConnection db, string executionId, long seq, IExecutionEvent e, ExecutionState state, ChainCursor chain, CancellationToken ct)
+    private static async Task ProjectAsync(DataConnection db, string executionId, EventEnvelope envelope, IExecutionEvent e, ExecutionState state, AuditWriter audit, CancellationToken ct)
     {
+        var seq = envelope.SequenceNr;
         var pb = state.Playbook!;
         await db.InsertOrReplaceAsync(new ExecutionRow
         {
@@ -321,10 +342,8 @@ public sealed class ReadModelProjector : IDisposable
         }, token: ct).ConfigureAwait(false);
 
         var entry = Timeline.Describe(e);
-        var row = new ExecutionLogRow
+        var row = audit.Seal(new ExecutionLogRow
         {
-            ChainIndex = chain.Index + 1,
-            PrevHash = chain.Hash,
             ExecutionId = executionId,
             Seq = seq,
             At = e.At,
@@ -336,9 +355,7 @@ public sealed class ReadModelProjector : IDisposable
             Detail = entry.Detail,
             Request = entry.Request,
             Response = entry.Response,
-        };
-        row.Hash = AuditChain.HashOf(row);
-        (chain.Index, chain.Hash) = (row.ChainIndex, row.Hash);
+        }, ((Sequence)envelope.Offset).Value);
         await db.InsertAsync(row, token: ct).ConfigureAwait(false); // append-only: each event is projected once (the offset is in the same transaction)
 
         switch (e)

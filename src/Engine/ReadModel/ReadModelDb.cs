@@ -11,6 +11,11 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
 
     public DataConnection Open() => new(_options);
 
+    public RunbookPilotOptions Options => options;
+
+    /// <summary>The audit MAC key: the configured one, else the data folder's demo key.</summary>
+    public byte[] AuditKey => options.AuditKey ?? AuditKeys.DemoKey(options);
+
     public void EnsureCreated()
     {
         using var db = Open();
@@ -26,6 +31,14 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.CreateTable<KillSwitchRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<EnrichmentRow>(tableOptions: TableOptions.CreateIfNotExists);
         AddColumn(db, "approvals", "attack_context", "TEXT"); // added after the first release of the table
+        // Keyed chain of the run audit and the journal events the audit rows came from (added in 0.3; rebuild once to fill them).
+        AddColumn(db, "execution_log", "journal_ordering", "BIGINT");
+        AddColumn(db, "execution_log", "journal_hash", "TEXT");
+        AddColumn(db, "playbook_run_audit", "journal_ordering", "BIGINT");
+        AddColumn(db, "playbook_run_audit", "journal_hash", "TEXT");
+        AddColumn(db, "playbook_run_audit", "chain_index", "BIGINT");
+        AddColumn(db, "playbook_run_audit", "prev_hash", "TEXT");
+        AddColumn(db, "playbook_run_audit", "hash", "TEXT");
         db.Execute("CREATE INDEX IF NOT EXISTS playbook_run_audit_alert ON playbook_run_audit (alert_id, seq)");
         // The dashboard's executions list (newest first, optionally by playbook or status) and its metrics page.
         db.Execute("CREATE INDEX IF NOT EXISTS executions_started ON executions (started_at)");

@@ -55,6 +55,9 @@ public sealed class ExecutionLogRow
     [Column("detail"), NotNull] public string Detail { get; set; } = "";
     [Column("request"), Nullable] public string? Request { get; set; }
     [Column("response"), Nullable] public string? Response { get; set; }
+    /// <summary>The journal event this row was projected from, and the SHA-256 of its stored bytes (covered by the MAC).</summary>
+    [Column("journal_ordering"), Nullable] public long? JournalOrdering { get; set; }
+    [Column("journal_hash"), Nullable] public string? JournalHash { get; set; }
 }
 
 [Table("approvals")]
@@ -152,6 +155,11 @@ public sealed class RunAuditRow
     [Column("started_at")] public DateTimeOffset StartedAt { get; set; }
     [Column("finished_at"), Nullable] public DateTimeOffset? FinishedAt { get; set; }
     [Column("output_ref"), Nullable] public string? OutputRef { get; set; }
+    [Column("journal_ordering"), Nullable] public long? JournalOrdering { get; set; }
+    [Column("journal_hash"), Nullable] public string? JournalHash { get; set; }
+    [Column("chain_index"), Nullable] public long? ChainIndex { get; set; }
+    [Column("prev_hash"), Nullable] public string? PrevHash { get; set; }
+    [Column("hash"), Nullable] public string? Hash { get; set; }
 }
 
 /// <summary>Guardrail state per binding and key (the implicit binding is not limited, so it has no row).</summary>
