@@ -49,6 +49,7 @@ public static class CliApp
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         foreach (var command in BindingsCommands.Build(services)) root.Subcommands.Add(command);
         root.Subcommands.Add(OpsCommands.Build(services));
+        root.Subcommands.Add(ClusterCommands.Build());
         return root;
     }
 

@@ -33,7 +33,7 @@ public static class AkkaHostingExtensions
     public const string SystemName = "runbookpilot";
 
     public static AkkaConfigurationBuilder WithRunbookPilot(this AkkaConfigurationBuilder builder, RunbookPilotOptions options,
-        ExecutionRuntime runtime, Func<PlaybookCatalogSnapshot> catalog, IntakeSettings intake)
+        ExecutionRuntime runtime, Func<PlaybookCatalogSnapshot> catalog, IntakeSettings intake, NodeIdentity identity)
     {
         builder
             .AddHocon(PersistenceHocon(options), HoconAddMode.Prepend)
@@ -46,7 +46,21 @@ public static class AkkaHostingExtensions
                 l.ClearLoggers();
                 l.AddLoggerFactory();
             })
-            .WithRemoting(options.Hostname, options.Port)
+            // Mutual TLS: a peer must present a certificate that chains to this node's CA, or it delivers nothing.
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = options.Hostname,
+                Port = options.Port,
+                EnableSsl = true,
+                Ssl = new SslOptions
+                {
+                    X509Certificate = identity.Certificate,
+                    SuppressValidation = false,
+                    RequireMutualAuthentication = true,
+                    ValidateCertificateHostname = false,
+                    CustomValidator = (certificate, chain, peer, errors, log) => NodeCertificates.Validator(identity.Authority)(certificate, chain, peer, errors, log),
+                },
+            })
             .WithClustering(new ClusterOptions
             {
                 SeedNodes = options.SeedNodes.ToArray(),

@@ -1,3 +1,4 @@
+using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
@@ -94,7 +95,10 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
             if (logging is not null) logging(builder.Logging);
-            builder.Services.AddAkka(AkkaHostingExtensions.SystemName, (b, _) => b.WithRunbookPilot(options, runtime, () => engine?._catalog ?? catalog, intake));
+            if (options.SeedNodes.Count == 0 && !IPAddress.TryParse(options.Hostname, out var bind) | !IPAddress.IsLoopback(bind ?? IPAddress.Any))
+                throw new ConfigurationException([$"remoting binds to {options.Hostname}, but a node without a cluster binds to the loopback interface only"]);
+            var identity = NodeCertificates.Load(options);
+            builder.Services.AddAkka(AkkaHostingExtensions.SystemName, (b, _) => b.WithRunbookPilot(options, runtime, () => engine?._catalog ?? catalog, intake, identity));
             var host = builder.Build();
             await host.StartAsync(ct).ConfigureAwait(false);
 

@@ -27,6 +27,12 @@ public sealed record RunbookPilotOptions
     /// <summary>Seed nodes of a multi-node cluster (akka.tcp://runbookpilot@host:port); empty: the node forms a cluster of its own.</summary>
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
 
+    /// <summary>A cluster's CA certificate (PEM) and this node's certificate (PKCS#12) for mutual TLS between nodes
+    /// (RBPILOT_TLS_CA, RBPILOT_TLS_CERT, RBPILOT_TLS_CERT_PASSWORD); a single node without them makes its own in the data folder.</summary>
+    public string? TlsAuthority { get; init; }
+    public string? TlsCertificate { get; init; }
+    public string? TlsCertificatePassword { get; init; }
+
     public ExecutionDefaults Defaults { get; init; } = new();
 
     /// <summary>The model endpoint for enrichment (RBPILOT_LLM_*, OPENROUTER_API_KEY); null: no enrichment at all.</summary>
@@ -84,6 +90,9 @@ public sealed record RunbookPilotOptions
             SigmaFolder = Env("RBPILOT_SIGMA"),
             PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
             AuditCheckpointFile = Env("RBPILOT_AUDIT_CHECKPOINTS"),
+            TlsAuthority = Env("RBPILOT_TLS_CA"),
+            TlsCertificate = Env("RBPILOT_TLS_CERT"),
+            TlsCertificatePassword = Env("RBPILOT_TLS_CERT_PASSWORD"),
             Llm = Enrichment.LlmOptions.FromEnvironment(),
             DedupeWindow = double.TryParse(Env("RBPILOT_DEDUPE_DAYS"), System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0 ? TimeSpan.FromDays(days) : d.DedupeWindow,
             ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),
