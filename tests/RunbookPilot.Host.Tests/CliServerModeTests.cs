@@ -178,7 +178,7 @@ public sealed class CliServerModeTests : IAsyncLifetime
         Assert.True(cluster.Code == 0, cluster.Err);
         var members = Json(cluster.Out).GetProperty("members");
         Assert.Equal("up", Assert.Single(members.EnumerateArray()).GetProperty("status").GetString());
-        Assert.Contains("leader akka.tcp://runbookpilot@127.0.0.1", (await Admin("ops", "cluster", "show")).Out, StringComparison.Ordinal);
+        Assert.Contains("leader akka.ssl.tcp://runbookpilot@127.0.0.1", (await Admin("ops", "cluster", "show")).Out, StringComparison.Ordinal); // mutual TLS between nodes
 
         var shards = Json((await Admin("ops", "shards", "--output", "json")).Out);
         Assert.True(shards.GetProperty("entities").GetInt32() >= 1);

@@ -242,8 +242,12 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Equal(0, (await Json(await _http.GetAsync($"/api/v1/executions?since={future}"))).GetProperty("executions").GetArrayLength());
     }
 
+    /// <summary>
+    /// A batch larger than the backlog limit can never get in, so it is refused as too large (413 with the maximum), not as
+    /// busy: round 1 answered 503 + Retry-After here, which no retry could ever cure (issue "Fail-closed safety", class 9).
+    /// </summary>
     [Fact]
-    public async Task A_full_backlog_is_answered_503_with_retry_after_and_nothing_is_stored()
+    public async Task A_batch_over_the_backlog_limit_is_answered_413_with_the_maximum_and_nothing_is_stored()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
@@ -253,8 +257,8 @@ public sealed class ServerTests : IAsyncLifetime
         http.DefaultRequestHeaders.Authorization = _http.DefaultRequestHeaders.Authorization;
         var three = "[" + string.Join(",", Enumerable.Range(1, 3).Select(i => Lateral.Replace("evt-1", $"evt-b{i}", StringComparison.Ordinal))) + "]";
         var refused = await http.PostAsync("/events", new StringContent(three, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter!.Delta);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal(2, (await Json(refused)).GetProperty("max_alerts").GetInt32());
         Assert.Equal(0, (await Json(await http.GetAsync("/api/v1/events"))).GetProperty("events").GetArrayLength());
         Assert.Equal(HttpStatusCode.Accepted, (await http.PostAsync("/events", new StringContent(Lateral, Encoding.UTF8, "application/json"))).StatusCode);
     }

@@ -67,7 +67,6 @@ public sealed class ExecutionActor : UntypedPersistentActor
         {
             case GetExecution:
                 Sender.Tell(new ExecutionSnapshot(_state, _state.Settled));
-                if (!_state.Started && _sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case ResumeExecution resume:
                 // Recovery already resumed an execution with open work; a second resume (the start-up scan) must not start its steps twice.
@@ -147,9 +146,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
             Context.System.EventStream.Publish(new ExecutionUpdated(ExecutionId, _state.Playbook?.Id ?? "", _state.Status, _state.Settled, decision.Events));
             if (decision.Events.OfType<ExecutionCompleted>().Any()) Context.System.EventStream.Publish(new ExecutionEnded(ExecutionId, _state.Status));
         }
-        // A finished execution, or an id that names no execution (a lookup or a decision for an unknown id answers
-        // not_found), leaves no live entity behind.
-        if ((!_state.Started || !_state.HasOpenWork) && _running.Count == 0 && _sharded)
+        if (_state.Started && !_state.HasOpenWork && _running.Count == 0 && _sharded)
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
@@ -201,7 +198,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
                     ExecutionId, alert, playbook, x.StepId, x.Reason);
                 break;
             case StepFailed x:
-                log.LogWarning("Step failed: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}) step {StepId}: {Error}",
+                log.LogWarning("Step failed: execution {ExecutionId} (alert {AlertId}, playbook {PlaybookId}): step {StepId} failed: {Error}",
                     ExecutionId, alert, playbook, x.StepId, x.Error);
                 break;
             case StepRolledBack x:

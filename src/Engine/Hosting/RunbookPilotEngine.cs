@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Actor;
+using LinqToDB.Data;
 using Akka.Cluster;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -218,11 +219,28 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     /// <summary>The engine's structured log (the server's log sinks; <c>runbookpilot ops log</c>).</summary>
     public ILogger Log { get; private init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    public Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
-        Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct);
+    /// <summary>
+    /// Sends a command to its execution. An id that names no execution is answered not_found here, without creating an
+    /// entity for it (a lookup of random ids must not leave live actors behind); starting one is the intake's job.
+    /// </summary>
+    public async Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
+        command is StartExecution || Exists(command.ExecutionId)
+            ? await Executions.Ask<CommandResult>(command, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false)
+            : new CommandResult(false, "not_found", $"execution {command.ExecutionId} does not exist");
 
-    public Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
-        Executions.Ask<ExecutionSnapshot>(new GetExecution(executionId), TimeSpan.FromSeconds(30), ct);
+    /// <summary>The execution's state; an unknown id gives the empty state without creating an entity.</summary>
+    public async Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
+        Exists(executionId)
+            ? await Executions.Ask<ExecutionSnapshot>(new GetExecution(executionId), TimeSpan.FromSeconds(30), ct).ConfigureAwait(false)
+            : new ExecutionSnapshot(ExecutionState.Empty, false);
+
+    /// <summary>Whether the journal holds an execution with this id (its first event is journaled before anyone learns its id).</summary>
+    public bool Exists(string executionId)
+    {
+        using var db = new ReadModelDb(Options).Open();
+        return db.Execute<long?>("SELECT 1 FROM journal WHERE persistence_id = @p LIMIT 1",
+            new LinqToDB.Data.DataParameter("p", "execution-" + executionId, LinqToDB.DataType.NVarChar)) is not null;
+    }
 
     /// <summary>Waits until the execution is settled: finished, or waiting only for people.</summary>
     public async Task<ExecutionSnapshot> WaitSettledAsync(string executionId, TimeSpan timeout, CancellationToken ct = default)

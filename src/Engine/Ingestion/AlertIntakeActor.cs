@@ -243,8 +243,10 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         {
             _writing--;
             then(x);
-            // At least as many events as alert ids remembered: a snapshot's cost (it holds those ids) stays O(1) per event.
-            if (++_sinceSnapshot < Math.Max(_settings.SnapshotEvery, _seen.Count) || _writing > 0) return;
+            // At least half as many events as alert ids remembered: a snapshot's cost (it holds those ids) stays O(1) per
+            // event, and the threshold is always reached (with one event per new alert, a threshold of all the ids
+            // remembered grew as fast as the count and was never met).
+            if (++_sinceSnapshot < Math.Max(_settings.SnapshotEvery, _seen.Count / 2) || _writing > 0) return;
             _sinceSnapshot = 0;
             SaveSnapshot(Snapshot());
         }

@@ -30,6 +30,7 @@ public sealed class EngineFixture : IAsyncDisposable
     public Dictionary<string, TestAdapter> Adapters { get; } = [];
     /// <summary>Adapters from outside the built-in catalogue (plugins), registered beside the test adapters.</summary>
     public List<IAdapter> Plugins { get; } = [];
+
     public RunbookPilotEngine Engine { get; private set; } = null!;
     public string Dir => _dir.Path;
 
