@@ -9,9 +9,10 @@ WORKDIR /app
 COPY --from=build /app .
 COPY playbooks /app/playbooks
 ENV RBPILOT_DB=/data/runbookpilot.db \
+    RBPILOT_AUDIT_CHECKPOINTS=/audit/checkpoints.jsonl \
     RBPILOT_PLAYBOOKS=/app/playbooks \
     RBPILOT_URLS=http://0.0.0.0:8080
-VOLUME /data
+VOLUME /data /audit
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s CMD ["dotnet", "RunbookPilot.Host.dll", "--healthcheck"]
 ENTRYPOINT ["dotnet", "RunbookPilot.Host.dll"]

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Runs the docker-compose topology without Docker: the same server process on 127.0.0.1, over a fresh SQLite file,
-# then checks it end to end (health, an alert through the webhook, the approval it creates, the dashboard). Exits non-zero on failure.
+# Runs the docker-compose topology without Docker: the same server process on 127.0.0.1, over a fresh SQLite file, with
+# the audit key and the checkpoint file outside the data folder as compose sets them, and --demo so the vendor simulators
+# stand in for the vendors (compose runs without it: configure the vendors in playbooks/adapters.yaml). Then checks it end
+# to end (health, an alert through the webhook, the approval it creates, the dashboard). Exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 port=${PORT:-18080}
-export RBPILOT_DB="$work/runbookpilot.db" RBPILOT_PLAYBOOKS="$PWD/playbooks" RBPILOT_USER=admin RBPILOT_PASS="topology-$RANDOM-$RANDOM"
+mkdir -p "$work/data" "$work/audit"
+export RBPILOT_DB="$work/data/runbookpilot.db" RBPILOT_PLAYBOOKS="$PWD/playbooks" RBPILOT_USER=admin RBPILOT_PASS="topology-$RANDOM-$RANDOM" \
+  RBPILOT_AUDIT_KEY="topology-audit-key-$RANDOM-$RANDOM-$RANDOM" RBPILOT_AUDIT_CHECKPOINTS="$work/audit/checkpoints.jsonl"
 dotnet build src/Host -c Release --nologo -v quiet >/dev/null
-dotnet src/Host/bin/Release/net10.0/RunbookPilot.Host.dll --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
+dotnet src/Host/bin/Release/net10.0/RunbookPilot.Host.dll --demo --urls "http://127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done

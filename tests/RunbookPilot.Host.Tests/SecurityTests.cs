@@ -99,6 +99,11 @@ public sealed class SecurityTests : IAsyncLifetime
         delete.Headers.TryAddWithoutValidation(header, value);
         Assert.Equal(HttpStatusCode.Forbidden, (await _http.SendAsync(delete)).StatusCode);
 
+        // The dashboard's circuit (SignalR negotiate) is refused the same way.
+        using var negotiate = new HttpRequestMessage(HttpMethod.Post, "/_blazor/negotiate?negotiateVersion=1") { Content = new StringContent("") };
+        negotiate.Headers.TryAddWithoutValidation(header, value);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _http.SendAsync(negotiate)).StatusCode);
+
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", _http.DefaultRequestHeaders.Authorization!.ToString());
         socket.Options.SetRequestHeader(header, value);

@@ -64,9 +64,15 @@ public sealed record RunbookPilotOptions
 
     /// <summary>The checkpoint file: configured, or <c>audit-checkpoints/&lt;database&gt;.jsonl</c> beside the database's folder.</summary>
     public string CheckpointFile => AuditCheckpointFile ?? (IsPostgres
-        ? Path.GetFullPath(Path.Combine("audit-checkpoints", "postgres.jsonl"))
+        ? Path.GetFullPath(Path.Combine("audit-checkpoints", $"postgres-{PostgresPart("Host")}-{PostgresPart("Port") ?? "5432"}-{PostgresPart("Database")}.jsonl"))
         : Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(Database))!) ?? "/", "audit-checkpoints",
             Path.GetFileNameWithoutExtension(Database) + ".jsonl"));
+
+    /// <summary>One setting of the PostgreSQL connection string (file-name safe), or null.</summary>
+    private string? PostgresPart(string key) =>
+        Database.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals(key, StringComparison.OrdinalIgnoreCase))
+            .Select(p => string.Concat(p[1].Trim().Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'))).FirstOrDefault();
 
     public bool IsPostgres => Database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
 

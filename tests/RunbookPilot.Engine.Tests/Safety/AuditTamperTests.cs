@@ -149,4 +149,40 @@ public sealed class AuditTamperTests
         Assert.False(result.Ok);
         Assert.Contains("not signed with RBPILOT_AUDIT_KEY", result.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Checkpoints_are_written_every_five_minutes_of_the_engines_clock_when_the_chains_moved()
+    {
+        var (f, _) = await RunAsync();
+        await using var _ = f;
+        var file = f.Engine.Options.CheckpointFile;
+        var before = File.ReadAllLines(file).Length;
+        f.Clock.Advance(TimeSpan.FromMinutes(5)); // nothing moved: no new line
+        Assert.Equal(before, File.ReadAllLines(file).Length);
+        var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-x\"},\"source\":{\"ip\":\"203.0.113.99\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
+        await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        f.Clock.Advance(TimeSpan.FromMinutes(5));
+        for (var i = 0; i < 200 && File.ReadAllLines(file).Length == before; i++) await Task.Delay(25); // the timer runs on the thread pool
+        Assert.Equal(before + 1, File.ReadAllLines(file).Length);
+        Assert.True(Verify(f).Ok);
+    }
+
+    [Fact]
+    public async Task Rotating_the_audit_key_re_signs_the_chains_from_the_journal()
+    {
+        var (f, _) = await RunAsync();
+        await using var _ = f;
+        var rotated = f.Engine.Options with { AuditKey = AuditKeys.FromSecret("the-next-audit-key-0123456789"), AuditCheckpointFile = f.Engine.Options.CheckpointFile + ".next" };
+        var stale = AuditChain.Verify(new ReadModelDb(rotated));
+        Assert.False(stale.Ok); // the old chain is not signed with the new key
+        Assert.Contains("MAC mismatch", stale.Message, StringComparison.Ordinal);
+        await f.Engine.DisposeAsync();
+        f.Options = rotated;
+        await f.StartAsync();
+        await f.Engine.Projector.RebuildAsync();
+        f.Engine.Checkpoint();
+        var fresh = Verify(f);
+        Assert.True(fresh.Ok, fresh.Message);
+    }
 }
