@@ -30,7 +30,7 @@ public static class ApprovalLatency
         var dir = Directory.CreateTempSubdirectory("rbp-latency-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "playbooks"));
         await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), Playbook);
-        var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel, AuditKey = BenchFixtures.AuditKey };
         var server = new ServerOptions { Urls = "http://127.0.0.1:0", User = "bench", Password = "bench-password-0123456789" };
         await using var app = await Server.StartAsync(server, engine, BenchFixtures.InstantAdapters());
         using var http = new HttpClient { BaseAddress = Server.Address(app) };

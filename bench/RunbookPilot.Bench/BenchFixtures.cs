@@ -6,6 +6,9 @@ namespace RunbookPilot.Bench;
 /// <summary>What the load drivers run: a three-step L0 playbook and in-process adapters with no latency.</summary>
 internal static class BenchFixtures
 {
+    /// <summary>The audit key of the benchmark servers (RBPILOT_AUDIT_KEY is required outside --demo).</summary>
+    public static byte[] AuditKey { get; } = RunbookPilot.Engine.ReadModel.AuditKeys.FromSecret("bench-audit-key-0123456789");
+
     public const string Playbook = """
         id: bench_l0
         name: Three read-only lookups

@@ -26,7 +26,7 @@ public static class DashboardLoad
         var dir = Directory.CreateTempSubdirectory("rbp-dashboard-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "playbooks"));
         await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), BenchFixtures.Playbook);
-        var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel, AuditKey = BenchFixtures.AuditKey };
         var server = new ServerOptions { Urls = "http://127.0.0.1:0", User = "bench", Password = "bench-password-0123456789" };
         await using var app = await Server.StartAsync(server, engine, BenchFixtures.InstantAdapters());
         Seed(new ReadModelDb(engine), count);

@@ -26,7 +26,7 @@ public static class WebhookLoad
         Directory.CreateDirectory(Path.Combine(dir, "playbooks"));
         await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), BenchFixtures.Playbook);
         var server = new ServerOptions { Urls = "http://127.0.0.1:0", User = "bench", Password = "bench-password-0123456789" };
-        var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel };
+        var engine = new RunbookPilotOptions { Database = Path.Combine(dir, "bench.db"), PlaybooksFolder = Path.Combine(dir, "playbooks"), AkkaLogLevel = Akka.Event.LogLevel.WarningLevel, AuditKey = BenchFixtures.AuditKey };
         var adapters = BenchFixtures.InstantAdapters();
         await using var app = await Server.StartAsync(server, engine, adapters);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = Server.Address(app) };
