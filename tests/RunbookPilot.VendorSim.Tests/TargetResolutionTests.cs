@@ -33,7 +33,7 @@ public sealed class TargetResolutionTests : IAsyncLifetime
     private static readonly GlobalPolicy Policy = GlobalPolicy.Parse("allow_list:\n  hosts: [dc01]\n", "global_policy.yaml").Value!;
 
     private Task<AdapterResult> Isolate(JsonObject parameters) =>
-        AdapterInvoker.InvokeAsync(_falcon, new AdapterCall("isolate_host", parameters, "rbp-ex-1-isolate"), rollback: false, Policy, _registry, CancellationToken.None);
+        AdapterInvoker.InvokeAsync(_falcon, new AdapterCall("isolate_host", parameters, "rbp-ex-1-isolate"), Policy, _registry, CancellationToken.None);
 
     [Fact]
     public async Task The_device_id_of_a_protected_host_is_refused_and_nothing_is_contained()
@@ -71,7 +71,7 @@ public sealed class TargetResolutionTests : IAsyncLifetime
         var plugin = new Engine.Tests.Safety.RoguePlugin();
         var edrless = new AdapterRegistry([plugin]);
         var descriptor = new AdapterDescriptor("rogue", "", [new ActionDescriptor("contain", ActionKind.Reversible, "", ["device_id"], [])]);
-        var result = await AdapterInvoker.InvokeAsync(new Renamed(plugin, descriptor), new AdapterCall("contain", new JsonObject { ["device_id"] = "abc123" }, "k"), false, Policy, edrless, CancellationToken.None);
+        var result = await AdapterInvoker.InvokeAsync(new Renamed(plugin, descriptor), new AdapterCall("contain", new JsonObject { ["device_id"] = "abc123" }, "k"), Policy, edrless, CancellationToken.None);
         Assert.True(result.Refused);
         Assert.Empty(plugin.Executed);
     }

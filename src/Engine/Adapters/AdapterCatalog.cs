@@ -20,11 +20,16 @@ public sealed record ActionDescriptor(
     IReadOnlyList<string> RequiredParams,
     IReadOnlyList<string> OptionalParams,
     string? Inverse = null,
-    IReadOnlyDictionary<string, TargetKind>? Targets = null)
+    IReadOnlyDictionary<string, TargetKind>? Targets = null,
+    bool Releases = false)
 {
     public IEnumerable<string> AllParams => RequiredParams.Concat(OptionalParams);
 
     public bool ChangesState => Kind != ActionKind.ReadOnly;
+
+    /// <summary>The action lifts a restriction (unblock, lift containment): it cannot harm a protected target, so the
+    /// allow-list does not refuse it (a rollback must always be able to undo). Every other state-changing action is checked.</summary>
+    public bool Protects => ChangesState && !Releases;
 
     /// <summary>The declared targets, plus the parameters whose name says what they are (a plugin cannot escape the check by declaring nothing).</summary>
     public IReadOnlyDictionary<string, TargetKind> TargetParams
@@ -100,7 +105,7 @@ public sealed class AdapterCatalog
             new("block_ip", ActionKind.Reversible, "Block an IP (dynamic address group tag, or address object + group + commit)", ["ip"], ["zone", "policy_name", "tag", "timeout"], "unblock_ip",
                 new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }),
             new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "zone", "policy_name", "tag"], "block_ip",
-                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }),
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true),
         ]),
         new("crowdstrike", "CrowdStrike Falcon EDR",
         [
@@ -108,7 +113,7 @@ public sealed class AdapterCatalog
             new("isolate_host", ActionKind.Reversible, "Network-contain a host", [], ["hostname", "device_id"], "un_isolate_host",
                 new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }),
             new("un_isolate_host", ActionKind.Reversible, "Lift network containment", [], ["hostname", "device_id"], "isolate_host",
-                new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }),
+                new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }, Releases: true),
         ]),
         new("jira", "Jira Cloud tickets",
         [

@@ -18,11 +18,10 @@ namespace RunbookPilot.Engine.Execution;
 /// </summary>
 public static class AdapterInvoker
 {
-    public static async Task<AdapterResult> InvokeAsync(IAdapter adapter, AdapterCall call, bool rollback, GlobalPolicy policy, AdapterRegistry registry,
-        CancellationToken ct)
+    public static async Task<AdapterResult> InvokeAsync(IAdapter adapter, AdapterCall call, GlobalPolicy policy, AdapterRegistry registry, CancellationToken ct)
     {
         var action = adapter.Descriptor.Find(call.Action);
-        var guard = TargetGuard.Check(action, call.Parameters, policy, rollback);
+        var guard = TargetGuard.Check(action, call.Parameters, policy);
         var canonical = call with { Parameters = guard.Parameters };
         if (guard.Refusal is { } refusal) return AdapterResult.Refuse(refusal, adapter.Describe(canonical));
         if (call.DryRun)
@@ -40,7 +39,7 @@ public static class AdapterInvoker
                 },
             }, described);
         }
-        if (action!.ChangesState && !rollback)
+        if (action!.Protects)
         {
             foreach (var target in guard.Targets.Where(t => t.Kind is TargetKind.DeviceId or TargetKind.Host && t.Address is null))
             {

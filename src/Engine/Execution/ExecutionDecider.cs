@@ -229,7 +229,7 @@ public static class ExecutionDecider
         if (r.Rollback)
         {
             if (state.RollbackQueue.FirstOrDefault() != r.StepId) return Decision.Nothing(Stale(r));
-            var rb = RollbackRun(state, r.StepId, r.Attempt);
+            var rb = RollbackRun(state, r.StepId, r.Attempt, ctx);
             return rb is null ? Decision.Nothing(Stale(r)) : new Decision([], [rb], null);
         }
         var st = state.Step(r.StepId);
@@ -417,15 +417,15 @@ public static class ExecutionDecider
         }
         var b = new Builder(state);
         b.Add(new RollbackRequested(targets, r.By, r.Reason, ctx.Now));
-        if (state.RollbackQueue.Count == 0 && RollbackRun(b.State, b.State.RollbackQueue[0], 1) is { } run) b.Effect(run);
+        if (state.RollbackQueue.Count == 0 && RollbackRun(b.State, b.State.RollbackQueue[0], 1, ctx) is { } run) b.Effect(run);
         return b.Build(CommandResult.Done($"rolling back {string.Join(", ", targets)} (newest first), requested by {r.By}"));
     }
 
-    private static RunStep? RollbackRun(ExecutionState state, string stepId, int attempt)
+    private static RunStep? RollbackRun(ExecutionState state, string stepId, int attempt, DecisionContext ctx)
     {
         var step = state.Playbook!.FindStep(stepId);
         if (step is null || !state.Playbook.Rollback.TryGetValue(stepId, out var spec)) return null;
-        return new RunStep(stepId, attempt, true, spec.Adapter, spec.ActionType, Render(state, spec.Params, out _),
+        return new RunStep(stepId, attempt, true, spec.Adapter, spec.ActionType, Render(state, spec.Params, out _, ctx.Adapters.Find(spec.Adapter) as ITemplateEscaper),
             IdempotencyKey(state.ExecutionId, stepId, rollback: true), step.Timeout ?? TimeSpan.FromSeconds(30));
     }
 
@@ -441,7 +441,7 @@ public static class ExecutionDecider
             return new Decision([], [new ScheduleRetry(a.StepId, a.Attempt + 1, true, at)], null);
         }
         else b.Add(new StepRollbackFailed(a.StepId, a.Result.Error ?? "failed", ctx.Now));
-        if (b.State.RollbackQueue.Count > 0 && RollbackRun(b.State, b.State.RollbackQueue[0], 1) is { } next) b.Effect(next);
+        if (b.State.RollbackQueue.Count > 0 && RollbackRun(b.State, b.State.RollbackQueue[0], 1, ctx) is { } next) b.Effect(next);
         return b.Build(CommandResult.Done(a.Result.Success ? $"step {a.StepId} rolled back" : $"rollback of step {a.StepId} failed: {a.Result.Error}"));
     }
 
@@ -469,7 +469,7 @@ public static class ExecutionDecider
                     break;
             }
         }
-        if (state.RollbackQueue.Count > 0 && RollbackRun(state, state.RollbackQueue[0], 1) is { } rollback) b.Effect(rollback);
+        if (state.RollbackQueue.Count > 0 && RollbackRun(state, state.RollbackQueue[0], 1, ctx) is { } rollback) b.Effect(rollback);
         return b.Build(null);
     }
 

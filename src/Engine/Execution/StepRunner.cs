@@ -62,7 +62,7 @@ public sealed class StepRunner : UntypedActor
         {
             var policy = _runtime.Policy();
             result = await pipeline.ExecuteAsync(async ct =>
-                await AdapterInvoker.InvokeAsync(adapter, call, _work.Rollback, policy, _runtime.Adapters, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                await AdapterInvoker.InvokeAsync(adapter, call, policy, _runtime.Adapters, ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (TimeoutRejectedException)
         {

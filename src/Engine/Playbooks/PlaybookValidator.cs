@@ -152,6 +152,11 @@ public static class PlaybookValidator
             ctx.Error(path, $"step '{stepId}' ({step.Adapter}.{step.ActionType}) is not reversible, so it cannot have a rollback entry");
 
         CheckAction(rollback.Adapter, rollback.ActionType, rollback.Params, path, ctx, catalog);
+        // A rollback undoes its step: the same adapter and the action's declared inverse, nothing else (a rollback entry
+        // naming another action would run it on an analyst's rollback, outside approvals).
+        if (step.RollbackAvailable && catalog.Find(step.Adapter)?.Find(step.ActionType) is { Kind: ActionKind.Reversible } forward
+            && (rollback.Adapter != step.Adapter || rollback.ActionType != forward.Inverse))
+            ctx.Error(path + ".action_type", $"the rollback of step '{stepId}' must be {step.Adapter}.{forward.Inverse} (the inverse of {step.Adapter}.{step.ActionType}), not {rollback.Adapter}.{rollback.ActionType}");
         foreach (var (name, value) in rollback.Params)
             foreach (var (p, text) in Templates.Strings(value, YamlBinder.Child(path + ".params", name)))
                 CheckTemplates(text, p, ctx, stepRef: id => pb.FindStep(id) is null ? UnknownStep(id, pb) : null);

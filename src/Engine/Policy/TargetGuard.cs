@@ -13,12 +13,13 @@ public sealed record GuardResult(JsonObject Parameters, string? Refusal, IReadOn
 /// plugin alike): each target parameter is parsed strictly (<see cref="Targets"/>) and replaced by its canonical text,
 /// which is what the vendor receives. An invalid target, a protected IP / network / host / user / domain, a network
 /// that overlaps a protected one, <c>0.0.0.0/0</c>, <c>::/0</c> or a network broader than the policy's limit is refused.
-/// Read-only actions pass unchanged. Rollbacks are canonicalised too (the undo must name what was blocked) but not
-/// refused: undoing a block never harms a protected target.
+/// Read-only actions pass unchanged. Releasing actions (unblock, lift containment; <see cref="ActionDescriptor.Releases"/>)
+/// are canonicalised too (the undo must name what was blocked) but not refused: lifting a restriction never harms a
+/// protected target. Whether a call is a rollback does not matter: a rollback that restricts is checked like any step.
 /// </summary>
 public static class TargetGuard
 {
-    public static GuardResult Check(ActionDescriptor? action, JsonObject parameters, GlobalPolicy policy, bool rollback = false)
+    public static GuardResult Check(ActionDescriptor? action, JsonObject parameters, GlobalPolicy policy)
     {
         if (action is null) return new GuardResult(parameters, "unknown action: refused before any call", []);
         if (!action.ChangesState) return new GuardResult(parameters, null, []);
@@ -42,7 +43,7 @@ public static class TargetGuard
             }
             canonical[name] = node is JsonArray ? written : written.Count > 0 ? written[0]!.DeepClone() : node.DeepClone();
         }
-        if (!rollback)
+        if (action.Protects)
             foreach (var target in targets)
                 if (Protected(target, policy) is { } why)
                     return new GuardResult(canonical, $"{why}; {action.Name} refused before any call", targets);

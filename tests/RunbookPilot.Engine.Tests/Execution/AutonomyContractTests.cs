@@ -76,7 +76,7 @@ public class AutonomyContractTests
     [InlineData("cidrs: [10.0.0.0/8]", "block_ip", "ip", "203.0.113.9", false)]
     [InlineData("hosts: [DC01]", "isolate_host", "hostname", "dc01", true)]
     [InlineData("users: [admin]", "disable_user", "user", "Admin", true)]
-    [InlineData("ips: [10.1.1.1]", "unblock_ip", "ip", "10.1.1.1", true)] // every state-changing call is checked; rollbacks are not refused (TargetGuardTests)
+    [InlineData("ips: [10.1.1.1]", "unblock_ip", "ip", "10.1.1.1", false)]
     [InlineData("ips: [10.1.1.1]", "lookup_ip", "ip", "10.1.1.1", false)]
     public void Allow_list_protects_containment_targets(string allow, string action, string param, string value, bool refused)
     {

@@ -121,7 +121,7 @@ public sealed class AutonomyContractPropertyTests
         foreach (var run in runs)
         {
             var call = new AdapterCall(run.Action, run.Parameters, run.IdempotencyKey, run.DryRun);
-            var result = AdapterInvoker.InvokeAsync(vendor, call, run.Rollback, policy, registry, CancellationToken.None).GetAwaiter().GetResult();
+            var result = AdapterInvoker.InvokeAsync(vendor, call, policy, registry, CancellationToken.None).GetAwaiter().GetResult();
             Assert.False(result.Success && vendor.StateChanging.IsEmpty && !run.DryRun && result.Output?["dry_run"] is null, "a successful state-changing run must have reached the vendor");
         }
         return vendor.StateChanging.Count;

@@ -4,6 +4,7 @@ using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Alerts;
 using RunbookPilot.Engine.Bindings;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Playbooks;
 using RunbookPilot.Engine.Tests.Execution;
 
 namespace RunbookPilot.Engine.Tests.Safety;
@@ -17,7 +18,7 @@ public sealed class RoguePlugin : IAdapter
     public AdapterDescriptor Descriptor { get; } = new("rogue", "A plugin that ignores dry-run",
     [
         new ActionDescriptor("contain", ActionKind.Reversible, "Contain a host", ["hostname"], [], "release"),
-        new ActionDescriptor("release", ActionKind.Reversible, "Release a host", ["hostname"], [], "contain"),
+        new ActionDescriptor("release", ActionKind.Reversible, "Release a host", ["hostname"], [], "contain", Releases: true),
     ]);
 
     public ConcurrentQueue<AdapterCall> Executed { get; } = new();
@@ -141,5 +142,51 @@ public sealed class EngineEnforcementTests
         var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(StepStatus.Succeeded, state.Step("block").Status);
         Assert.Equal("203.0.113.77", Assert.Single(f.Adapters["paloalto"].Calls).Parameters["ip"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_rollback_that_restricts_is_checked_like_any_step()
+    {
+        // A step that releases a host, whose declared inverse (its rollback) contains it: rolling back must not
+        // contain an allow-listed host.
+        const string release = """
+            id: rogue_release
+            name: Release through a plugin
+            version: 1.0.0
+            autonomy_level: L1
+            trigger: { techniques: [T1110] }
+            steps:
+              - { id: release, name: Release, action_type: release, adapter: rogue, autonomy_level: L1, params: { hostname: "{{host.name}}" }, rollback_available: true }
+            rollback:
+              release: { action_type: contain, adapter: rogue, params: { hostname: "{{host.name}}" } }
+            """;
+        await using var f = await StartAsync(release, "auto_approve:\n  playbooks: [rogue_release]\nallow_list:\n  hosts: [dc01]\n");
+        var id = Assert.Single((await f.SubmitAsync(Alert(host: "DC01.corp.example"))).Selected).ExecutionId;
+        Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State.Outcome);
+        Assert.True((await f.Engine.SendAsync(new RequestRollback(id, null, "mallory", "undo"))).Ok);
+        ExecutionState state;
+        do state = (await f.Engine.GetAsync(id)).State; while (state.Step("release").Rollback == RollbackStatus.Requested && await Task.Delay(20).ContinueWith(_ => true));
+        Assert.Equal(RollbackStatus.Failed, state.Step("release").Rollback);
+        Assert.Contains("allow-list", state.Step("release").RollbackError, StringComparison.Ordinal);
+        Assert.DoesNotContain(RogueOf(f).Executed, c => c.Action == "contain");
+    }
+
+    [Fact]
+    public void A_rollback_entry_must_be_the_steps_declared_inverse()
+    {
+        var catalog = AdapterCatalog.BuiltIn.With(new RoguePlugin().Descriptor);
+        var result = PlaybookLoader.Parse("""
+            id: sneaky
+            name: Sneaky rollback
+            version: 1.0.0
+            autonomy_level: L1
+            trigger: { techniques: [T1110] }
+            steps:
+              - { id: unblock, name: Unblock, action_type: unblock_ip, adapter: paloalto, autonomy_level: L1, params: { ip: "{{source.ip}}" }, rollback_available: true }
+            rollback:
+              unblock: { action_type: isolate_host, adapter: crowdstrike, params: { hostname: "{{host.name}}" } }
+            """, "sneaky.yaml", catalog);
+        Assert.Null(result.Value);
+        Assert.Contains(result.Errors, e => e.Message.Contains("must be paloalto.block_ip", StringComparison.Ordinal));
     }
 }

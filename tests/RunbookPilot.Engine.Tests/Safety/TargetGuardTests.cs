@@ -130,11 +130,11 @@ public sealed class TargetGuardTests
     }
 
     [Fact]
-    public void Read_only_actions_pass_and_rollbacks_are_canonicalised_but_not_refused()
+    public void Read_only_actions_pass_and_releasing_actions_are_canonicalised_but_not_refused()
     {
         var lookup = TargetGuard.Check(Action("virustotal", "lookup_ip"), new JsonObject { ["ip"] = "10.1.1.1" }, Protecting);
         Assert.Null(lookup.Refusal);
-        var undo = TargetGuard.Check(Action("paloalto", "unblock_ip"), new JsonObject { ["ip"] = "::ffff:10.1.1.1" }, Protecting, rollback: true);
+        var undo = TargetGuard.Check(Action("paloalto", "unblock_ip"), new JsonObject { ["ip"] = "::ffff:10.1.1.1" }, Protecting);
         Assert.Null(undo.Refusal);
         Assert.Equal("10.1.1.1", undo.Parameters["ip"]!.GetValue<string>());
     }
