@@ -36,6 +36,9 @@ public static class DemoMode
     public static async Task<AdapterSet> AdaptersAsync(RunbookPilotOptions options, IReadOnlyList<IAdapter> overrides, TextWriter error, bool demo = false)
     {
         if (overrides.Count > 0) return new AdapterSet(overrides, null, options.Llm);
+        // No policy file means no allow-list, no compliance mode, no four-eyes: only a demo may run without one.
+        if (!demo && !File.Exists(options.Library.Policy))
+            throw new ConfigurationException([$"{options.Library.Policy}: no global policy file (a renamed or mistyped file would silently drop the allow-list); create it (for example with the line require_approval: false, the default) or start with --demo"]);
         var (plugins, pluginErrors) = AdapterPlugins.Load(options.PluginsFolder);
         foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
         var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));

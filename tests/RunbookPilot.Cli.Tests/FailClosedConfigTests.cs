@@ -65,4 +65,14 @@ public sealed class FailClosedConfigTests : IDisposable
         Assert.Contains("adapter virustotal is not configured", show.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, code); // the alert was accepted and decided; its execution says why it failed
     }
+
+    [Fact]
+    public async Task A_missing_policy_file_stops_the_cli_unless_demo()
+    {
+        File.Delete(Path.Combine(_dir.Path, "playbooks", "global_policy.yaml"));
+        var (code, _, error) = await Execute();
+        Assert.Equal(1, code);
+        Assert.Contains("no global policy file", error, StringComparison.Ordinal);
+        Assert.Equal(0, (await Execute("--demo")).Code);
+    }
 }

@@ -47,6 +47,7 @@ public sealed class PluginTests : IDisposable
         var playbooks = Path.Combine(_dir.Path, "playbooks");
         _dir.Write("playbooks/echo.yaml", Playbook);
         _dir.Write("playbooks/adapters.yaml", "adapters:\n  echo:\n    base_url: http://127.0.0.1:1\n    options: { upper: true }\n");
+        _dir.Write("playbooks/global_policy.yaml", "require_approval: false\n"); // outside --demo a policy file is required
         var without = new StringWriter();
         Assert.Equal(1, await CliApp.RunAsync(["validate", playbooks, "--plugins", Path.Combine(_dir.Path, "none")], without, new StringWriter()));
         Assert.Contains("unknown adapter 'echo'", without.ToString(), StringComparison.Ordinal);
