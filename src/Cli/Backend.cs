@@ -77,7 +77,9 @@ public sealed class EmbeddedBackend(RunbookPilotEngine engine) : IEngineBackend
 
     public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct)
     {
-        var accepted = await engine.SubmitAsync(AlertNormalizers.Default.Normalize(alert), "stdin", ct);
+        var (prepared, problems) = EcsValidator.Prepare(alert, "$");
+        if (prepared is null) throw new BackendException("malformed alert, not submitted: " + string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")));
+        var accepted = await engine.SubmitAsync(prepared, "stdin", ct);
         var executions = new List<SubmittedExecution>();
         foreach (var s in accepted.Selected)
             executions.Add(new SubmittedExecution(s.ExecutionId, s.PlaybookId, s.Reason, (await engine.WaitSettledAsync(s.ExecutionId, Settle, ct)).State.Status));

@@ -171,10 +171,17 @@ public static class Server
             if (documents.Count > maxBatch)
                 return Results.Json(new { error = $"{documents.Count} alerts in one request; at most {maxBatch} are accepted at once: split the batch", max_alerts = maxBatch }, statusCode: 413);
             var problems = new List<AlertProblem>();
+            var alerts = new List<Alert>();
             foreach (var (path, doc) in documents)
             {
-                if (doc is null) problems.Add(new AlertProblem(path, "expected an alert object"));
-                else problems.AddRange(EcsValidator.Check(doc, path));
+                if (doc is null)
+                {
+                    problems.Add(new AlertProblem(path, "expected an alert object"));
+                    continue;
+                }
+                var (alert, found) = EcsValidator.Prepare(doc, path);
+                problems.AddRange(found);
+                if (alert is not null) alerts.Add(alert);
             }
             if (problems.Count > 0) return Problem(400, "malformed alert(s); nothing was stored", problems);
 
@@ -193,7 +200,7 @@ public static class Server
             AlertAccepted[] results;
             try
             {
-                results = await Task.WhenAll(documents.Select(d => engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)d.Item2!.DeepClone()), "webhook", c.RequestAborted)));
+                results = await Task.WhenAll(alerts.Select(a => engine.SubmitAsync(a, "webhook", c.RequestAborted)));
             }
             finally
             {

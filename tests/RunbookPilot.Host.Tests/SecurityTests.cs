@@ -192,6 +192,17 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Empty((await Read(await _http.GetAsync("/api/v1/events"))).GetProperty("events").EnumerateArray());
     }
 
+    [Theory]
+    [InlineData("""{"result":{"event_id":"n-1","src":"not-an-ip"},"search_name":"Brute force"}""")]
+    [InlineData("""{"result":{"event_id":"n-2\r\nX","src":"203.0.113.9"},"search_name":"Brute force"}""")]
+    [InlineData("""{"event":{"id":["n-3","n-4"]}}""")]
+    public async Task Alerts_are_checked_after_they_are_read_as_ECS(string body)
+    {
+        var response = await _http.PostAsync("/events", Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty((await Read(await _http.GetAsync("/api/v1/events"))).GetProperty("events").EnumerateArray());
+    }
+
     [Fact]
     public async Task A_batch_larger_than_the_server_takes_at_once_is_a_413_with_the_maximum()
     {

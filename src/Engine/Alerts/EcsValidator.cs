@@ -20,6 +20,23 @@ public static partial class EcsValidator
     /// <summary>The longest <c>event.id</c> accepted: ids are keys (de-duplication, execution ids), not documents.</summary>
     public const int MaxAlertIdLength = 256;
 
+    /// <summary>
+    /// Normalises a submitted document into ECS and checks both what was sent and what the engine will use: a Splunk
+    /// notable's <c>src</c> or an Elastic alert's uuid become <c>source.ip</c> and the alert id only here, so they are
+    /// checked after normalisation. Returns the alert, or the problems (with JSON paths) and no alert.
+    /// </summary>
+    public static (Alert? Alert, List<AlertProblem> Problems) Prepare(JsonObject document, string root)
+    {
+        var problems = Check(document, root);
+        if (problems.Count > 0) return (null, problems);
+        var alert = AlertNormalizers.Default.Normalize((JsonObject)document.DeepClone());
+        if (alert.Format != "ecs")
+            problems.AddRange(Check(alert.Document, root).Select(p => p with { Message = $"{p.Message} (after reading the {alert.Format} alert as ECS)" }));
+        if (alert.Id.Length > MaxAlertIdLength || alert.Id.Any(char.IsControl))
+            problems.Add(new AlertProblem(root, $"the alert id ('{alert.Format}' format) is longer than {MaxAlertIdLength} characters or contains a control character"));
+        return (problems.Count == 0 ? alert : null, problems);
+    }
+
     public static List<AlertProblem> Check(JsonObject alert, string root)
     {
         var problems = new List<AlertProblem>();
