@@ -128,6 +128,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                     "enrichment");
             }
             await engine.ResumeOpenExecutionsAsync(ct).ConfigureAwait(false);
+            engine.Checkpoint(); // at every start, so the file exists (and records where this run began)
             engine._checkpoints = engine.Time.CreateTimer(_ => engine.Checkpoint(), null, options.AuditCheckpointEvery, options.AuditCheckpointEvery);
             return engine;
         }
@@ -272,8 +273,13 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                     if ((log.Hash, runs.Hash) == _lastCheckpoint) return;
                     _lastCheckpoint = (log.Hash, runs.Hash);
                 }
-                var line = AuditChain.WriteCheckpoint(readModel, Time.GetUtcNow());
-                Log.LogInformation("Audit checkpoint written to {File}: {Checkpoint}", Options.CheckpointFile, line);
+                if (AuditChain.WriteCheckpoint(readModel, Time.GetUtcNow(), out var problem) is { } line)
+                    Log.LogInformation("Audit checkpoint written to {File}: {Checkpoint}", Options.CheckpointFile, line);
+                else
+                {
+                    _lastCheckpoint = default; // try again next time
+                    Log.LogError("Audit checkpoint not written: {Problem} (rebuild the read model after a key rotation, or run 'runbookpilot audit verify')", problem);
+                }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or global::System.Data.Common.DbException)
             {

@@ -71,20 +71,41 @@ public static class AuditChain
         public byte[] Message { get; set; } = [];
     }
 
-    /// <summary>Appends a signed checkpoint of both chain heads to the checkpoint file; returns its line (also for the log).</summary>
-    public static string WriteCheckpoint(ReadModelDb readModel, DateTimeOffset at)
+    /// <summary>Why the last row of a chain does not carry a valid MAC for this key (written with another key, or forged), or null.</summary>
+    public static string? HeadProblem(DataConnection db, byte[] key)
+    {
+        if (db.GetTable<ExecutionLogRow>().OrderByDescending(r => r.ChainIndex).FirstOrDefault() is { } log && MacOf(log, key) != log.Hash)
+            return $"execution_log row {log.ChainIndex} is not signed with this RBPILOT_AUDIT_KEY";
+        if (db.GetTable<RunAuditRow>().Where(r => r.ChainIndex != null).OrderByDescending(r => r.ChainIndex).FirstOrDefault() is { } run && MacOf(run, key) != run.Hash)
+            return $"playbook_run_audit row {run.ChainIndex} is not signed with this RBPILOT_AUDIT_KEY";
+        return null;
+    }
+
+    /// <summary>
+    /// Appends a signed checkpoint of both chain heads to the checkpoint file and returns its line (also for the log); a
+    /// chain whose last row is not signed with this key is never vouched for (null, and <paramref name="problem"/> says why).
+    /// </summary>
+    public static string? WriteCheckpoint(ReadModelDb readModel, DateTimeOffset at, out string? problem)
     {
         using var db = readModel.Open();
+        problem = HeadProblem(db, readModel.AuditKey);
+        if (problem is not null) return null;
         var (log, runs) = Heads(db);
         var stamp = T(at);
+        var file = readModel.Options.CheckpointFile;
+        // Each line names the one before it (its number and MAC), so a line cannot be removed from the middle unseen.
+        var (seq, prev) = (1L, "");
+        if (File.Exists(file) && File.ReadLines(file).LastOrDefault(l => l.Trim().Length > 0) is { } last && JsonNode.Parse(last) is JsonObject previous)
+            (seq, prev) = (((long?)previous["seq"] ?? 0) + 1, (string?)previous["mac"] ?? "");
         var line = new JsonObject
         {
+            ["seq"] = seq,
             ["at"] = stamp,
             ["execution_log"] = new JsonObject { ["index"] = log.Index, ["head"] = log.Hash },
             ["playbook_run_audit"] = new JsonObject { ["index"] = runs.Index, ["head"] = runs.Hash },
-            ["mac"] = Mac(readModel.AuditKey, "checkpoint", stamp, N(log.Index), log.Hash, N(runs.Index), runs.Hash),
+            ["prev"] = prev,
+            ["mac"] = Mac(readModel.AuditKey, "checkpoint", N(seq), stamp, N(log.Index), log.Hash, N(runs.Index), runs.Hash, prev),
         }.ToJsonString();
-        var file = readModel.Options.CheckpointFile;
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         using (var stream = new FileStream(file, AuditKeys.OwnerOnly(FileMode.Append)))
         using (var writer = new StreamWriter(stream))
@@ -153,11 +174,23 @@ public static class AuditChain
             return new AuditVerification(false, rows, missing, null, null, $"the journal event at ordering {missing} is gone: {journal[missing].What} was projected from it");
         }
 
+        // Every execution event up to the projector's offset has its execution_log row (none was left unprojected).
+        var offset = db.GetTable<ProjectionOffsetRow>().Where(r => r.Name == ReadModelProjector.Name).Select(r => (long?)r.Offset).FirstOrDefault() ?? 0;
+        var executionEvents = db.Execute<long>("SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'execution-%' AND ordering <= @o",
+            new DataParameter("o", offset, DataType.Int64));
+        if (executionEvents != logHashes.Count)
+            return new AuditVerification(false, rows, null, null, null,
+                $"the journal holds {executionEvents} execution events up to the projected offset {offset}, but execution_log has {logHashes.Count} rows");
+
         var checkpoints = 0;
         var file = readModel.Options.CheckpointFile;
+        if (!File.Exists(file) && (logHashes.Count > 0 || runHashes.Count > 0))
+            return new AuditVerification(false, rows, null, null, null, $"the checkpoint file {file} is missing (the engine writes one at every start): it was removed or RBPILOT_AUDIT_CHECKPOINTS points elsewhere");
         if (File.Exists(file))
         {
             var number = 0;
+            var prev = "";
+            long expectedSeq = 0;
             foreach (var text in File.ReadLines(file))
             {
                 number++;
@@ -172,10 +205,14 @@ public static class AuditChain
                     c = null;
                 }
                 var stamp = c?["at"]?.GetValue<string>();
+                var seq = (long?)c?["seq"];
                 var (li, lh) = ((long?)c?["execution_log"]?["index"], (string?)c?["execution_log"]?["head"]);
                 var (ri, rh) = ((long?)c?["playbook_run_audit"]?["index"], (string?)c?["playbook_run_audit"]?["head"]);
-                if (c is null || li is null || ri is null || (string?)c["mac"] != Mac(key, "checkpoint", stamp, N(li), lh, N(ri), rh))
+                if (c is null || li is null || ri is null || seq is null || (string?)c["mac"] != Mac(key, "checkpoint", N(seq), stamp, N(li), lh, N(ri), rh, (string?)c["prev"]))
                     return new AuditVerification(false, rows, null, null, null, $"checkpoint line {number} of {file} is not signed with RBPILOT_AUDIT_KEY (altered or forged)");
+                if (seq != ++expectedSeq || (string?)c["prev"] != prev)
+                    return new AuditVerification(false, rows, null, null, null, $"checkpoint line {number} of {file} does not follow the line before it: checkpoints were removed");
+                prev = (string)c["mac"]!;
                 checkpoints++;
                 if (li > 0 && (!logHashes.TryGetValue(li.Value, out var atLog) || atLog != lh))
                     return new AuditVerification(false, rows, li, null, null, logHashes.ContainsKey(li.Value)

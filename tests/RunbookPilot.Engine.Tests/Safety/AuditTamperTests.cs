@@ -103,7 +103,12 @@ public sealed class AuditTamperTests
         Sql(f, "DELETE FROM execution_log WHERE chain_index > (SELECT MAX(chain_index) - 3 FROM execution_log)");
         var result = Verify(f);
         Assert.False(result.Ok);
-        Assert.Contains("rows were removed", result.Message, StringComparison.Ordinal);
+        Assert.Contains("execution_log has", result.Message, StringComparison.Ordinal); // events without their rows
+
+        // Also moving the projector's offset back (so the events look unprojected) leaves the checkpoint to find it.
+        Sql(f, "UPDATE projection_offsets SET \"offset\" = (SELECT MAX(journal_ordering) FROM execution_log)");
+        var behind = Verify(f);
+        Assert.False(behind.Ok);
     }
 
     [Fact]
@@ -184,5 +189,24 @@ public sealed class AuditTamperTests
         f.Engine.Checkpoint();
         var fresh = Verify(f);
         Assert.True(fresh.Ok, fresh.Message);
+    }
+
+    [Fact]
+    public async Task Removing_the_checkpoint_file_or_a_line_of_it_is_found()
+    {
+        var (f, _) = await RunAsync();
+        await using var _ = f;
+        var file = f.Engine.Options.CheckpointFile;
+        var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-y\"},\"source\":{\"ip\":\"203.0.113.98\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
+        await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        f.Engine.Checkpoint();
+        var lines = await File.ReadAllLinesAsync(file);
+        Assert.True(lines.Length >= 3);
+        await File.WriteAllLinesAsync(file, lines.Where((_, i) => i != 1));
+        Assert.Contains("checkpoints were removed", Verify(f).Message, StringComparison.Ordinal);
+        File.Delete(file);
+        Assert.Contains("checkpoint file", Verify(f).Message, StringComparison.Ordinal);
+        Assert.False(Verify(f).Ok);
     }
 }
