@@ -31,7 +31,7 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options, 
         {
             context.Items[AnalystItem] = user;
             context.Items[RoleItem] = role;
-            throttle.Succeeded(user);
+            throttle.Succeeded(user, address);
         }
         else if (Credentials(header) is var (failedUser, _))
         {
@@ -46,12 +46,25 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options, 
             await next(context);
             return;
         }
+        if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && WebhookCredentials(context) && throttle.Locked("webhook", address) is { } webhookLocked)
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(webhookLocked.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsJsonAsync(new { error = "too many failed webhook credentials from this address" });
+            return;
+        }
         if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && await WebhookAsync(context))
         {
             context.Items[AnalystItem] = "webhook";
             context.Items[RoleItem] = "webhook";
             await next(context);
             return;
+        }
+        if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && WebhookCredentials(context) && signedIn is null && Credentials(header) is null)
+        {
+            log.LogWarning("Webhook credentials refused from {Address}", address);
+            var delay = throttle.Failed("webhook", address);
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, time, context.RequestAborted);
         }
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Basic realm=\"RunbookPilot\", charset=\"UTF-8\"";
@@ -84,6 +97,10 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options, 
             if (Same(name, analyst) & Same(password, secret)) match ??= (name, AnalystRole);
         return match;
     }
+
+    /// <summary>The request carries a webhook bearer token or signature (to count failures of).</summary>
+    private static bool WebhookCredentials(HttpContext context) =>
+        context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal) || context.Request.Headers.ContainsKey("X-RunbookPilot-Signature");
 
     private async Task<bool> WebhookAsync(HttpContext context)
     {

@@ -37,7 +37,9 @@ public sealed record ServerOptions
             ? "RBPILOT_PASS is empty or a default password: set RBPILOT_USER and RBPILOT_PASS, or start with --demo to try RunbookPilot with admin/demo"
             : Analysts.FirstOrDefault(a => WeakPasswords.Contains(a.Value, StringComparer.OrdinalIgnoreCase) || a.Key == User) is { Key: { } weak }
                 ? $"RBPILOT_ANALYSTS: analyst '{weak}' has a default password or the admin's name; give each analyst an own name and a real password"
-                : null;
+                : !Demo && (WebhookToken is { Length: < 16 } || WebhookSecret is { Length: < 16 })
+                    ? "RBPILOT_WEBHOOK_TOKEN / RBPILOT_WEBHOOK_SECRET must be at least 16 characters (use a long random value)"
+                    : null;
 
     public string EffectivePassword => Demo && string.IsNullOrEmpty(Password) ? DemoPassword : Password!;
 

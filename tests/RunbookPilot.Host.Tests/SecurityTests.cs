@@ -166,6 +166,34 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromMilliseconds(250), delays[Options.SlowAfterFailures]);
         Assert.True(delays[^1] > delays[Options.SlowAfterFailures]);
         Assert.Null(throttle.Locked("carol", "192.0.2.8"));
+
+        // Guessing bob's password from one address locks that address, not bob everywhere.
+        for (var i = 0; i < Options.LockAfterFailures; i++) throttle.Failed("bob", "192.0.2.7");
+        Assert.NotNull(throttle.Locked("bob", "192.0.2.7"));
+        Assert.Null(throttle.Locked("bob", "198.51.100.1"));
+
+        // Random user names from many addresses never grow the counters past the capacity.
+        for (var i = 0; i < LoginThrottle.Capacity * 2; i++) throttle.Failed("user-" + i, "2001:db8::" + i.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(throttle.Counters <= LoginThrottle.Capacity + 3);
+    }
+
+    [Fact]
+    public async Task Wrong_webhook_tokens_are_counted_and_then_refused_with_429()
+    {
+        using var hook = new HttpClient { BaseAddress = _address };
+        hook.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-token-0123456789");
+        HttpResponseMessage last = null!;
+        for (var i = 0; i <= Options.LockAfterFailures; i++)
+        {
+            var pending = hook.PostAsync("/events", Json("""{"event":{"id":"hook-guess"}}"""));
+            while (!pending.IsCompleted)
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(250));
+                await Task.WhenAny(pending, Task.Delay(10));
+            }
+            last = await pending;
+        }
+        Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
     }
 
     [Theory]

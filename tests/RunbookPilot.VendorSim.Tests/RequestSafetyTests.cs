@@ -27,11 +27,17 @@ public sealed class RequestSafetyTests : IAsyncLifetime
     [InlineData("headers", "ws-1\0")]
     [InlineData("url", "status\r\nHost: evil.example")]
     [InlineData("url", "http://127.0.0.1\r\n:1/x")]
+    [InlineData("Host", "internal-admin.example")]
+    [InlineData("Transfer-Encoding", "chunked")]
+    [InlineData("X-Forwarded-Host", "internal-admin.example")]
     public async Task Control_characters_in_a_header_or_url_fail_the_step_and_nothing_is_sent(string where, string value)
     {
-        var parameters = where == "headers"
-            ? new JsonObject { ["method"] = "POST", ["url"] = "sinkhole", ["headers"] = new JsonObject { ["X-Host"] = value } }
-            : new JsonObject { ["method"] = "POST", ["url"] = value };
+        var parameters = where switch
+        {
+            "headers" => new JsonObject { ["method"] = "POST", ["url"] = "sinkhole", ["headers"] = new JsonObject { ["X-Host"] = value } },
+            "url" => new JsonObject { ["method"] = "POST", ["url"] = value },
+            _ => new JsonObject { ["method"] = "POST", ["url"] = "sinkhole", ["headers"] = new JsonObject { [where] = value } },
+        };
         var result = await Http().ExecuteAsync(new AdapterCall("request", parameters, "rbp-ex-1-s1"), CancellationToken.None);
         Assert.False(result.Success);
         Assert.False(result.Retryable);
@@ -88,8 +94,15 @@ public sealed class RequestSafetyTests : IAsyncLifetime
             Assert.Contains("***", redacted, StringComparison.Ordinal);
             Assert.DoesNotContain(text.Trim('"'), redacted, StringComparison.Ordinal);
         }
-        // What is stored: an output reflecting the key, as the adapters store it (JSON written, redacted, read back).
-        var output = JsonNode.Parse(endpoint.Redact(new JsonObject { ["echo"] = "key=" + secret }.ToJsonString()))!;
+        // What is stored: an output reflecting the key, as the adapters store it, also base64 and JSON nested in a string.
+        var output = endpoint.Redact(new JsonObject
+        {
+            ["echo"] = "key=" + secret,
+            ["b64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)),
+            ["nested"] = new JsonObject { ["inner"] = secret }.ToJsonString(),
+        })!;
+        Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)), output.ToJsonString(Relaxed), StringComparison.Ordinal);
+        Assert.DoesNotContain(JsonSerializer.Serialize(secret)[1..^1], output.ToJsonString(Relaxed), StringComparison.Ordinal);
         Assert.DoesNotContain(secret, output.ToJsonString(Relaxed), StringComparison.Ordinal);
         Assert.Equal("key=***", output["echo"]!.GetValue<string>());
     }

@@ -87,13 +87,18 @@ public static class TargetGuard
         return null;
     }
 
-    /// <summary>Same host: equal names, or equal first labels when either side is a short name (dc01 = DC01.corp.example).</summary>
+    /// <summary>
+    /// Same host, as a resolver with search domains would see it: one name's labels begin the other's (dc01 =
+    /// DC01.corp.example, dc01.corp = dc01.corp.example), case-insensitively. Addresses compare as addresses.
+    /// </summary>
     private static bool SameHost(string listed, CanonicalTarget target)
     {
         if (!Targets.TryParse(TargetKind.Host, listed, out var entry, out _)) return false;
-        if (string.Equals(entry.Text, target.Text, StringComparison.OrdinalIgnoreCase)) return true;
-        var eitherShort = !entry.Text.Contains('.', StringComparison.Ordinal) || !target.Text.Contains('.', StringComparison.Ordinal);
-        return eitherShort && entry.Address is null && target.Address is null && entry.ShortName == target.ShortName;
+        if (entry.Address is not null || target.Address is not null) return entry.Address is not null && entry.Address.Equals(target.Address);
+        var a = entry.Text.ToLowerInvariant().Split('.');
+        var b = target.Text.ToLowerInvariant().Split('.');
+        var shorter = Math.Min(a.Length, b.Length);
+        return a.Take(shorter).SequenceEqual(b.Take(shorter));
     }
 
     private static bool InDomain(CanonicalTarget target, string listed)

@@ -56,9 +56,9 @@ public static class Targets
                 }
                 var host = value.TrimEnd('.');
                 if (host.Length == 0 || host.Length > 253 || !host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || host.Contains("..", StringComparison.Ordinal)
-                    || host.StartsWith('.') || host.StartsWith('-'))
+                    || host.StartsWith('.') || host.StartsWith('-') || ReadsAsAddress(host))
                 {
-                    error = $"'{value}' is not a host name (letters, digits, '-', '_' and dots)";
+                    error = $"'{value}' is not a host name (letters, digits, '-', '_' and dots; not a number a resolver could read as an address)";
                     return false;
                 }
                 // Sent as written (an EDR may match host names case-sensitively); compared case-insensitively.
@@ -85,7 +85,7 @@ public static class Targets
             case TargetKind.Domain:
                 var domain = value.TrimEnd('.').ToLowerInvariant();
                 if (domain.Length == 0 || domain.Length > 253 || !domain.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || domain.Contains("..", StringComparison.Ordinal)
-                    || domain.StartsWith('.') || domain.StartsWith('-') || ParseAddress(domain) is not null)
+                    || domain.StartsWith('.') || domain.StartsWith('-') || ReadsAsAddress(domain))
                 {
                     error = $"'{value}' is not a domain name";
                     return false;
@@ -164,6 +164,17 @@ public static class Targets
             if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0) return false; // host bits set: 10.0.0.1/24 could mean either
         network = new IPNetwork(address, prefix);
         return true;
+    }
+
+    /// <summary>
+    /// A name that the system resolver would read as an IPv4 address (inet_aton: <c>167772161</c>, <c>10.1</c>,
+    /// <c>0x0a000001</c>, <c>012.0.0.1</c>): its last label is a number (no top-level domain is), or a label is hex.
+    /// </summary>
+    private static bool ReadsAsAddress(string name)
+    {
+        var labels = name.Split('.');
+        static bool Hex(string l) => l.Length > 2 && l.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && l[2..].All(char.IsAsciiHexDigit);
+        return labels[^1].All(char.IsAsciiDigit) || labels.Any(Hex);
     }
 
     /// <summary>Whether two networks share any address.</summary>

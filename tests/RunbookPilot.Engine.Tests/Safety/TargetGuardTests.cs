@@ -97,6 +97,11 @@ public sealed class TargetGuardTests
     [InlineData("10.1.1.1", true)] // a host given as an address is checked as the address
     [InlineData("fw.other.example", false)]
     [InlineData("ws-17", false)]
+    [InlineData("dc01.corp", true)] // a search domain completes it to dc01.corp.example
+    [InlineData("167837953", true)] // invalid: a resolver reads these as 10.1.1.1
+    [InlineData("10.1", true)]
+    [InlineData("0x0a010101", true)]
+    [InlineData("012.1.1.1", true)]
     [InlineData("dc01\nws-17", true)] // invalid: control character
     public void Hosts_compare_case_insensitively_fqdn_or_short(string host, bool refused)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
@@ -11,7 +12,8 @@ namespace RunbookPilot.Engine.Adapters.Http;
 public sealed class AdapterEndpoint : IDisposable
 {
     private readonly IReadOnlyDictionary<string, string> _secrets;
-    private readonly IReadOnlyList<string> _spellings;
+    private IReadOnlyList<string> _spellings;
+    private readonly Lock _protect = new();
 
     public AdapterEndpoint(string name, AdapterSettings settings, Func<string, string?> environment)
     {
@@ -51,6 +53,36 @@ public sealed class AdapterEndpoint : IDisposable
     {
         foreach (var spelling in _spellings) text = text.Replace(spelling, HttpCall.Redacted, StringComparison.Ordinal);
         return text;
+    }
+
+    /// <summary>Redacts a JSON document: as written, and every string value and key as read back (nested or re-escaped forms).</summary>
+    public JsonNode? Redact(JsonNode? node)
+    {
+        var parsed = node is null ? null : JsonNode.Parse(Redact(node.ToJsonString()));
+        return Walk(parsed);
+
+        JsonNode? Walk(JsonNode? n)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    return new JsonObject(o.Select(p => KeyValuePair.Create(Redact(p.Key), Walk(p.Value?.DeepClone()))));
+                case JsonArray a:
+                    return new JsonArray(a.Select(x => Walk(x?.DeepClone())).ToArray());
+                case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                    return JsonValue.Create(Redact(v.GetValue<string>()));
+                default:
+                    return n;
+            }
+        }
+    }
+
+    /// <summary>A secret learned at run time (an OAuth access token): from now on redacted like the configured ones.</summary>
+    public void Protect(string secret)
+    {
+        if (secret.Length < 4) return;
+        lock (_protect)
+            _spellings = _spellings.Concat(Spellings(secret)).Distinct(StringComparer.Ordinal).OrderByDescending(v => v.Length).ToList();
     }
 
     /// <summary>The spellings of <paramref name="secret"/> that <see cref="Redact"/> removes.</summary>

@@ -116,8 +116,7 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
     protected AdapterResult Malformed(HttpAnswer answer, AdapterRequest request) =>
         AdapterResult.Fail($"{Descriptor.Name}: malformed response (HTTP {answer.Code}, {answer.Body.Length} bytes): not the vendor's documented format", retryable: true, request: request);
 
-    protected AdapterResult Ok(JsonNode? output, AdapterRequest request) =>
-        AdapterResult.Ok(output is null ? null : JsonNode.Parse(Endpoint.Redact(output.ToJsonString())), request);
+    protected AdapterResult Ok(JsonNode? output, AdapterRequest request) => AdapterResult.Ok(Endpoint.Redact(output), request);
 
     /// <summary>Retry-After (seconds or HTTP date), X-RateLimit-RetryAfter (epoch seconds), or X-RateLimit-Reset (epoch seconds).</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage response)

@@ -25,12 +25,19 @@ public sealed record HttpCall(HttpMethod Method, string Url, IReadOnlyList<(stri
         foreach (var (name, value, secret) in Headers)
         {
             if (!IsToken(name)) return $"header name '{Printable(name)}' is not an HTTP token";
+            if (Reserved.Contains(name) || name.StartsWith("X-Forwarded-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase))
+                return $"header {name} is set by the transport, not by a step (it could reach another virtual host or smuggle a request)";
             if (value.Any(c => char.IsControl(c) && c != '\t'))
                 return $"header {name} contains a control character (CR, LF, NUL or another){(secret ? "" : ": " + Printable(value))}";
         }
         if (ContentType is { } type && type.Any(char.IsControl)) return "the content type contains a control character";
         return null;
     }
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Connection", "Content-Length", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Keep-Alive", "Forwarded", "Via", "Expect",
+    };
 
     private static bool IsToken(string s) => s.Length > 0 && s.All(c => c < 127 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)));
 

@@ -113,6 +113,7 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
             if (Failure(answer, http.Describe(Endpoint.Redact)) is { } failure) return (null, failure);
             var json = answer.Json();
             if (json?["access_token"]?.ToString() is not { Length: > 0 } token) return (null, Malformed(answer, http.Describe(Endpoint.Redact)));
+            Endpoint.Protect(token); // a vendor reflecting the bearer token never gets it stored
             var lifetime = TimeSpan.FromSeconds((double?)json["expires_in"] ?? 1799);
             _token = (token, time.GetUtcNow() + lifetime - TimeSpan.FromSeconds(60)); // renew a minute early
             return (token, null);
