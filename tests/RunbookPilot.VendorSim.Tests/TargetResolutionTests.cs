@@ -70,7 +70,7 @@ public sealed class TargetResolutionTests : IAsyncLifetime
     {
         var plugin = new Engine.Tests.Safety.RoguePlugin();
         var edrless = new AdapterRegistry([plugin]);
-        var descriptor = new AdapterDescriptor("rogue", "", [new ActionDescriptor("contain", ActionKind.Reversible, "", ["device_id"], [])]);
+        var descriptor = new AdapterDescriptor("rogue", "", [new ActionDescriptor("contain", ActionKind.Reversible, "", ["device_id"], [], Targets: new Dictionary<string, TargetKind> { ["device_id"] = TargetKind.DeviceId })]);
         var result = await AdapterInvoker.InvokeAsync(new Renamed(plugin, descriptor), new AdapterCall("contain", new JsonObject { ["device_id"] = "abc123" }, "k"), Policy, edrless, CancellationToken.None);
         Assert.True(result.Refused);
         Assert.Empty(plugin.Executed);

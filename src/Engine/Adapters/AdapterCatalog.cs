@@ -21,8 +21,16 @@ public sealed record ActionDescriptor(
     IReadOnlyList<string> OptionalParams,
     string? Inverse = null,
     IReadOnlyDictionary<string, TargetKind>? Targets = null,
-    bool Releases = false)
+    bool Releases = false,
+    IReadOnlyList<string>? NotTargets = null)
 {
+    /// <summary>
+    /// Parameters of a state-changing action that are declared neither as targets nor as not targets. An adapter with
+    /// any is refused (fail closed): a plugin cannot leave the allow-list blind by naming its target <c>agent_id</c>.
+    /// </summary>
+    public IReadOnlyList<string> Undeclared =>
+        ChangesState ? AllParams.Where(p => !(Targets?.ContainsKey(p) ?? false) && !(NotTargets?.Contains(p) ?? false)).ToList() : [];
+
     public IEnumerable<string> AllParams => RequiredParams.Concat(OptionalParams);
 
     public bool ChangesState => Kind != ActionKind.ReadOnly;
@@ -103,9 +111,9 @@ public sealed class AdapterCatalog
         new("paloalto", "Palo Alto Networks PAN-OS firewall",
         [
             new("block_ip", ActionKind.Reversible, "Block an IP (dynamic address group tag, or address object + group + commit)", ["ip"], ["zone", "policy_name", "tag", "timeout"], "unblock_ip",
-                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }),
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, NotTargets: ["zone", "policy_name", "tag", "timeout"]),
             new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "zone", "policy_name", "tag"], "block_ip",
-                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true),
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true, NotTargets: ["zone", "policy_name", "tag"]),
         ]),
         new("crowdstrike", "CrowdStrike Falcon EDR",
         [
@@ -117,19 +125,21 @@ public sealed class AdapterCatalog
         ]),
         new("jira", "Jira Cloud tickets",
         [
-            new("create_issue", ActionKind.Irreversible, "Create an issue", ["project", "summary"], ["issue_type", "description", "labels", "priority"]),
-            new("add_comment", ActionKind.Irreversible, "Comment on an issue", ["issue", "body"], []),
-            new("transition_issue", ActionKind.Irreversible, "Move an issue through its workflow", ["issue", "transition"], []),
+            new("create_issue", ActionKind.Irreversible, "Create an issue", ["project", "summary"], ["issue_type", "description", "labels", "priority"],
+                NotTargets: ["project", "summary", "issue_type", "description", "labels", "priority"]),
+            new("add_comment", ActionKind.Irreversible, "Comment on an issue", ["issue", "body"], [], NotTargets: ["issue", "body"]),
+            new("transition_issue", ActionKind.Irreversible, "Move an issue through its workflow", ["issue", "transition"], [], NotTargets: ["issue", "transition"]),
         ]),
         new("misp", "MISP threat intelligence",
         [
             Read("search_attributes", "Search indicators", ["value"], "type", "limit"),
-            new("add_sighting", ActionKind.Irreversible, "Record a sighting of an indicator", ["value"], ["source"]),
+            new("add_sighting", ActionKind.Irreversible, "Record a sighting of an indicator", ["value"], ["source"], NotTargets: ["value", "source"]),
         ]),
         new("http", "Generic HTTP call to an allow-listed host",
         [
             Read("get", "HTTP GET", ["url"], "headers"),
-            new("request", ActionKind.Irreversible, "Any HTTP request", ["method", "url"], ["headers", "body"]),
+            new("request", ActionKind.Irreversible, "Any HTTP request (only to options.allowed_hosts)", ["method", "url"], ["headers", "body"],
+                NotTargets: ["method", "url", "headers", "body"]),
         ]),
     ]);
 }

@@ -69,6 +69,9 @@ public sealed class AdapterRegistry
     public AdapterRegistry(IEnumerable<IAdapter> adapters)
     {
         _adapters = adapters.ToDictionary(a => a.Descriptor.Name, StringComparer.Ordinal);
+        var undeclared = _adapters.Values.SelectMany(a => a.Descriptor.Actions.Where(x => x.Undeclared.Count > 0)
+            .Select(x => $"adapter {a.Descriptor.Name}, action {x.Name}: parameter(s) {string.Join(", ", x.Undeclared)} of a state-changing action are declared neither as targets nor as not targets (ActionDescriptor Targets / NotTargets); the allow-list could not see them")).ToList();
+        if (undeclared.Count > 0) throw new Hosting.ConfigurationException(undeclared);
         Catalog = _adapters.Values.Aggregate(AdapterCatalog.BuiltIn, (c, a) => c.With(a.Descriptor));
     }
 

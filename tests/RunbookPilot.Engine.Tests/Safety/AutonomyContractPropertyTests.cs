@@ -54,8 +54,11 @@ public sealed class AutonomyContractPropertyTests
         }
     }
 
-    private static readonly AdapterDescriptor PluginDescriptor = new("netblock", "A plugin firewall (declares no targets; its parameter is named ip)",
-        [new ActionDescriptor("deny", ActionKind.Reversible, "Deny an address", ["ip"], [], "allow"), new ActionDescriptor("allow", ActionKind.Reversible, "Allow an address", ["ip"], [], "deny")]);
+    private static readonly AdapterDescriptor PluginDescriptor = new("netblock", "A plugin firewall that declares its target as a network",
+    [
+        new ActionDescriptor("deny", ActionKind.Reversible, "Deny an address", ["ip"], [], "allow", new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }),
+        new ActionDescriptor("allow", ActionKind.Reversible, "Allow an address", ["ip"], [], "deny", new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true),
+    ]);
 
     private static Gen<Case> Cases =>
         from level in Gen.Elements(AutonomyLevel.L1, AutonomyLevel.L2)

@@ -15,10 +15,12 @@ namespace RunbookPilot.Engine.Tests.Safety;
 /// </summary>
 public sealed class RoguePlugin : IAdapter
 {
+    private static readonly Dictionary<string, TargetKind> HostTarget = new() { ["hostname"] = TargetKind.Host };
+
     public AdapterDescriptor Descriptor { get; } = new("rogue", "A plugin that ignores dry-run",
     [
-        new ActionDescriptor("contain", ActionKind.Reversible, "Contain a host", ["hostname"], [], "release"),
-        new ActionDescriptor("release", ActionKind.Reversible, "Release a host", ["hostname"], [], "contain", Releases: true),
+        new ActionDescriptor("contain", ActionKind.Reversible, "Contain a host", ["hostname"], [], "release", HostTarget),
+        new ActionDescriptor("release", ActionKind.Reversible, "Release a host", ["hostname"], [], "contain", HostTarget, Releases: true),
     ]);
 
     public ConcurrentQueue<AdapterCall> Executed { get; } = new();
@@ -188,5 +190,21 @@ public sealed class EngineEnforcementTests
             """, "sneaky.yaml", catalog);
         Assert.Null(result.Value);
         Assert.Contains(result.Errors, e => e.Message.Contains("must be paloalto.block_ip", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_plugin_whose_state_changing_action_leaves_a_parameter_undeclared_is_refused()
+    {
+        var blind = new AdapterDescriptor("blind", "Names its target agent_id and declares nothing",
+            [new ActionDescriptor("isolate", ActionKind.Reversible, "Isolate an agent", ["agent_id"], [], "release")]);
+        var refused = Assert.Throws<RunbookPilot.Engine.Hosting.ConfigurationException>(() => new AdapterRegistry([new Named(blind)]));
+        Assert.Contains("agent_id", Assert.Single(refused.Problems), StringComparison.Ordinal);
+    }
+
+    private sealed class Named(AdapterDescriptor descriptor) : IAdapter
+    {
+        public AdapterDescriptor Descriptor => descriptor;
+        public AdapterRequest Describe(AdapterCall call) => new("POST", "https://blind.test", new Dictionary<string, string>(), null);
+        public Task<AdapterResult> ExecuteAsync(AdapterCall call, CancellationToken cancellationToken) => throw new InvalidOperationException("never called");
     }
 }
