@@ -56,6 +56,7 @@ public sealed class FailClosedConfigTests : IDisposable
     public async Task Without_demo_an_unconfigured_vendor_is_reported_and_its_steps_fail_never_against_a_simulator()
     {
         var (code, output, error) = await Execute("--output", "json");
+        Assert.True(output.Length > 0, error);
         Assert.DoesNotContain("DEMO MODE", error, StringComparison.Ordinal);
         Assert.Contains("adapter virustotal is used by a playbook but not configured", error, StringComparison.Ordinal);
         Assert.Contains("\"failed\"", output, StringComparison.Ordinal);

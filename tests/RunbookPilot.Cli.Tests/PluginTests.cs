@@ -7,6 +7,7 @@ using RunbookPilot.Engine.Tests;
 namespace RunbookPilot.Cli.Tests;
 
 /// <summary>The README's "write your own adapter" example, built from samples/plugins and loaded from a plugins folder.</summary>
+[Collection(PluginBuild.Name)]
 public sealed class PluginTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -68,4 +69,12 @@ public sealed class PluginTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>Building the sample plugin (a <c>dotnet build</c> child process) takes both cores for half a minute: it runs
+/// alone, not beside the engine tests of the other classes.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PluginBuild
+{
+    public const string Name = "plugin build";
 }

@@ -250,8 +250,15 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
         cts.CancelAfter(timeout);
         while (true)
         {
-            var snapshot = await GetAsync(executionId, cts.Token).ConfigureAwait(false);
-            if (snapshot.State.Started && snapshot.Settled) return snapshot;
+            try
+            {
+                var snapshot = await GetAsync(executionId, cts.Token).ConfigureAwait(false);
+                if (snapshot.State.Started && snapshot.Settled) return snapshot;
+            }
+            catch (AskTimeoutException) when (!cts.IsCancellationRequested)
+            {
+                // A busy or restarting entity: ask again until the overall timeout.
+            }
             await Task.Delay(20, cts.Token).ConfigureAwait(false);
         }
     }
