@@ -40,8 +40,14 @@ public interface IAdapter
 /// <summary>The result of a health check (PRD F5.5): reachable, HTTP status, authentication accepted, API version.</summary>
 public sealed record AdapterHealth(string Adapter, string Url, bool Healthy, int? HttpStatus, bool? Authenticated, string ApiVersion, long LatencyMs, string? Error);
 
-/// <summary>What a target resolves to at the vendor: for a device id its host names, for a host name its device ids.</summary>
-public sealed record TargetLookup(IReadOnlyList<string> Found, string? Error = null, bool Retryable = false);
+/// <summary>
+/// What a target resolves to at the vendor: for a device id its host names, for a host name its device ids; and the
+/// addresses the devices report (checked against the IP allow-list too).
+/// </summary>
+public sealed record TargetLookup(IReadOnlyList<string> Found, string? Error = null, bool Retryable = false)
+{
+    public IReadOnlyList<string> Addresses { get; init; } = [];
+}
 
 /// <summary>
 /// An adapter (an EDR) that can tell which host a device id is and which device ids a host has, read-only. The engine

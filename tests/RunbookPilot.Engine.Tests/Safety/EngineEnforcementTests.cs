@@ -166,8 +166,12 @@ public sealed class EngineEnforcementTests
         var id = Assert.Single((await f.SubmitAsync(Alert(host: "DC01.corp.example"))).Selected).ExecutionId;
         Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State.Outcome);
         Assert.True((await f.Engine.SendAsync(new RequestRollback(id, null, "mallory", "undo"))).Ok);
-        ExecutionState state;
-        do state = (await f.Engine.GetAsync(id)).State; while (state.Step("release").Rollback == RollbackStatus.Requested && await Task.Delay(20).ContinueWith(_ => true));
+        var state = (await f.Engine.GetAsync(id)).State;
+        for (var i = 0; i < 500 && state.Step("release").Rollback == RollbackStatus.Requested; i++)
+        {
+            await Task.Delay(20);
+            state = (await f.Engine.GetAsync(id)).State;
+        }
         Assert.Equal(RollbackStatus.Failed, state.Step("release").Rollback);
         Assert.Contains("allow-list", state.Step("release").RollbackError, StringComparison.Ordinal);
         Assert.DoesNotContain(RogueOf(f).Executed, c => c.Action == "contain");

@@ -69,28 +69,44 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
 
     public bool Resolves(TargetKind kind) => kind is TargetKind.DeviceId or TargetKind.Host;
 
-    /// <summary>A device id's host name (device details, <c>GET /devices/entities/devices/v2</c>), or a host name's device ids (FQL query). Read-only.</summary>
+    /// <summary>
+    /// A device id's host name, or a host name's device ids (FQL query), with the addresses the devices report (device
+    /// details, <c>GET /devices/entities/devices/v2</c>: local_ip, external_ip). Read-only.
+    /// </summary>
     public async Task<TargetLookup> ResolveAsync(TargetKind kind, string value, CancellationToken cancellationToken)
+    {
+        List<string> ids = [value];
+        if (kind == TargetKind.Host)
+        {
+            var query = await ReadAsync(token => DeviceQuery(value, token), cancellationToken).ConfigureAwait(false);
+            if (query.Lookup is { } failed) return failed;
+            ids = query.Resources!.Select(r => r?.ToString() ?? "").Where(r => r.Length > 0).ToList();
+            if (ids.Count == 0) return new TargetLookup([]);
+        }
+        var details = await ReadAsync(token => new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/devices/entities/devices/v2?{string.Join("&", ids.Select(i => "ids=" + Q(i)))}",
+            [("Authorization", "Bearer " + token, true), ("Accept", "application/json", false)], null, null), cancellationToken, notFoundIsEmpty: true).ConfigureAwait(false);
+        if (details.Lookup is { } none) return kind == TargetKind.DeviceId || none.Error is not null ? none : new TargetLookup(ids);
+        var devices = details.Resources!.OfType<JsonObject>().Where(r => ids.Contains(r["device_id"]?.ToString() ?? "")).ToList();
+        var addresses = devices.SelectMany(d => new[] { d["local_ip"]?.ToString(), d["external_ip"]?.ToString() }).OfType<string>().Where(a => a.Length > 0).Distinct().ToList();
+        var found = kind == TargetKind.DeviceId ? devices.Select(d => d["hostname"]?.ToString() ?? "").ToList() : ids;
+        return new TargetLookup(found) { Addresses = addresses };
+    }
+
+    /// <summary>A read-only call with the token (renewed once on 401): its resources, or the lookup to return instead.</summary>
+    private async Task<(JsonArray? Resources, TargetLookup? Lookup)> ReadAsync(Func<string, HttpCall> build, CancellationToken ct, bool notFoundIsEmpty = false)
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var token = await TokenAsync(renew: attempt > 0, cancellationToken).ConfigureAwait(false);
-            if (token.Failure is { } tokenFailure) return new TargetLookup([], tokenFailure.Error, tokenFailure.Retryable);
-            var http = kind == TargetKind.DeviceId
-                ? new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/devices/entities/devices/v2?ids={Q(value)}",
-                    [("Authorization", "Bearer " + token.Value!, true), ("Accept", "application/json", false)], null, null)
-                : DeviceQuery(value, token.Value!);
-            var answer = await SendAsync(http, cancellationToken).ConfigureAwait(false);
+            var token = await TokenAsync(renew: attempt > 0, ct).ConfigureAwait(false);
+            if (token.Failure is { } tokenFailure) return (null, new TargetLookup([], tokenFailure.Error, tokenFailure.Retryable));
+            var http = build(token.Value!);
+            var answer = await SendAsync(http, ct).ConfigureAwait(false);
             if (answer.Code == 401 && attempt == 0) continue;
-            if (answer.Code == 404 && kind == TargetKind.DeviceId) return new TargetLookup([]);
-            if (Failure(answer, http.Describe(Endpoint.Redact)) is { } failure) return new TargetLookup([], failure.Error, failure.Retryable);
-            if (answer.Json()?["resources"] is not JsonArray resources) return new TargetLookup([], "malformed response: no resources", true);
-            var found = kind == TargetKind.DeviceId
-                ? resources.OfType<JsonObject>().Where(r => r["device_id"]?.ToString() == value).Select(r => r["hostname"]?.ToString() ?? "").ToList()
-                : resources.Select(r => r?.ToString() ?? "").Where(r => r.Length > 0).ToList();
-            return new TargetLookup(found);
+            if (answer.Code == 404 && notFoundIsEmpty) return (null, new TargetLookup([]));
+            if (Failure(answer, http.Describe(Endpoint.Redact)) is { } failure) return (null, new TargetLookup([], failure.Error, failure.Retryable));
+            return answer.Json()?["resources"] is JsonArray resources ? (resources, null) : (null, new TargetLookup([], "malformed response: no resources", true));
         }
-        return new TargetLookup([], "crowdstrike: access denied after renewing the token");
+        return (null, new TargetLookup([], "crowdstrike: access denied after renewing the token"));
     }
 
     /// <summary>FQL exact-match on the hostname; quotes in the value are escaped so it stays one string.</summary>
