@@ -41,7 +41,8 @@ public enum DecisionKind { Approve, Reject, Rollback }
 public interface IEngineBackend : IAsyncDisposable
 {
     /// <summary>Accepts one alert and returns once its executions are settled (finished, or waiting only for people).</summary>
-    Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct);
+    /// <summary>Submits an alert; <paramref name="dryRun"/>: every step is recorded, none sent (PRD F5.4).</summary>
+    Task<SubmittedAlert> SubmitAsync(JsonObject alert, bool dryRun, CancellationToken ct);
     Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct);
     Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct);
     /// <summary>The execution's status once it is settled, or its current status after the timeout.</summary>
@@ -75,11 +76,11 @@ public sealed class EmbeddedBackend(RunbookPilotEngine engine) : IEngineBackend
 
     public RunbookPilotEngine Engine => engine;
 
-    public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct)
+    public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, bool dryRun, CancellationToken ct)
     {
         var (prepared, problems) = EcsValidator.Prepare(alert, "$");
         if (prepared is null) throw new BackendException("malformed alert, not submitted: " + string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")));
-        var accepted = await engine.SubmitAsync(prepared, "stdin", ct);
+        var accepted = dryRun ? await engine.DryRunAsync(prepared, "stdin", ct) : await engine.SubmitAsync(prepared, "stdin", ct);
         var executions = new List<SubmittedExecution>();
         foreach (var s in accepted.Selected)
             executions.Add(new SubmittedExecution(s.ExecutionId, s.PlaybookId, s.Reason, (await engine.WaitSettledAsync(s.ExecutionId, Settle, ct)).State.Status));
@@ -223,9 +224,9 @@ public sealed class ServerBackend : IEngineBackend
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
     }
 
-    public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, CancellationToken ct)
+    public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, bool dryRun, CancellationToken ct)
     {
-        var answer = await SendAsync(HttpMethod.Post, "events", alert, ct);
+        var answer = await SendAsync(HttpMethod.Post, dryRun ? "events?dry_run=true" : "events", alert, ct);
         if (answer.Status != HttpStatusCode.Accepted) throw Failure(answer);
         var accepted = answer.Body!["accepted"]![0]!;
         var executions = new List<SubmittedExecution>();

@@ -200,7 +200,9 @@ public static class Server
             AlertAccepted[] results;
             try
             {
-                results = await Task.WhenAll(alerts.Select(a => engine.SubmitAsync(a, "webhook", c.RequestAborted)));
+                // ?dry_run=true (the CLI's execute --dry-run through the server): every step recorded, none sent.
+                var dryRun = string.Equals(c.Request.Query["dry_run"], "true", StringComparison.OrdinalIgnoreCase);
+                results = await Task.WhenAll(alerts.Select(a => dryRun ? engine.DryRunAsync(a, "webhook", c.RequestAborted) : engine.SubmitAsync(a, "webhook", c.RequestAborted)));
             }
             finally
             {

@@ -116,6 +116,25 @@ public sealed class EngineCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Execute_dry_run_records_every_request_and_sends_none_and_the_real_alert_still_runs()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir.Path, "playbooks", "global_policy.yaml"), "auto_approve:\n  playbooks: [lateral_movement_L1]\n");
+        var dry = await Json(Lateral, "execute", "--dry-run");
+        var execution = dry.GetProperty("alerts")[0].GetProperty("executions")[0];
+        Assert.Equal("completed", execution.GetProperty("status").GetString());
+        Assert.StartsWith("evt-1~dry-", dry.GetProperty("alerts")[0].GetProperty("alert_id").GetString(), StringComparison.Ordinal);
+        Assert.All(_adapters.Values, a => Assert.Empty(a.Calls)); // nothing reached any adapter, read-only lookups included
+        var timeline = (await Json(null, "show", execution.GetProperty("execution_id").GetString()!)).GetProperty("timeline").EnumerateArray()
+            .Where(t => t.GetProperty("kind").GetString() == "step_succeeded").ToList();
+        Assert.NotEmpty(timeline);
+        Assert.All(timeline, t => Assert.True(t.GetProperty("response").GetProperty("dry_run").GetBoolean()));
+
+        var real = await Json(Lateral, "execute");
+        Assert.False(real.GetProperty("alerts")[0].GetProperty("duplicate").GetBoolean());
+        Assert.NotEmpty(_adapters["paloalto"].Calls); // auto-approved block: the real run reaches the firewall
+    }
+
+    [Fact]
     public async Task Simulation_can_be_listed_and_executed_as_an_approval()
     {
         var id = (await Json(Lateral, "execute")).GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;

@@ -118,6 +118,7 @@ internal static class EngineCommands
     {
         var shared = Shared.Create();
         var file = new Option<string?>("--file", "-f") { Description = "Read alerts from this file instead of standard input" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Run the playbooks that fit in dry-run: every step's exact request is recorded as its output, nothing is sent to any vendor (PRD F5.4)" };
         var command = new Command("execute", """
             Run playbooks for alerts read from standard input: one JSON object, a JSON array, or JSON lines (ECS, Elastic Security
             alert documents and Splunk notable events are recognised). A malformed line is reported with its number; the others still run.
@@ -126,7 +127,8 @@ internal static class EngineCommands
             Examples:
               cat alert.json | runbookpilot execute
               runbookpilot execute -f alerts.jsonl --output json
-            """) { file };
+              runbookpilot execute --dry-run < alert.json      what would be sent, nothing sent
+            """) { file, dryRun };
         shared.AddTo(command);
         command.SetAction(async (p, ct) =>
         {
@@ -143,7 +145,7 @@ internal static class EngineCommands
             {
                 var results = new List<(int Line, SubmittedAlert Accepted)>();
                 foreach (var (line, doc) in documents)
-                    results.Add((line, await backend.SubmitAsync(doc, ct)));
+                    results.Add((line, await backend.SubmitAsync(doc, p.GetValue(dryRun), ct)));
 
                 if (p.GetValue(shared.Output) == OutputFormat.Json)
                 {

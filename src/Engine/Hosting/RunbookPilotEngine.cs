@@ -178,6 +178,13 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     public Task<AlertAccepted> SubmitAsync(Alert alert, string source, CancellationToken ct = default) =>
         Intake.Ask<AlertAccepted>(new SubmitAlert(alert, source), TimeSpan.FromSeconds(30), ct);
 
+    /// <summary>
+    /// A dry run of an alert (PRD F5.4): the playbooks that fit run with every step recorded, none sent. The alert gets
+    /// an id of its own (<c>&lt;id&gt;~dry-&lt;ticks&gt;</c>), so a dry run never makes the real alert a duplicate.
+    /// </summary>
+    public Task<AlertAccepted> DryRunAsync(Alert alert, string source, CancellationToken ct = default) =>
+        Intake.Ask<AlertAccepted>(new SubmitAlert(alert with { Id = $"{alert.Id}~dry-{Time.GetUtcNow().UtcTicks}" }, source, DryRun: true), TimeSpan.FromSeconds(30), ct);
+
     /// <summary>Accepted alerts whose executions have not confirmed their start yet (the engine's backlog).</summary>
     public async Task<int> BacklogAsync(CancellationToken ct = default) =>
         (await Intake.Ask<Backlog>(GetBacklog.Instance, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).AlertsWaitingForExecutions;

@@ -12,7 +12,9 @@ using RunbookPilot.Engine.Playbooks;
 namespace RunbookPilot.Engine.Ingestion;
 
 /// <summary>Submit an alert; answered with <see cref="AlertAccepted"/> once it is journaled.</summary>
-public sealed record SubmitAlert(Alert Alert, string Source);
+/// <summary>Accept an alert. <paramref name="DryRun"/> (<c>runbookpilot execute --dry-run</c>, PRD F5.4): every selected
+/// playbook runs in dry-run, without bindings, guardrails or their usage; the caller gives the alert an id of its own.</summary>
+public sealed record SubmitAlert(Alert Alert, string Source, bool DryRun = false);
 
 /// <summary>The alert is durable. <see cref="Duplicate"/>: its id was seen before, and these are the first submission's executions.</summary>
 public sealed record AlertAccepted(string AlertId, bool Duplicate, IReadOnlyList<SelectedPlaybook> Selected, IReadOnlyList<BindingDecision>? Decisions = null);
@@ -291,9 +293,12 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         }
         var now = _time.GetUtcNow();
         var selections = _catalog().Selector.Select(alert);
-        var decisions = Evaluate(alert, selections.Select(s => s.Playbook), now);
+        var decisions = submit.DryRun ? [] : Evaluate(alert, selections.Select(s => s.Playbook), now);
         var reasons = selections.ToDictionary(s => s.Playbook.Id, s => $"{s.Reason}: {s.Detail}", StringComparer.Ordinal);
-        var selected = Starts(decisions, reasons);
+        var selected = submit.DryRun
+            ? selections.Select(s => new SelectedPlaybook(s.Playbook.Id, s.Playbook.Version, $"{s.Reason}: {s.Detail} (dry run)",
+                BindingBook.ExecutionIdFor(alert.Id, s.Playbook.Id, "dry"), DryRun: true)).ToList()
+            : Starts(decisions, reasons);
         var received = new AlertReceived(alert.Id, alert.Format, submit.Source, alert.Document, selected, now, decisions.Count == 0 ? null : decisions);
         // Applied before the write completes, so the next alert in the same batch sees this one's use of the guardrails.
         Apply(received);
