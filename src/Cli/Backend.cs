@@ -226,7 +226,7 @@ public sealed class ServerBackend : IEngineBackend
 
     public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, bool dryRun, CancellationToken ct)
     {
-        var answer = await SendAsync(HttpMethod.Post, dryRun ? "events?dry_run=true" : "events", alert, ct);
+        var answer = await SendAsync(HttpMethod.Post, dryRun ? "events/dry-run" : "events", alert, ct);
         if (answer.Status != HttpStatusCode.Accepted) throw Failure(answer);
         var accepted = answer.Body!["accepted"]![0]!;
         var executions = new List<SubmittedExecution>();

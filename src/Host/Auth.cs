@@ -46,13 +46,6 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options, 
             await next(context);
             return;
         }
-        if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && WebhookCredentials(context) && throttle.Locked("webhook", address) is { } webhookLocked)
-        {
-            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(webhookLocked.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await context.Response.WriteAsJsonAsync(new { error = "too many failed webhook credentials from this address" });
-            return;
-        }
         if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && await WebhookAsync(context))
         {
             context.Items[AnalystItem] = "webhook";
@@ -63,7 +56,7 @@ public sealed class AuthMiddleware(RequestDelegate next, ServerOptions options, 
         if (context.Request.Path.Equals("/events", StringComparison.Ordinal) && WebhookCredentials(context) && signedIn is null && Credentials(header) is null)
         {
             log.LogWarning("Webhook credentials refused from {Address}", address);
-            var delay = throttle.Failed("webhook", address);
+            var delay = throttle.FailedWebhook(address);
             if (delay > TimeSpan.Zero) await Task.Delay(delay, time, context.RequestAborted);
         }
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -52,6 +52,20 @@ public sealed class LoginThrottle(ServerOptions options, TimeProvider time)
     /// <summary>Counters kept now (bounded by <see cref="Capacity"/>).</summary>
     public int Counters => _failures.Count;
 
+    /// <summary>
+    /// A wrong webhook token or signature: counted under a key of its own and only slowed (the secret has at least 16
+    /// characters), never locked, so failed sign-ins from a shared address cannot make a SIEM's alerts bounce.
+    /// </summary>
+    public TimeSpan FailedWebhook(string address)
+    {
+        var now = time.GetUtcNow();
+        if (_failures.Count >= Capacity) Evict(now);
+        var count = _failures.AddOrUpdate("webhook:" + address, _ => (1, now, now),
+            (_, f) => now - f.Last > options.LockoutWindow ? (1, now, now) : (f.Count + 1, f.First, now)).Count;
+        var over = count - options.SlowAfterFailures;
+        return over <= 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(4000, 250 * (1 << Math.Min(over - 1, 5))));
+    }
+
     public void Succeeded(string user, string address) => _failures.TryRemove($"user:{user}@{address}", out _);
 
     private (int Count, DateTimeOffset First, DateTimeOffset Last)? Current(string key, DateTimeOffset now) =>

@@ -123,7 +123,12 @@ public static class Server
     private static void Map(WebApplication app, RunbookPilotEngine engine, ServerOptions server, IReadOnlyList<IAdapter> adapters)
     {
         var inFlight = 0; // webhook submissions waiting for the journal
-        app.MapPost("/events", async (HttpContext c) =>
+        app.MapPost("/events", (Delegate)((HttpContext c) => Events(c, dryRun: false)));
+        // The CLI's execute --dry-run through the server (a route of its own: a server that does not know it answers 404,
+        // never a real run).
+        app.MapPost("/events/dry-run", (Delegate)((HttpContext c) => Events(c, dryRun: true)));
+
+        async Task<IResult> Events(HttpContext c, bool dryRun)
         {
             byte[] body;
             try
@@ -200,8 +205,6 @@ public static class Server
             AlertAccepted[] results;
             try
             {
-                // ?dry_run=true (the CLI's execute --dry-run through the server): every step recorded, none sent.
-                var dryRun = string.Equals(c.Request.Query["dry_run"], "true", StringComparison.OrdinalIgnoreCase);
                 results = await Task.WhenAll(alerts.Select(a => dryRun ? engine.DryRunAsync(a, "webhook", c.RequestAborted) : engine.SubmitAsync(a, "webhook", c.RequestAborted)));
             }
             finally
@@ -215,7 +218,7 @@ public static class Server
                 executions = result.Selected.Select(s => new { execution_id = s.ExecutionId, playbook_id = s.PlaybookId, reason = s.Reason }),
             });
             return Results.Json(new { accepted }, statusCode: 202);
-        });
+        }
 
         var api = app.MapGroup("/api/v1");
         api.MapGet("/executions", (string? playbook, string? status, DateTimeOffset? since, int? limit, int? offset) =>

@@ -109,6 +109,4 @@ public sealed class Device(string id, string hostname)
     public string Id { get; } = id;
     public string Hostname { get; } = hostname;
     public string Status { get; set; } = "normal";
-    /// <summary>The address the sensor reports (device details' local_ip); empty when unknown.</summary>
-    public string LocalIp { get; set; } = "";
 }

@@ -417,7 +417,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         {
             var ids = c.Request.Query["ids"].Select(i => i ?? "").ToHashSet(StringComparer.Ordinal);
             var details = new JsonArray(State.Devices.Values.Where(d => ids.Contains(d.Id))
-                .Select(d => (JsonNode)new JsonObject { ["device_id"] = d.Id, ["hostname"] = d.Hostname, ["status"] = d.Status, ["local_ip"] = d.LocalIp }).ToArray());
+                .Select(d => (JsonNode)new JsonObject { ["device_id"] = d.Id, ["hostname"] = d.Hostname, ["status"] = d.Status }).ToArray());
             return await Json(details.Count == 0 ? 404 : 200, details.Count == 0
                 ? Envelope([], [new JsonObject { ["code"] = 404, ["message"] = "no devices found for the given ids" }])
                 : Envelope(details)).ConfigureAwait(false);

@@ -28,7 +28,9 @@ public sealed class SecurityTests : IAsyncLifetime
     private Uri _address = null!;
     private const string Password = "correct horse battery staple";
 
-    private static readonly ServerOptions Options = new() { Urls = "http://127.0.0.1:0", User = "alice", Password = Password, MaxBacklog = 50 };
+    private const string WebhookToken = "security-test-webhook-token-0123";
+
+    private static readonly ServerOptions Options = new() { Urls = "http://127.0.0.1:0", User = "alice", Password = Password, MaxBacklog = 50, WebhookToken = WebhookToken };
 
     public async Task InitializeAsync()
     {
@@ -178,11 +180,18 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Wrong_webhook_tokens_are_counted_and_then_refused_with_429()
+    public async Task Wrong_webhook_tokens_are_slowed_but_never_lock_out_the_siem()
     {
+        var throttle = new LoginThrottle(Options, _clock);
+        var delays = Enumerable.Range(0, 8).Select(_ => throttle.FailedWebhook("192.0.2.9")).ToList();
+        Assert.Equal(TimeSpan.Zero, delays[0]);
+        Assert.True(delays[^1] > TimeSpan.Zero);
+
+        // Failed basic sign-ins from the SIEM's (shared) address do not stop its signed webhooks.
+        using var guesser = Client("alice", "guess-number-y");
+        for (var i = 0; i < Options.LockAfterFailures; i++) await Attempt(guesser);
         using var hook = new HttpClient { BaseAddress = _address };
         hook.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-token-0123456789");
-        HttpResponseMessage last = null!;
         for (var i = 0; i <= Options.LockAfterFailures; i++)
         {
             var pending = hook.PostAsync("/events", Json("""{"event":{"id":"hook-guess"}}"""));
@@ -191,9 +200,11 @@ public sealed class SecurityTests : IAsyncLifetime
                 _clock.Advance(TimeSpan.FromMilliseconds(250));
                 await Task.WhenAny(pending, Task.Delay(10));
             }
-            last = await pending;
+            Assert.Equal(HttpStatusCode.Unauthorized, (await pending).StatusCode);
         }
-        Assert.Equal(HttpStatusCode.TooManyRequests, last.StatusCode);
+        using var siem = new HttpClient { BaseAddress = _address };
+        siem.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WebhookToken);
+        Assert.Equal(HttpStatusCode.Accepted, (await siem.PostAsync("/events", Json("""{"event":{"id":"hook-real"}}"""))).StatusCode);
     }
 
     [Theory]
@@ -229,6 +240,15 @@ public sealed class SecurityTests : IAsyncLifetime
         var response = await _http.PostAsync("/events", Json(body));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Empty((await Read(await _http.GetAsync("/api/v1/events"))).GetProperty("events").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_dry_run_has_a_route_of_its_own_and_an_alert_id_of_its_own()
+    {
+        var response = await _http.PostAsync("/events/dry-run", Json(Lateral.Replace("log-1", "dry-1", StringComparison.Ordinal)));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.StartsWith("dry-1~dry-", (await Read(response)).GetProperty("accepted")[0].GetProperty("alert_id").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_adapters["paloalto"].Calls);
     }
 
     [Fact]

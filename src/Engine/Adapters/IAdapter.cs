@@ -41,13 +41,10 @@ public interface IAdapter
 public sealed record AdapterHealth(string Adapter, string Url, bool Healthy, int? HttpStatus, bool? Authenticated, string ApiVersion, long LatencyMs, string? Error);
 
 /// <summary>
-/// What a target resolves to at the vendor: for a device id its host names, for a host name its device ids; and the
-/// addresses the devices report (checked against the IP allow-list too).
+/// What a target resolves to at the vendor: for a device id its host names, for a host name its device ids. (The
+/// addresses a sensor reports are not used: a compromised host controls them and could refuse its own isolation.)
 /// </summary>
-public sealed record TargetLookup(IReadOnlyList<string> Found, string? Error = null, bool Retryable = false)
-{
-    public IReadOnlyList<string> Addresses { get; init; } = [];
-}
+public sealed record TargetLookup(IReadOnlyList<string> Found, string? Error = null, bool Retryable = false);
 
 /// <summary>
 /// An adapter (an EDR) that can tell which host a device id is and which device ids a host has, read-only. The engine

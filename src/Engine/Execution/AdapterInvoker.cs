@@ -61,12 +61,6 @@ public static class AdapterInvoker
                     return AdapterResult.Refuse(target.Kind == TargetKind.DeviceId
                         ? $"device id {target.Text} is unknown to the EDR, so the allow-list cannot decide; {action.Name} refused before any call"
                         : $"no device with host name {target.Text} at the EDR; {action.Name} refused before any call", adapter.Describe(canonical));
-                foreach (var address in lookup.Addresses)
-                {
-                    if (Targets.ParseAddress(address) is not { } ip) continue;
-                    if (TargetGuard.Protected(new CanonicalTarget(TargetKind.Ip, ip.ToString(), Address: ip), policy) is { } why)
-                        return AdapterResult.Refuse($"{Targets.Name(target.Kind)} {target.Text} has address {ip}: {why}; {action.Name} refused before any call", adapter.Describe(canonical));
-                }
                 if (target.Kind != TargetKind.DeviceId) continue;
                 foreach (var host in lookup.Found)
                 {

@@ -397,7 +397,11 @@ public static class ExecutionDecider
     {
         var pb = state.Playbook!;
         if (state.DryRun) return Decision.Nothing(new CommandResult(false, "refused", $"execution {state.ExecutionId} was a dry run: nothing was changed, so nothing can be rolled back"));
-        bool Eligible(PlaybookStep s) => s.RollbackAvailable && pb.Rollback.ContainsKey(s.Id) && state.Step(s.Id) is { Status: StepStatus.Succeeded, Rollback: RollbackStatus.None or RollbackStatus.Failed };
+        // Only the step's declared inverse on the same adapter undoes it (checked again here: a playbook frozen in the
+        // journal before the validator required it must not run another action on an analyst's rollback).
+        bool Inverse(PlaybookStep s) => pb.Rollback.TryGetValue(s.Id, out var spec) && spec.Adapter == s.Adapter
+            && spec.ActionType == ctx.Adapters.Catalog.Find(s.Adapter)?.Find(s.ActionType)?.Inverse;
+        bool Eligible(PlaybookStep s) => s.RollbackAvailable && Inverse(s) && state.Step(s.Id) is { Status: StepStatus.Succeeded, Rollback: RollbackStatus.None or RollbackStatus.Failed };
         List<string> targets;
         if (r.StepId is not null)
         {

@@ -295,7 +295,7 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
                     Log.LogError("Audit checkpoint not written: {Problem} (rebuild the read model after a key rotation, or run 'runbookpilot audit verify')", problem);
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or global::System.Data.Common.DbException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or global::System.Data.Common.DbException or global::System.Text.Json.JsonException)
             {
                 Log.LogError("Audit checkpoint not written to {File}: {Error}", Options.CheckpointFile, ex.Message);
             }

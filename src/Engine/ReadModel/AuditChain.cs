@@ -95,8 +95,8 @@ public static class AuditChain
         var file = readModel.Options.CheckpointFile;
         // Each line names the one before it (its number and MAC), so a line cannot be removed from the middle unseen.
         var (seq, prev) = (1L, "");
-        if (File.Exists(file) && File.ReadLines(file).LastOrDefault(l => l.Trim().Length > 0) is { } last && JsonNode.Parse(last) is JsonObject previous)
-            (seq, prev) = (((long?)previous["seq"] ?? 0) + 1, (string?)previous["mac"] ?? "");
+        if (File.Exists(file) && File.ReadLines(file).Reverse().Select(Parsed).FirstOrDefault(p => p is not null) is { } previous)
+            (seq, prev) = (((long?)previous["seq"] ?? 0) + 1, (string?)previous["mac"] ?? ""); // a torn last line is skipped (verify reports it)
         var line = new JsonObject
         {
             ["seq"] = seq,
@@ -111,6 +111,18 @@ public static class AuditChain
         using (var writer = new StreamWriter(stream))
             writer.WriteLine(line);
         return line;
+    }
+
+    private static JsonObject? Parsed(string line)
+    {
+        try
+        {
+            return line.Trim().Length == 0 ? null : JsonNode.Parse(line) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Walks both chains, the journal they came from and every checkpoint, and reports the first mismatch.</summary>

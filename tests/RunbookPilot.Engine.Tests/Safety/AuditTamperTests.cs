@@ -209,4 +209,19 @@ public sealed class AuditTamperTests
         Assert.Contains("checkpoint file", Verify(f).Message, StringComparison.Ordinal);
         Assert.False(Verify(f).Ok);
     }
+
+    [Fact]
+    public async Task A_torn_last_checkpoint_line_neither_stops_the_engine_nor_passes_verification()
+    {
+        var (f, _) = await RunAsync();
+        await using var _ = f;
+        await File.AppendAllTextAsync(f.Engine.Options.CheckpointFile, "{\"seq\":");
+        var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-z\"},\"source\":{\"ip\":\"203.0.113.97\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
+        await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        f.Engine.Checkpoint(); // no exception: continues after the last whole line
+        var result = Verify(f);
+        Assert.False(result.Ok);
+        Assert.Contains("not signed", result.Message, StringComparison.Ordinal);
+    }
 }

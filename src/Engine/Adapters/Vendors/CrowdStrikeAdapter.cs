@@ -70,8 +70,8 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
     public bool Resolves(TargetKind kind) => kind is TargetKind.DeviceId or TargetKind.Host;
 
     /// <summary>
-    /// A device id's host name, or a host name's device ids (FQL query), with the addresses the devices report (device
-    /// details, <c>GET /devices/entities/devices/v2</c>: local_ip, external_ip). Read-only.
+    /// A device id's host name (device details, <c>GET /devices/entities/devices/v2</c>), or a host name's device ids (FQL
+    /// query, then their details, so only devices the EDR knows count). Read-only.
     /// </summary>
     public async Task<TargetLookup> ResolveAsync(TargetKind kind, string value, CancellationToken cancellationToken)
     {
@@ -87,9 +87,7 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
             [("Authorization", "Bearer " + token, true), ("Accept", "application/json", false)], null, null), cancellationToken, notFoundIsEmpty: true).ConfigureAwait(false);
         if (details.Lookup is { } none) return kind == TargetKind.DeviceId || none.Error is not null ? none : new TargetLookup(ids);
         var devices = details.Resources!.OfType<JsonObject>().Where(r => ids.Contains(r["device_id"]?.ToString() ?? "")).ToList();
-        var addresses = devices.SelectMany(d => new[] { d["local_ip"]?.ToString(), d["external_ip"]?.ToString() }).OfType<string>().Where(a => a.Length > 0).Distinct().ToList();
-        var found = kind == TargetKind.DeviceId ? devices.Select(d => d["hostname"]?.ToString() ?? "").ToList() : ids;
-        return new TargetLookup(found) { Addresses = addresses };
+        return new TargetLookup(kind == TargetKind.DeviceId ? devices.Select(d => d["hostname"]?.ToString() ?? "").ToList() : ids);
     }
 
     /// <summary>A read-only call with the token (renewed once on 401): its resources, or the lookup to return instead.</summary>
