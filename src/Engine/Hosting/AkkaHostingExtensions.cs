@@ -114,6 +114,9 @@ public static class AkkaHostingExtensions
               }
             }
             akka.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = off
+            # The proxy's identification-failure tick fires once at start, before any singleton can be found, so it logged
+            # a false "failed to find singleton" warning at every start; /health reports an intake that does not answer.
+            akka.cluster.singleton-proxy.log-singleton-identification-failure = off
             akka.coordinated-shutdown.exit-clr = off
             akka.persistence.max-concurrent-recoveries = 200
             akka.stdout-loglevel = ERROR
