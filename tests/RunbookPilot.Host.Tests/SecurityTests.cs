@@ -30,7 +30,8 @@ public sealed class SecurityTests : IAsyncLifetime
 
     private const string WebhookToken = "security-test-webhook-token-0123";
 
-    private static readonly ServerOptions Options = new() { Urls = "http://127.0.0.1:0", User = "alice", Password = Password, MaxBacklog = 50, WebhookToken = WebhookToken };
+    private static readonly ServerOptions Options = new() { Urls = "http://127.0.0.1:0", User = "alice", Password = Password, MaxBacklog = 50, WebhookToken = WebhookToken,
+        AllowedOrigins = ["https://soc.example"] };
 
     public async Task InitializeAsync()
     {
@@ -119,6 +120,9 @@ public sealed class SecurityTests : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("Origin", $"{_address.Scheme}://{_address.Authority}");
         request.Headers.TryAddWithoutValidation("Sec-Fetch-Site", "same-origin");
         Assert.Equal(HttpStatusCode.Created, (await _http.SendAsync(request)).StatusCode);
+        using var proxied = new HttpRequestMessage(HttpMethod.Post, "/api/v1/bindings") { Content = Json(Binding) };
+        proxied.Headers.TryAddWithoutValidation("Origin", "https://soc.example"); // RBPILOT_ALLOWED_ORIGINS (a reverse proxy's address)
+        Assert.Equal(HttpStatusCode.Created, (await _http.SendAsync(proxied)).StatusCode);
 
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", _http.DefaultRequestHeaders.Authorization!.ToString());
@@ -315,6 +319,7 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Contains("log-2", expired, StringComparison.Ordinal);
         Assert.Contains("lateral_movement_L1", expired, StringComparison.Ordinal);
         Assert.Contains(log, l => l.Contains("Step failed", StringComparison.Ordinal) && l.Contains(failed, StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("Audit checkpoint written", StringComparison.Ordinal)); // the start's checkpoint, in the log too
     }
 
     [Fact]
@@ -344,7 +349,9 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Contains(refused.Problems, p => p.Contains("global_policy.yaml:1:1:", StringComparison.Ordinal));
 
         dir.Write("playbooks/global_policy.yaml", "block_l2_execution: false\n");
-        var app = await Server.StartAsync(Options, options); // no --demo, no adapters.yaml entries: no simulators
+        // One vendor configured but unreachable (nothing listens on port 1); the others not configured at all.
+        dir.Write("playbooks/adapters.yaml", "adapters:\n  virustotal:\n    base_url: http://127.0.0.1:1\n");
+        var app = await Server.StartAsync(Options, options); // no --demo: no simulators
         try
         {
             using var http = new HttpClient { BaseAddress = Server.Address(app) };
@@ -352,8 +359,9 @@ public sealed class SecurityTests : IAsyncLifetime
             var health = await http.GetAsync("/health");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
             var problems = (await Read(health)).GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
-            foreach (var adapter in new[] { "crowdstrike", "jira", "paloalto", "splunk", "virustotal" })
+            foreach (var adapter in new[] { "crowdstrike", "jira", "paloalto", "splunk" })
                 Assert.Contains($"adapter {adapter} is used by a playbook but not configured in adapters.yaml", problems);
+            Assert.Contains(problems, p => p.StartsWith("adapter virustotal is unreachable", StringComparison.Ordinal));
         }
         finally
         {

@@ -238,9 +238,10 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
 
     /// <summary>The execution's state; an unknown id gives the empty state without creating an entity.</summary>
     public async Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
-        Exists(executionId)
-            ? await Executions.Ask<ExecutionSnapshot>(new GetExecution(executionId), TimeSpan.FromSeconds(30), ct).ConfigureAwait(false)
-            : new ExecutionSnapshot(ExecutionState.Empty, false);
+        Exists(executionId) ? await AskAsync(executionId, ct).ConfigureAwait(false) : new ExecutionSnapshot(ExecutionState.Empty, false);
+
+    private Task<ExecutionSnapshot> AskAsync(string executionId, CancellationToken ct) =>
+        Executions.Ask<ExecutionSnapshot>(new GetExecution(executionId), TimeSpan.FromSeconds(30), ct);
 
     /// <summary>Whether the journal holds an execution with this id (its first event is journaled before anyone learns its id).</summary>
     public bool Exists(string executionId)
@@ -255,11 +256,13 @@ public sealed class RunbookPilotEngine : IAsyncDisposable
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
+        var exists = false; // the journal is asked only until the execution exists, not on every poll
         while (true)
         {
             try
             {
-                var snapshot = await GetAsync(executionId, cts.Token).ConfigureAwait(false);
+                exists = exists || Exists(executionId);
+                var snapshot = exists ? await AskAsync(executionId, cts.Token).ConfigureAwait(false) : new ExecutionSnapshot(ExecutionState.Empty, false);
                 if (snapshot.State.Started && snapshot.Settled) return snapshot;
             }
             catch (AskTimeoutException) when (!cts.IsCancellationRequested)
