@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Host;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Bench;
 

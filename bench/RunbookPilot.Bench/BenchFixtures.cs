@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 
 namespace RunbookPilot.Bench;

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Bindings;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Bench;
 

@@ -9,6 +9,7 @@ using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.Host;
 using RunbookPilot.Web.Services;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Bench;
 

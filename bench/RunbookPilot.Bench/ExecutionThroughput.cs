@@ -3,10 +3,13 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Microsoft.Data.Sqlite;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Bench;
 

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Bench;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Matching;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Matching;
+using RunbookPilot.Domain.Playbooks;
 
 namespace RunbookPilot.Bench;
 

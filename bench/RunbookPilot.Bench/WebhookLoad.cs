@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Host;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Bench;
 

@@ -1,15 +1,8 @@
 using System.CommandLine;
+using RunbookPilot.Cli.Backends;
 using RunbookPilot.Cli.Commands;
 
 namespace RunbookPilot.Cli;
-
-/// <summary>What the commands run against: the adapters executions may call, where alerts are read from, and the environment (credentials).</summary>
-public sealed record CliServices(IReadOnlyList<RunbookPilot.Engine.Adapters.IAdapter> Adapters, Func<TextReader> Input)
-{
-    public static CliServices Default { get; } = new([], () => Console.In);
-
-    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
-}
 
 /// <summary>The <c>runbookpilot</c> command tree. Output goes to the writers given, so tests run it in-process.</summary>
 public static class CliApp

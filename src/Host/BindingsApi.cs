@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Engine.Api;
 
 namespace RunbookPilot.Host;
 

@@ -5,11 +5,13 @@ using GraphQL.Resolvers;
 using GraphQL.Transport;
 using GraphQL.SystemTextJson;
 using GraphQL.Types;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Yaml;
 using RunbookPilot.Engine.ReadModel;
+using RunbookPilot.Engine.Api;
 
 namespace RunbookPilot.Host;
 
@@ -153,7 +155,7 @@ public sealed class BindingsGraphQL
         return caller.Role == AuthMiddleware.Admin ? (caller.User, caller.Role) : throw new ExecutionError("forbidden: changing bindings is for the admin (RBPILOT_USER)");
     }
 
-    private async Task<Engine.Alerts.Alert> AlertAsync(IResolveFieldContext c)
+    private async Task<RunbookPilot.Domain.Alerts.Alert> AlertAsync(IResolveFieldContext c)
     {
         var id = c.GetArgument<string>("alertId");
         return await _engine.StoredAlertAsync(id, c.CancellationToken) ?? throw new ExecutionError($"no alert {id}");

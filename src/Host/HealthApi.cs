@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Api;
 
 namespace RunbookPilot.Host;
 

@@ -4,8 +4,10 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Akka.Actor;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 
 namespace RunbookPilot.Host;

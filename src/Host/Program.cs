@@ -1,5 +1,7 @@
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Host;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
 
 // dotnet run --project src/Host [-- --demo] [--urls http://127.0.0.1:8080] [--json-logs]
 var server = ServerOptions.From(args);
@@ -29,7 +31,7 @@ var fromSettings = new Dictionary<string, string>
 {
     ["RBPILOT_LLM_BASE_URL"] = "Llm:BaseUrl", ["RBPILOT_LLM_MODEL"] = "Llm:Model", ["RBPILOT_LLM_TIMEOUT_SECONDS"] = "Llm:TimeoutSeconds", ["RBPILOT_LLM_ENABLED"] = "Llm:Enabled",
 };
-var llm = RunbookPilot.Engine.Enrichment.LlmOptions.FromEnvironment(name =>
+var llm = RunbookPilot.Engine.Configuration.LlmOptions.FromEnvironment(name =>
     Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fromSettings.TryGetValue(name, out var key) ? settings[key] : null);
 WebApplication app;
 try

@@ -2,17 +2,22 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
 using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.VendorSim;
 using Prometheus;
 using Serilog;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Host;
 
@@ -236,7 +241,7 @@ public static class Server
                 ? Results.Json(new
                 {
                     execution = row, settled = snapshot.Settled, steps = StepView.Of(snapshot.State), timeline = engine.Queries.Log(id),
-                    attack = RunbookPilot.Engine.Enrichment.PromptBuilder.Techniques(snapshot.State).Select(t => new { t.Id, t.Name, t.Tactics, t.Url }),
+                    attack = snapshot.State.Techniques().Select(t => new { t.Id, t.Name, t.Tactics, t.Url }),
                     enrichments = snapshot.State.Enrichments.Select(e => new
                     {
                         label = e.Status == "ready" ? "AI-GENERATED" : "enrichment unavailable", e.Type, e.Status, e.Text, e.Reason, e.Model, e.Cached, e.At,

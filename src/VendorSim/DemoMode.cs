@@ -1,10 +1,14 @@
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Library;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.VendorSim;
 
 /// <summary>The adapters a command runs with, and the vendor simulators started for the vendors adapters.yaml does not configure.</summary>
-public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator? simulator, RunbookPilot.Engine.Enrichment.LlmOptions? llm = null) : IAsyncDisposable
+public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator? simulator, RunbookPilot.Engine.Configuration.LlmOptions? llm = null) : IAsyncDisposable
 {
     public IReadOnlyList<IAdapter> Adapters { get; } = adapters;
 
@@ -12,7 +16,7 @@ public sealed class AdapterSet(IReadOnlyList<IAdapter> adapters, VendorSimulator
     public bool Simulated => simulator is not null;
 
     /// <summary>The model endpoint to use: the configured one, or in demo mode the simulator's.</summary>
-    public RunbookPilot.Engine.Enrichment.LlmOptions? Llm { get; } = llm;
+    public RunbookPilot.Engine.Configuration.LlmOptions? Llm { get; } = llm;
 
     public async ValueTask DisposeAsync()
     {
@@ -43,7 +47,7 @@ public static class DemoMode
         foreach (var e in pluginErrors) await error.WriteLineAsync("warning: plugin " + e);
         var catalog = plugins.Aggregate(AdapterCatalog.BuiltIn, (c, p) => c.With(p.Descriptor));
         // The policy and adapters.yaml are checked before anything starts: a broken file never brings up simulators.
-        var library = RunbookPilot.Engine.Playbooks.PlaybookLibrary.Load(options.Library, catalog);
+        var library = RunbookPilot.Domain.Library.PlaybookLibrary.Load(options.Library, catalog);
         if (library.ConfigurationErrors.Count > 0) throw ConfigurationException.From(library.ConfigurationErrors);
         var config = library.Adapters;
         var missing = AdapterFactory.Implemented.Where(n => !config.Adapters.ContainsKey(n)).Order(StringComparer.Ordinal).ToList();

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.VendorSim;
 
@@ -64,7 +65,7 @@ public sealed class VendorSimulator : IAsyncDisposable
     }).ToString().TrimEnd('/');
 
     /// <summary>Adapter settings pointing at these simulators, with the demo credentials' variable names.</summary>
-    public IReadOnlyDictionary<string, RunbookPilot.Engine.Adapters.AdapterSettings> DemoSettings() => new Dictionary<string, RunbookPilot.Engine.Adapters.AdapterSettings>
+    public IReadOnlyDictionary<string, RunbookPilot.Domain.Library.AdapterSettings> DemoSettings() => new Dictionary<string, RunbookPilot.Domain.Library.AdapterSettings>
     {
         ["virustotal"] = new() { BaseUrl = UrlOf("virustotal"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_VT_KEY" } },
         ["paloalto"] = new() { BaseUrl = UrlOf("paloalto"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_PANOS_KEY" } },
@@ -81,7 +82,7 @@ public sealed class VendorSimulator : IAsyncDisposable
     };
 
     /// <summary>Enrichment through this simulator's OpenAI-compatible endpoint (demo mode when no model is configured).</summary>
-    public RunbookPilot.Engine.Enrichment.LlmOptions DemoLlm() => new()
+    public RunbookPilot.Engine.Configuration.LlmOptions DemoLlm() => new()
     {
         BaseUrl = UrlOf("llm"), Model = "sim/gpt-4o-mini", ApiKey = Credentials["RBPILOT_SIM_LLM_KEY"],
     };

@@ -1,9 +1,12 @@
 using System.Text.Json;
 using RunbookPilot.Cli;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Tests;
 using RunbookPilot.Engine.Tests.Execution;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Tests;
 

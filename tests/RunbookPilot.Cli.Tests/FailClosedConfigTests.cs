@@ -1,5 +1,6 @@
 using RunbookPilot.Cli;
 using RunbookPilot.Engine.Tests;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Tests;
 

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using RunbookPilot.Cli;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Tests;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Tests;
 

@@ -6,10 +6,12 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Time.Testing;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Tests;
 using RunbookPilot.Engine.Tests.Execution;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Host.Tests;
 

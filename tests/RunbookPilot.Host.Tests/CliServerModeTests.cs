@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using RunbookPilot.Cli;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Tests;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Host.Tests;
 

@@ -4,10 +4,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Tests;
 using RunbookPilot.Engine.Tests.Execution;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Host.Tests;
 

@@ -3,10 +3,12 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Adapters.Http;
 using RunbookPilot.Engine.Adapters.Vendors;
 using RunbookPilot.VendorSim;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.VendorSim.Tests;
 

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RunbookPilot.Engine.Enrichment;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Tests.Execution;
 using RunbookPilot.VendorSim;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.VendorSim.Tests;
 

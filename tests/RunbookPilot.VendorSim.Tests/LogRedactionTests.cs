@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Domain.Alerts;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.VendorSim;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.VendorSim.Tests;
 

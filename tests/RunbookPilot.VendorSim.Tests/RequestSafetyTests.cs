@@ -1,8 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.VendorSim.Tests;
 

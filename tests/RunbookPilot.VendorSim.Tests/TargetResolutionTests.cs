@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Policy;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.VendorSim.Tests;
 

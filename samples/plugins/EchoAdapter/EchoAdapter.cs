@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Plugin.Echo;
 

@@ -1,6 +1,10 @@
 using System.CommandLine;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Yaml;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Commands;
 
@@ -87,13 +91,13 @@ internal static class AdaptersCommand
             }
             else
             {
-                var options = new RunbookPilot.Engine.Hosting.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
+                var options = new RunbookPilot.Engine.Configuration.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
                 RunbookPilot.VendorSim.AdapterSet set;
                 try
                 {
                     set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error, p.GetValue(demo));
                 }
-                catch (RunbookPilot.Engine.Hosting.ConfigurationException ex)
+                catch (RunbookPilot.Domain.Core.ConfigurationException ex)
                 {
                     foreach (var problem in ex.Problems) await p.InvocationConfiguration.Error.WriteLineAsync(problem);
                     return 1;

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.ReadModel;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Commands;
 

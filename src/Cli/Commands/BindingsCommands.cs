@@ -2,9 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Bindings;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Yaml;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Api;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Commands;
 

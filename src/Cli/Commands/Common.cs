@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Library;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Commands;
 
@@ -48,7 +51,7 @@ internal static class Common
     public static Option<string> DbOption() => new("--db")
     {
         Description = "SQLite file (or PostgreSQL connection string). Default: $RBPILOT_DB or ./data/runbookpilot.db",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilot.Engine.Hosting.RunbookPilotOptions.DefaultDatabase,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RBPILOT_DB") is { Length: > 0 } v ? v : RunbookPilot.Engine.Configuration.RunbookPilotOptions.DefaultDatabase,
     };
 
     /// <summary>--demo: the local vendor simulators stand in for every vendor adapters.yaml does not configure (never without it).</summary>

@@ -3,10 +3,14 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.ReadModel;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Cli.Backends;
 
 namespace RunbookPilot.Cli.Commands;
 

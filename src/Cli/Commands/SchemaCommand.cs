@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RunbookPilot.Engine.Playbooks.Schema;
+using RunbookPilot.Domain.Playbooks.Schema;
 
 namespace RunbookPilot.Cli.Commands;
 

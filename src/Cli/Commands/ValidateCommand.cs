@@ -1,5 +1,6 @@
 using System.CommandLine;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Cli.Commands;
 

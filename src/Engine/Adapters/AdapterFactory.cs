@@ -1,5 +1,7 @@
 using RunbookPilot.Engine.Adapters.Http;
 using RunbookPilot.Engine.Adapters.Vendors;
+using RunbookPilot.Domain.Adapters;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Engine.Adapters;
 

@@ -1,5 +1,7 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using RunbookPilot.Domain.Adapters;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Engine.Adapters;
 

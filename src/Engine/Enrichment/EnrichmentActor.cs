@@ -1,9 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
 using LinqToDB;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Yaml;
 using RunbookPilot.Engine.ReadModel;
 
 namespace RunbookPilot.Engine.Enrichment;

@@ -3,10 +3,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Attack;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
 
 namespace RunbookPilot.Engine.Enrichment;
 
@@ -56,7 +56,7 @@ public static partial class PromptBuilder
         var references = new SortedSet<string>(StringComparer.Ordinal);
         var task = template is null ? DefaultTask(type) : TemplateField().Replace(template, m => Reference(m.Groups[1].Value.Trim(), state, references));
         var data = new JsonObject();
-        var techniques = Techniques(state);
+        var techniques = state.Techniques();
         if (techniques.Count > 0)
             data["techniques"] = new JsonArray([.. techniques.Select(t => (JsonNode)new JsonObject { ["id"] = t.Id, ["name"] = t.Name, ["tactics"] = string.Join(", ", t.Tactics) })]);
         if (state.Playbook is { } pb)
@@ -111,13 +111,6 @@ public static partial class PromptBuilder
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToJsonString())));
     }
 
-    /// <summary>The techniques of the alert and of the playbook's trigger, with their catalogue facts.</summary>
-    public static IReadOnlyList<AttackTechnique> Techniques(ExecutionState state) =>
-        AlertFields.Texts(state.Alert, "threat.technique.subtechnique.id").Concat(AlertFields.Texts(state.Alert, "threat.technique.id"))
-            .Concat(state.Playbook?.Trigger.Techniques ?? [])
-            .Where(t => TechniqueId().IsMatch(t)).Distinct(StringComparer.OrdinalIgnoreCase)
-            .Select(t => AttackCatalog.Find(t) ?? new AttackTechnique(t.ToUpperInvariant(), "(not in the offline catalogue)", [])).Take(8).ToList();
-
     /// <summary>Control characters out (newlines and tabs become spaces), and at most <see cref="MaxValueChars"/> characters.</summary>
     public static string Clean(string value)
     {
@@ -142,7 +135,7 @@ public static partial class PromptBuilder
     private static string Reference(string name, ExecutionState state, SortedSet<string> references)
     {
         if (name == "technique_id")
-            return Techniques(state) is [var first, ..] ? first.Id : "(see \"techniques\" in the data block)";
+            return state.Techniques() is [var first, ..] ? first.Id : "(see \"techniques\" in the data block)";
         if (name is "execution_id" or "playbook_id") return name == "execution_id" ? state.ExecutionId : state.Playbook?.Id ?? "";
         if (!FieldPath().IsMatch(name)) return "(not an alert field: " + Clean(name) + ")";
         references.Add(name);
@@ -154,7 +147,4 @@ public static partial class PromptBuilder
 
     [GeneratedRegex(@"^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$")]
     private static partial Regex FieldPath();
-
-    [GeneratedRegex(@"^T\d{4}(\.\d{3})?$", RegexOptions.IgnoreCase)]
-    private static partial Regex TechniqueId();
 }

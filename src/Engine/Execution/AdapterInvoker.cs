@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Policy;
+using RunbookPilot.Domain.Execution;
 
 namespace RunbookPilot.Engine.Execution;
 

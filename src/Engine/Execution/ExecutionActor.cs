@@ -3,8 +3,10 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Policy;
+using RunbookPilot.Domain.Execution;
 
 namespace RunbookPilot.Engine.Execution;
 

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using Akka.Actor;
 using Polly;
 using Polly.Timeout;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Domain.Execution;
 
 namespace RunbookPilot.Engine.Execution;
 

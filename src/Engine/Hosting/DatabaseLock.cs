@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.Hosting;
 

@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.Hosting;
 

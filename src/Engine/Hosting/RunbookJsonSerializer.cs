@@ -3,8 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Hosting;
 
@@ -16,13 +19,7 @@ public sealed class RunbookJsonSerializer(ExtendedActorSystem system) : Serializ
 {
     public const int SerializerId = 1848;
 
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = null,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    public static JsonSerializerOptions Options => JsonConventions.Options;
 
     private static readonly Dictionary<Type, string> Manifests =
         EventManifests.ByType.Concat(IntakeManifests.ByType).ToDictionary(kv => kv.Key, kv => kv.Value);

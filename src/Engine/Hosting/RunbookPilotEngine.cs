@@ -6,13 +6,19 @@ using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
 using RunbookPilot.Engine.ReadModel;
+using RunbookPilot.Domain.Library;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.Hosting;
 

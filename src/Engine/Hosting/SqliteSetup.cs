@@ -2,6 +2,7 @@ using System.Data.Common;
 using LinqToDB;
 using LinqToDB.Interceptors;
 using Microsoft.Data.Sqlite;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.Hosting;
 

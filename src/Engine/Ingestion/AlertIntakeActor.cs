@@ -2,73 +2,17 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Matching;
+using RunbookPilot.Domain.Matching;
 using RunbookPilot.Engine.Metrics;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Library;
+using RunbookPilot.Domain.Intake;
 
 namespace RunbookPilot.Engine.Ingestion;
-
-/// <summary>Submit an alert; answered with <see cref="AlertAccepted"/> once it is journaled.</summary>
-/// <summary>Accept an alert. <paramref name="DryRun"/> (<c>runbookpilot execute --dry-run</c>, PRD F5.4): every selected
-/// playbook runs in dry-run, without bindings, guardrails or their usage; the caller gives the alert an id of its own.</summary>
-public sealed record SubmitAlert(Alert Alert, string Source, bool DryRun = false);
-
-/// <summary>The alert is durable. <see cref="Duplicate"/>: its id was seen before, and these are the first submission's executions.</summary>
-public sealed record AlertAccepted(string AlertId, bool Duplicate, IReadOnlyList<SelectedPlaybook> Selected, IReadOnlyList<BindingDecision>? Decisions = null);
-
-/// <summary>Asks the intake how many accepted alerts still wait for their executions to start.</summary>
-public sealed record GetBacklog
-{
-    public static readonly GetBacklog Instance = new();
-}
-
-public sealed record Backlog(int AlertsWaitingForExecutions);
-
-/// <summary>Create (no id) or change (with id) a binding; answered with <see cref="BindingResult"/>.</summary>
-public sealed record SaveBinding(BindingSpec Spec, string By);
-
-public sealed record DeleteBinding(int BindingId, string By);
-
-/// <summary>The outcome of a binding change: the binding, or the problems (field path and message) that refused it.</summary>
-public sealed record BindingResult(PlaybookBinding? Binding, IReadOnlyList<(string Path, string Message)> Problems, bool NotFound = false);
-
-/// <summary>Asks for the bindings with their live guardrail state; answered with <see cref="BindingsView"/>.</summary>
-public sealed record GetBindings
-{
-    public static readonly GetBindings Instance = new();
-}
-
-public sealed record BindingView(PlaybookBinding Binding, int InFlight, int QuotaRemaining, bool CircuitOpen, PauseState? Paused);
-
-public sealed record BindingsView(IReadOnlyList<BindingView> Bindings, IReadOnlyList<PauseState> Pauses, int HeldAlerts);
-
-/// <summary>What the bindings would decide for an alert now; changes nothing. Answered with the decisions.</summary>
-public sealed record PreviewBindings(Alert Alert);
-
-/// <summary>A manual run of a binding for an alert: bypasses guardrails, not the autonomy contract. Answered with <see cref="BindingRunResult"/>.</summary>
-public sealed record RunBinding(Alert Alert, int BindingId, BindingMode? Mode, string By, string? Reason);
-
-public sealed record BindingRunResult(BindingDecision? Decision, string? Error);
-
-/// <summary>Turn a kill switch on or off; answered with <see cref="PauseResult"/>.</summary>
-public sealed record SetPause(PauseScope Scope, string Target, bool Paused, string By, string? Reason);
-
-public sealed record PauseResult(bool Ok, string Message, int Released);
-
-/// <summary>A binding decision was journaled, or a binding run ended (for /ws, the dashboard and metrics).</summary>
-public sealed record BindingAudited(string AlertId, BindingDecision Decision, bool Finished, bool? Success, DateTimeOffset? FinishedAt);
-
-/// <summary>A kill switch or a binding's circuit changed (for /ws and the dashboard).</summary>
-public sealed record ControlChanged(string Kind, string Message, DateTimeOffset At);
-
-/// <summary>The playbooks in force and how to pick among them; swapped when the library is reloaded.</summary>
-public sealed record PlaybookCatalogSnapshot(PlaybookLibrary Library, PlaybookSelector Selector)
-{
-    public static PlaybookCatalogSnapshot From(PlaybookLibrary library) => new(library, new PlaybookSelector(library.Playbooks, library.Sigma));
-}
 
 /// <summary>
 /// Settings of the intake: the implicit binding switch, the binding instruments, how often it saves a snapshot, and how

@@ -1,5 +1,5 @@
 using Prometheus;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
 
 namespace RunbookPilot.Engine.Metrics;
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Prometheus;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 
 namespace RunbookPilot.Engine.Metrics;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.ReadModel;
 

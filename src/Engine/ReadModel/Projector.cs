@@ -7,10 +7,13 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using LinqToDB;
 using LinqToDB.Data;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.ReadModel;
 
@@ -251,7 +254,7 @@ public sealed class ReadModelProjector : IDisposable
                 await db.InsertOrReplaceAsync(new BindingRow
                 {
                     BindingId = b.Id, PlaybookId = b.PlaybookId, Mode = BindingDecision.Name(b.Mode), Enabled = b.Spec.Enabled, Priority = b.Spec.Priority,
-                    Spec = JsonSerializer.Serialize(b.Spec, Hosting.RunbookJsonSerializer.Options), CreatedBy = b.CreatedBy, CreatedAt = b.CreatedAt,
+                    Spec = JsonSerializer.Serialize(b.Spec, JsonConventions.Options), CreatedBy = b.CreatedBy, CreatedAt = b.CreatedAt,
                     UpdatedBy = b.UpdatedBy, UpdatedAt = b.UpdatedAt,
                 }, token: ct).ConfigureAwait(false);
                 break;
@@ -376,9 +379,9 @@ public sealed class ReadModelProjector : IDisposable
                     RequiredApprovers = a.RequiredApprovers,
                     RequestedAt = a.At,
                     Deadline = a.Deadline,
-                    Request = a.Request is null ? null : JsonSerializer.Serialize(a.Request, RunbookJsonSerializer.Options),
+                    Request = a.Request is null ? null : JsonSerializer.Serialize(a.Request, JsonConventions.Options),
                     RollbackAvailable = step.RollbackAvailable,
-                    AttackContext = JsonSerializer.Serialize(Enrichment.PromptBuilder.Techniques(state).Select(t => new { t.Id, t.Name, t.Tactics, t.Url }), RunbookJsonSerializer.Options),
+                    AttackContext = JsonSerializer.Serialize(state.Techniques().Select(t => new { t.Id, t.Name, t.Tactics, t.Url }), JsonConventions.Options),
                 }, token: ct).ConfigureAwait(false);
                 break;
             case ApprovalVoteRecorded v:
@@ -411,7 +414,7 @@ public sealed class ReadModelProjector : IDisposable
                     Adapter = s.Simulation.Adapter,
                     Action = s.Simulation.Action,
                     Method = s.Simulation.Request is { } r ? $"{r.Method} {r.Url}" : $"{s.Simulation.Adapter}.{s.Simulation.Action}",
-                    Request = JsonSerializer.Serialize(s.Simulation.Request is null ? (object)s.Simulation.Parameters : s.Simulation.Request, RunbookJsonSerializer.Options),
+                    Request = JsonSerializer.Serialize(s.Simulation.Request is null ? (object)s.Simulation.Parameters : s.Simulation.Request, JsonConventions.Options),
                     ExpectedOutcome = s.Simulation.ExpectedOutcome,
                     RiskScore = s.Simulation.RiskScore,
                     RiskFactors = JsonSerializer.Serialize(s.Simulation.RiskFactors),

@@ -1,6 +1,7 @@
 using LinqToDB;
 using LinqToDB.Data;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.ReadModel;
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.ReadModel;
 
@@ -11,7 +13,7 @@ public static class Timeline
 {
     public static TimelineEntry Describe(IExecutionEvent e)
     {
-        static string? Json(object? o) => o is null ? null : JsonSerializer.Serialize(o, RunbookJsonSerializer.Options);
+        static string? Json(object? o) => o is null ? null : JsonSerializer.Serialize(o, JsonConventions.Options);
         return e switch
         {
             ExecutionStarted x => new(null, "execution_started", null, null, $"playbook {x.Playbook.Id} {x.Playbook.Version} for alert {x.AlertId} ({x.SelectionReason})", null, null),

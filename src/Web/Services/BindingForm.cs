@@ -1,6 +1,7 @@
-using RunbookPilot.Engine.Bindings;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Yaml;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Web.Services;
 

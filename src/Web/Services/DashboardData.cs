@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
 using LinqToDB;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Attack;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Attack;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Bindings;
 using RunbookPilot.Engine.Enrichment;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Engine.ReadModel;
 
@@ -53,7 +55,7 @@ public sealed class DashboardData(RunbookPilotEngine engine)
             states[id] = (await engine.GetAsync(id, ct)).State;
         return new ApprovalQueue(
             pending.Select(a => new QueueItem(a, q.Execution(a.ExecutionId), AlertLine(states[a.ExecutionId].Alert), states[a.ExecutionId].Enrichments,
-                PromptBuilder.Techniques(states[a.ExecutionId]))).ToList(),
+                states[a.ExecutionId].Techniques())).ToList(),
             simulations.Select(s => new SimulationItem(s, q.Execution(s.ExecutionId), AlertLine(states[s.ExecutionId].Alert), states[s.ExecutionId].Enrichments)).ToList(),
             q.Approvals("refused").TakeLast(20).ToList(),
             q.Simulations("refused").TakeLast(20).ToList(),

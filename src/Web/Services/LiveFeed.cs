@@ -1,5 +1,7 @@
 using Akka.Actor;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 
 namespace RunbookPilot.Web.Services;

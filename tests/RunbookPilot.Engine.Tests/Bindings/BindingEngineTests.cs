@@ -1,5 +1,7 @@
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Engine.Tests.Execution;
 

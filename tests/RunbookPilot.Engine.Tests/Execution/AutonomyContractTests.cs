@@ -1,8 +1,11 @@
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Policy;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Tests.Execution;
 

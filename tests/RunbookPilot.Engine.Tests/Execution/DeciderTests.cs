@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Policy;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Tests.Execution;
 
@@ -545,7 +548,7 @@ public class DeciderTests
     {
         var step = Load(Lateral).FindStep("isolate")!;
         var sim = RiskScorer.Simulate(step, new JsonObject { ["hostname"] = "SQL-PROD-01" }, null, AdapterCatalog.BuiltIn.Find("crowdstrike")!.Find("isolate_host"),
-            new Alerts.Alert("a", (JsonObject)JsonNode.Parse("""{"event":{"severity":"medium"}}""")!, "ecs"));
+            new RunbookPilot.Domain.Alerts.Alert("a", (JsonObject)JsonNode.Parse("""{"event":{"severity":"medium"}}""")!, "ecs"));
         Assert.Equal(9, sim.RiskScore);
         Assert.Equal(4, sim.RiskFactors.Count);
         Assert.Contains("Review", sim.Recommendation, StringComparison.Ordinal);

@@ -1,8 +1,11 @@
 using Microsoft.Extensions.Time.Testing;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Alerts;
+using RunbookPilot.Domain.Alerts;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.Tests.Execution;
 

@@ -1,3 +1,4 @@
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 
 namespace RunbookPilot.Engine.Tests.Execution;

@@ -1,4 +1,5 @@
 using Npgsql;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.ReadModel;
 

@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Tests.Execution;
 
@@ -27,20 +30,20 @@ public class SerializerTests
     public void Binding_events_round_trip_and_an_alert_journaled_before_bindings_still_reads()
     {
         var at = new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
-        var spec = new RunbookPilot.Engine.Bindings.BindingSpec
+        var spec = new RunbookPilot.Domain.Bindings.BindingSpec
         {
-            Id = 3, PlaybookId = "ip_enrichment", Mode = RunbookPilot.Engine.Bindings.BindingMode.DryRun, Preset = RunbookPilot.Engine.Bindings.GuardrailPreset.CriticalEdge,
-            Match = new RunbookPilot.Engine.Bindings.BindingMatch { Severities = [AlertSeverity.High], Tags = ["edge"] },
-            Guardrails = new RunbookPilot.Engine.Bindings.GuardrailSpec { MaxPerMinute = 10, OnceWithin = TimeSpan.FromMinutes(10), TimeZone = "Europe/Berlin" },
+            Id = 3, PlaybookId = "ip_enrichment", Mode = RunbookPilot.Domain.Bindings.BindingMode.DryRun, Preset = RunbookPilot.Domain.Bindings.GuardrailPreset.CriticalEdge,
+            Match = new RunbookPilot.Domain.Bindings.BindingMatch { Severities = [AlertSeverity.High], Tags = ["edge"] },
+            Guardrails = new RunbookPilot.Domain.Bindings.GuardrailSpec { MaxPerMinute = 10, OnceWithin = TimeSpan.FromMinutes(10), TimeZone = "Europe/Berlin" },
         };
-        var saved = new BindingSaved(new RunbookPilot.Engine.Bindings.PlaybookBinding(3, spec, "alice", at, "bob", at), true, at);
+        var saved = new BindingSaved(new RunbookPilot.Domain.Bindings.PlaybookBinding(3, spec, "alice", at, "bob", at), true, at);
         var savedBack = (BindingSaved)_serializer.FromBinary(_serializer.ToBinary(saved), _serializer.Manifest(saved));
         Assert.Equal(spec.Guardrails, savedBack.Binding.Spec.Guardrails);
         Assert.Equal(spec.Match.Severities, savedBack.Binding.Spec.Match.Severities);
         Assert.Equal(spec.Effective, savedBack.Binding.Spec.Effective);
 
-        var decision = new RunbookPilot.Engine.Bindings.BindingDecision(3, "ip_enrichment", RunbookPilot.Engine.Bindings.BindingMode.DryRun,
-            RunbookPilot.Engine.Bindings.BindingDecisionKind.DryRan, null, "10.0.0.1", "ex-1", new RunbookPilot.Engine.Bindings.UsageSnapshot(8.5, at, new DateOnly(2026, 3, 10), 4, at),
+        var decision = new RunbookPilot.Domain.Bindings.BindingDecision(3, "ip_enrichment", RunbookPilot.Domain.Bindings.BindingMode.DryRun,
+            RunbookPilot.Domain.Bindings.BindingDecisionKind.DryRan, null, "10.0.0.1", "ex-1", new RunbookPilot.Domain.Bindings.UsageSnapshot(8.5, at, new DateOnly(2026, 3, 10), 4, at),
             false, false, null, at);
         var received = new AlertReceived("a1", "ecs", "webhook", new JsonObject { ["x"] = 1 }, [new SelectedPlaybook("ip_enrichment", "1.0.0", "binding 3", "ex-1", true, 3)], at, [decision]);
         var back = (AlertReceived)_serializer.FromBinary(_serializer.ToBinary(received), _serializer.Manifest(received));

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Matching;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Matching;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Library;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Tests.Matching;
 

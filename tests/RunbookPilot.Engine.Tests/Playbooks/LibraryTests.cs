@@ -1,7 +1,9 @@
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Matching;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Matching;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Policy;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Engine.Tests.Playbooks;
 
@@ -207,7 +209,7 @@ public class SigmaIndexTests
     [InlineData("title: [x\n", "invalid YAML")]
     public void Bad_rules_are_reported(string yaml, string message)
     {
-        var errors = new List<RunbookPilot.Engine.Playbooks.Yaml.Diagnostic>();
+        var errors = new List<RunbookPilot.Domain.Yaml.Diagnostic>();
         SigmaIndex.Parse(yaml, "r.yml", errors);
         Assert.Contains(errors, e => e.Message.Contains(message, StringComparison.Ordinal));
     }

@@ -1,5 +1,5 @@
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Yaml;
 
 namespace RunbookPilot.Engine.Tests.Playbooks;
 

@@ -1,7 +1,8 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Yaml;
 
 namespace RunbookPilot.Engine.Tests.Playbooks;
 

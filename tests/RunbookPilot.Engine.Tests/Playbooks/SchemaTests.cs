@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Playbooks.Schema;
+using RunbookPilot.Domain.Playbooks.Schema;
 
 namespace RunbookPilot.Engine.Tests.Playbooks;
 

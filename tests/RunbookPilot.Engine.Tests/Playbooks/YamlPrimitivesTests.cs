@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Playbooks.Yaml;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Yaml;
 
 namespace RunbookPilot.Engine.Tests.Playbooks;
 

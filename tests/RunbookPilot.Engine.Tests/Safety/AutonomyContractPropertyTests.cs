@@ -2,10 +2,12 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Playbooks;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Policy;
 
 namespace RunbookPilot.Engine.Tests.Safety;
 

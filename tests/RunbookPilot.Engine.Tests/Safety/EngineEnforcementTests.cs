@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Alerts;
-using RunbookPilot.Engine.Bindings;
+using RunbookPilot.Domain.Alerts;
+using RunbookPilot.Domain.Bindings;
+using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Engine.Playbooks;
+using RunbookPilot.Domain.Playbooks;
 using RunbookPilot.Engine.Tests.Execution;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Tests.Safety;
 
@@ -201,7 +204,7 @@ public sealed class EngineEnforcementTests
     {
         var blind = new AdapterDescriptor("blind", "Names its target agent_id and declares nothing",
             [new ActionDescriptor("isolate", ActionKind.Reversible, "Isolate an agent", ["agent_id"], [], "release")]);
-        var refused = Assert.Throws<RunbookPilot.Engine.Hosting.ConfigurationException>(() => new AdapterRegistry([new Named(blind)]));
+        var refused = Assert.Throws<RunbookPilot.Domain.Core.ConfigurationException>(() => new AdapterRegistry([new Named(blind)]));
         Assert.Contains("agent_id", Assert.Single(refused.Problems), StringComparison.Ordinal);
     }
 

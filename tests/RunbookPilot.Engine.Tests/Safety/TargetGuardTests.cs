@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Engine.Policy;
+using RunbookPilot.Domain.Policy;
 
 namespace RunbookPilot.Engine.Tests.Safety;
 

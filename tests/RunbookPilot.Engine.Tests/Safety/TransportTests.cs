@@ -6,6 +6,7 @@ using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Tests.Execution;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Engine.Tests.Safety;
 
@@ -107,7 +108,7 @@ public sealed class TransportTests : IAsyncLifetime
         foreach (var file in new[] { "ca.crt", "node.pfx" })
             if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(tls, file)));
         Assert.Equal("127.0.0.1", Cluster.Get(f.Engine.System).SelfAddress.Host);
-        await Assert.ThrowsAsync<RunbookPilot.Engine.Hosting.ConfigurationException>(async () =>
+        await Assert.ThrowsAsync<RunbookPilot.Domain.Core.ConfigurationException>(async () =>
         {
             await using var wide = new EngineFixture();
             wide.Options = wide.Options with { Hostname = "0.0.0.0" };

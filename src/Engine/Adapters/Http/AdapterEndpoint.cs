@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using RunbookPilot.Domain.Adapters;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Engine.Adapters.Http;
 

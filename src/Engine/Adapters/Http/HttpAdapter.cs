@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Http;
 

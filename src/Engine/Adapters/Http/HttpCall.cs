@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Http;
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Domain.Adapters;
+using RunbookPilot.Domain.Library;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
@@ -19,16 +21,10 @@ public sealed class GenericHttpAdapter(AdapterEndpoint endpoint) : HttpAdapter(A
     /// </summary>
     private IReadOnlyList<Uri> AllowedOrigins =>
         Endpoint.Settings.Options.GetValueOrDefault("allowed_hosts") is JsonArray hosts
-            ? hosts.Select(h => AllowedOrigin(h?.ToString()) ?? throw new InvalidOperationException($"allowed_hosts entry '{h}' is invalid")).ToList()
+            ? hosts.Select(h => AdaptersConfig.AllowedOrigin(h?.ToString()) ?? throw new InvalidOperationException($"allowed_hosts entry '{h}' is invalid")).ToList()
             : [new Uri(Endpoint.BaseUrl)];
 
     /// <summary>An <c>allowed_hosts</c> entry as an origin (scheme://host[:port], nothing else), or null when it is not one.</summary>
-    public static Uri? AllowedOrigin(string? entry) =>
-        Uri.TryCreate(entry, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.AbsolutePath == "/" && uri.Query.Length == 0
-        && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0 && !entry!.Any(char.IsControl)
-            ? uri
-            : null;
-
     private bool Allowed(Uri uri) => AllowedOrigins.Any(o =>
         o.Scheme == uri.Scheme && string.Equals(o.IdnHost, uri.IdnHost, StringComparison.OrdinalIgnoreCase) && o.Port == uri.Port);
 

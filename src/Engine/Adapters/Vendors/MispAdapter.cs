@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using System.Xml.Linq;
 using RunbookPilot.Engine.Adapters.Http;
+using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 

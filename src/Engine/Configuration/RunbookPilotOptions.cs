@@ -1,0 +1,109 @@
+using RunbookPilot.Domain.Execution;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Library;
+
+namespace RunbookPilot.Engine.Configuration;
+
+/// <summary>
+/// Where things are, the same for the CLI and the server (issue "one way to point at things"): <c>--db</c> /
+/// <c>RBPILOT_DB</c> (a SQLite file, or a PostgreSQL connection string), <c>--playbooks</c> / <c>RBPILOT_PLAYBOOKS</c>
+/// (its <c>sigma/</c> subfolder is the Sigma index unless <c>--sigma</c>), <c>--policy</c> / <c>RBPILOT_POLICY</c>,
+/// <c>--adapters</c> / <c>RBPILOT_ADAPTERS</c>.
+/// </summary>
+public sealed record RunbookPilotOptions
+{
+    public const string DefaultDatabase = "./data/runbookpilot.db";
+
+    public string Database { get; init; } = DefaultDatabase;
+    public string PlaybooksFolder { get; init; } = "./playbooks";
+    public string? PolicyFile { get; init; }
+    public string? AdaptersFile { get; init; }
+    public string? SigmaFolder { get; init; }
+    /// <summary>Folder of adapter plugin DLLs (default ./plugins, RBPILOT_PLUGINS).</summary>
+    public string PluginsFolder { get; init; } = "./plugins";
+
+    /// <summary>Address the node binds (loopback by default) and its port (0: any free port, single node).</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+    public int Port { get; init; }
+    /// <summary>Seed nodes of a multi-node cluster (akka.tcp://runbookpilot@host:port); empty: the node forms a cluster of its own.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+
+    /// <summary>A cluster's CA certificate (PEM) and this node's certificate (PKCS#12) for mutual TLS between nodes
+    /// (RBPILOT_TLS_CA, RBPILOT_TLS_CERT, RBPILOT_TLS_CERT_PASSWORD); a single node without them makes its own in the data folder.</summary>
+    public string? TlsAuthority { get; init; }
+    public string? TlsCertificate { get; init; }
+    public string? TlsCertificatePassword { get; init; }
+
+    public ExecutionDefaults Defaults { get; init; } = new();
+
+    /// <summary>The model endpoint for enrichment (RBPILOT_LLM_*, OPENROUTER_API_KEY); null: no enrichment at all.</summary>
+    public LlmOptions? Llm { get; init; }
+
+    /// <summary>Playbooks whose trigger matches and that no binding names run as an implicit auto_run binding (RBPILOT_IMPLICIT_BINDINGS=false turns it off).</summary>
+    public bool ImplicitBindings { get; init; } = true;
+
+    /// <summary>The alert intake saves a snapshot every this many events (a restart reads it and what followed).</summary>
+    public int IntakeSnapshotEvery { get; init; } = 10_000;
+
+    /// <summary>How long an alert id is remembered to answer a repeat with the first submission (RBPILOT_DEDUPE_DAYS, default 7).</summary>
+    public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Let the SQLite journal batch writes of many executions into one transaction (see bench/README.md).</summary>
+    public bool BatchJournalWrites { get; init; } = true;
+
+    /// <summary>Akka's own log level (the CLI uses Warning, the server Info).</summary>
+    public Akka.Event.LogLevel AkkaLogLevel { get; init; } = Akka.Event.LogLevel.InfoLevel;
+
+    /// <summary>The audit MAC key (<see cref="ReadModel.AuditKeys"/>); null: the engine uses the data folder's demo key.</summary>
+    public byte[]? AuditKey { get; init; }
+
+    /// <summary>Where signed checkpoints of the audit chains are appended (RBPILOT_AUDIT_CHECKPOINTS); outside the database folder.</summary>
+    public string? AuditCheckpointFile { get; init; }
+
+    /// <summary>How often the engine appends a checkpoint while running (and once at shutdown).</summary>
+    public TimeSpan AuditCheckpointEvery { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The checkpoint file: configured, or <c>audit-checkpoints/&lt;database&gt;.jsonl</c> beside the database's folder.</summary>
+    public string CheckpointFile => AuditCheckpointFile ?? (IsPostgres
+        ? Path.GetFullPath(Path.Combine("audit-checkpoints", $"postgres-{PostgresPart("Host")}-{PostgresPart("Port") ?? "5432"}-{PostgresPart("Database")}.jsonl"))
+        : Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(Database))!) ?? "/", "audit-checkpoints",
+            Path.GetFileNameWithoutExtension(Database) + ".jsonl"));
+
+    /// <summary>One setting of the PostgreSQL connection string (file-name safe), or null.</summary>
+    private string? PostgresPart(string key) =>
+        Database.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals(key, StringComparison.OrdinalIgnoreCase))
+            .Select(p => string.Concat(p[1].Trim().Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'))).FirstOrDefault();
+
+    public bool IsPostgres => Database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    public string ConnectionString => IsPostgres ? Database : $"Data Source={Path.GetFullPath(Database)}";
+
+    public string ProviderName => IsPostgres ? "PostgreSQL.15" : "SQLite.MS";
+
+    public LibraryPaths Library => new(PlaybooksFolder, PolicyFile, AdaptersFile, SigmaFolder);
+
+    /// <summary>Options from RBPILOT_* environment variables, falling back to the defaults.</summary>
+    public static RunbookPilotOptions FromEnvironment()
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var d = new RunbookPilotOptions();
+        return d with
+        {
+            Database = Env("RBPILOT_DB") ?? d.Database,
+            PlaybooksFolder = Env("RBPILOT_PLAYBOOKS") ?? d.PlaybooksFolder,
+            PolicyFile = Env("RBPILOT_POLICY"),
+            AdaptersFile = Env("RBPILOT_ADAPTERS"),
+            SigmaFolder = Env("RBPILOT_SIGMA"),
+            PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
+            AuditCheckpointFile = Env("RBPILOT_AUDIT_CHECKPOINTS"),
+            TlsAuthority = Env("RBPILOT_TLS_CA"),
+            TlsCertificate = Env("RBPILOT_TLS_CERT"),
+            TlsCertificatePassword = Env("RBPILOT_TLS_CERT_PASSWORD"),
+            Llm = LlmOptions.FromEnvironment(),
+            DedupeWindow = double.TryParse(Env("RBPILOT_DEDUPE_DAYS"), System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0 ? TimeSpan.FromDays(days) : d.DedupeWindow,
+            ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),
+        };
+    }
+}
