@@ -170,7 +170,7 @@ public class BindingEngineTests
         var resumed = await f.Engine.SetPauseAsync(PauseScope.Global, "", false, "bob", null);
         Assert.Equal(1, resumed.Released);
         Assert.Equal(0, (await f.Engine.BindingsAsync()).HeldAlerts);
-        var execution = AlertIntakeActor.ExecutionIdFor(held.AlertId, "contain");
+        var execution = BindingBook.ExecutionIdFor(held.AlertId, "contain");
         Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State.Status);
         await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(["held", "ran"], f.Engine.Queries.RunAudit(held.AlertId).Select(r => r.Decision));
