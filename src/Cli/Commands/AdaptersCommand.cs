@@ -92,7 +92,7 @@ internal static class AdaptersCommand
             else
             {
                 var options = new RunbookPilot.Engine.Configuration.RunbookPilotOptions { PlaybooksFolder = p.GetValue(playbooks)!, AdaptersFile = p.GetValue(adaptersFile) };
-                RunbookPilot.VendorSim.AdapterSet set;
+                RunbookPilot.Engine.Hosting.AdapterSet set;
                 try
                 {
                     set = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, p.InvocationConfiguration.Error, p.GetValue(demo));
