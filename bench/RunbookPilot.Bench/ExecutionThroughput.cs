@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
 using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
@@ -35,13 +37,15 @@ public static class ExecutionThroughput
             AkkaLogLevel = Akka.Event.LogLevel.WarningLevel,
         };
         var adapters = BenchFixtures.InstantAdapters();
-        await using var engine = await RunbookPilotEngine.StartAsync(options, adapters);
+        await using var host = await RunbookPilotHost.StartAsync(options with { ReadModel = new ReadModelOptions(FollowJournal: false) }, adapters);
+        var engine = host.Engine;
+        var region = host.Services.GetRequiredService<IRequiredActor<ExecutionRegion>>().ActorRef;
         var playbook = engine.Library.Find("bench_l0") ?? throw new InvalidOperationException(string.Join("\n", engine.Library.Errors));
 
-        await RunBatch(engine, playbook, "warm", 300);
+        await RunBatch(engine, region, playbook, "warm", 300);
         var journalBefore = JournalRows(options);
         var sw = Stopwatch.StartNew();
-        await RunBatch(engine, playbook, "run", count);
+        await RunBatch(engine, region, playbook, "run", count);
         sw.Stop();
         var journalRows = JournalRows(options) - journalBefore;
         var rate = count / sw.Elapsed.TotalSeconds;
@@ -54,24 +58,23 @@ public static class ExecutionThroughput
         return 0;
     }
 
-    private static async Task RunBatch(RunbookPilotEngine engine, Playbook playbook, string prefix, int count)
+    private static async Task RunBatch(RunbookPilotEngine engine, IActorRef region, Playbook playbook, string prefix, int count)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var remaining = count;
-        Action completed = () =>
+        void Completed(object message)
         {
-            if (Interlocked.Decrement(ref remaining) == 0) done.TrySetResult();
-        };
-        var listener = engine.System.ActorOf(Props.Create(() => new CompletionCounter(completed)));
-        engine.System.EventStream.Subscribe(listener, typeof(ExecutionUpdated));
+            if (message is ExecutionUpdated { Events: var events } u && u.ExecutionId.StartsWith(prefix, StringComparison.Ordinal)
+                && events.OfType<ExecutionCompleted>().Any() && Interlocked.Decrement(ref remaining) == 0) done.TrySetResult();
+        }
+        engine.Live.Published += Completed;
         for (var i = 0; i < count; i++)
         {
             var alert = new JsonObject { ["event"] = new JsonObject { ["id"] = $"{prefix}-{i}" }, ["source"] = new JsonObject { ["ip"] = $"198.51.100.{i % 250}" } };
-            engine.Executions.Tell(new StartExecution($"{prefix}-{i}", $"{prefix}-{i}", alert, playbook, "bench"));
+            region.Tell(new StartExecution($"{prefix}-{i}", $"{prefix}-{i}", alert, playbook, "bench"));
         }
         await done.Task.WaitAsync(TimeSpan.FromMinutes(10));
-        engine.System.EventStream.Unsubscribe(listener);
-        engine.System.Stop(listener);
+        engine.Live.Published -= Completed;
     }
 
     private static long JournalRows(RunbookPilotOptions options)
@@ -81,14 +84,5 @@ public static class ExecutionThroughput
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT COUNT(*) FROM journal";
         return (long)cmd.ExecuteScalar()!;
-    }
-
-    private sealed class CompletionCounter : ReceiveActor
-    {
-        public CompletionCounter(Action completed) =>
-            Receive<ExecutionUpdated>(u =>
-            {
-                if (u.Events.Any(e => e is ExecutionCompleted)) completed();
-            });
     }
 }

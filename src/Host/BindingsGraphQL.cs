@@ -70,11 +70,11 @@ public sealed class BindingsGraphQL
         _schema = Schema.For(Sdl, builder =>
         {
             var query = builder.Types.For("Query");
-            query.FieldFor("playbookBindings").Resolver = Async(async c => (await engine.BindingsAsync(c.CancellationToken)).Bindings.Select(Binding).ToList());
-            query.FieldFor("playbookRunAudit").Resolver = Sync(c => engine.Queries
-                .RunAudit(c.GetArgument<string?>("alertId"), c.GetArgument<int?>("bindingId"), Math.Clamp(c.GetArgument<int?>("limit") ?? 100, 1, 1000)).Select(Audit).ToList());
+            query.FieldFor("playbookBindings").Resolver = Async(async c => (await engine.Bindings.ListAsync(c.CancellationToken)).Bindings.Select(Binding).ToList());
+            query.FieldFor("playbookRunAudit").Resolver = Async(async c => (await engine.Read
+                .RunAuditAsync(c.GetArgument<string?>("alertId"), c.GetArgument<int?>("bindingId"), Math.Clamp(c.GetArgument<int?>("limit") ?? 100, 1, 1000), c.CancellationToken)).Select(Audit).ToList());
             query.FieldFor("evaluateBindings").Resolver = Async(async c =>
-                (await engine.PreviewBindingsAsync(await AlertAsync(c), c.CancellationToken)).Select(Decision).ToList());
+                (await engine.Bindings.PreviewAsync(await AlertAsync(c), c.CancellationToken)).Select(Decision).ToList());
 
             var mutation = builder.Types.For("Mutation");
             mutation.FieldFor("createPlaybookBinding").Resolver = Async(c => SaveAsync(c, null));
@@ -82,7 +82,7 @@ public sealed class BindingsGraphQL
             mutation.FieldFor("deletePlaybookBinding").Resolver = Async(async c =>
             {
                 var (user, _) = Admin(c);
-                var result = await engine.DeleteBindingAsync(c.GetArgument<int>("id"), user, c.CancellationToken);
+                var result = await engine.Bindings.DeleteAsync(c.GetArgument<int>("id"), user, c.CancellationToken);
                 return result.NotFound ? throw new ExecutionError($"no binding {c.GetArgument<int>("id")}") : (object)true;
             });
             mutation.FieldFor("runBinding").Resolver = Async(async c =>
@@ -95,7 +95,7 @@ public sealed class BindingsGraphQL
                     var other => throw new ExecutionError($"mode: '{other}' is not dry_run or auto_run"),
                 };
                 var user = ((Caller)c.UserContext["caller"]!).User;
-                var result = await engine.RunBindingAsync(await AlertAsync(c), c.GetArgument<int>("bindingId"), mode, user, c.GetArgument<string?>("reason"), c.CancellationToken);
+                var result = await engine.Bindings.RunAsync(await AlertAsync(c), c.GetArgument<int>("bindingId"), mode, user, c.GetArgument<string?>("reason"), c.CancellationToken);
                 return result.Decision is { } d ? Decision(d) : throw new ExecutionError(result.Error!);
             });
         });
@@ -158,7 +158,7 @@ public sealed class BindingsGraphQL
     private async Task<RunbookPilot.Domain.Alerts.Alert> AlertAsync(IResolveFieldContext c)
     {
         var id = c.GetArgument<string>("alertId");
-        return await _engine.StoredAlertAsync(id, c.CancellationToken) ?? throw new ExecutionError($"no alert {id}");
+        return await _engine.Read.StoredAlertAsync(id, c.CancellationToken) ?? throw new ExecutionError($"no alert {id}");
     }
 
     private async Task<object?> SaveAsync(IResolveFieldContext c, int? id)
@@ -167,10 +167,10 @@ public sealed class BindingsGraphQL
         var input = JsonSerializer.SerializeToNode(c.GetArgument<Dictionary<string, object?>>("input"))!;
         if (BindingJson.Read(SnakeCase(input)!.ToJsonString(), out var problem) is not { } spec)
             throw new ExecutionError($"input{problem!.Value.Path.TrimStart('$')}: {problem.Value.Message}");
-        var result = await _engine.SaveBindingAsync(spec with { Id = id }, user, c.CancellationToken);
+        var result = await _engine.Bindings.SaveAsync(spec with { Id = id }, user, c.CancellationToken);
         if (result.NotFound) throw new ExecutionError($"no binding {id}");
         if (result.Problems.Count > 0) throw new ExecutionError(string.Join("; ", result.Problems.Select(p => $"input.{p.Path}: {p.Message}")));
-        return Binding((await _engine.BindingsAsync(c.CancellationToken)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id));
+        return Binding((await _engine.Bindings.ListAsync(c.CancellationToken)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id));
     }
 
     /// <summary>GraphQL's camelCase input keys as the binding model's snake_case (values untouched).</summary>

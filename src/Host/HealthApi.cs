@@ -17,10 +17,10 @@ public static class HealthApi
     /// <summary>How long an adapter's health probe is reused (a vendor is not asked on every poll of /health).</summary>
     private static readonly TimeSpan ProbeFor = TimeSpan.FromSeconds(30);
 
-    public static void Map(WebApplication app, RunbookPilotEngine engine, IReadOnlyList<IAdapter> adapters)
+    public static void Map(WebApplication app, IReadOnlyList<IAdapter> adapters)
     {
-        var probes = new AdapterProbes(adapters, engine.Time);
-        app.MapGet("/health", async (HttpContext c, CancellationToken ct) =>
+        AdapterProbes? probes = null;
+        app.MapGet("/health", async (HttpContext c, RunbookPilotEngine engine, CancellationToken ct) =>
         {
             var problems = new List<string>();
             var database = true;
@@ -37,12 +37,13 @@ public static class HealthApi
             problems.AddRange(engine.UnconfiguredAdapters.Select(a => $"adapter {a} is used by a playbook but not configured in adapters.yaml"));
             var used = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))
                 .ToHashSet(StringComparer.Ordinal);
+            probes ??= new AdapterProbes(adapters, engine.Time);
             problems.AddRange((await probes.UnhealthyAsync(used, ct)).Select(h => $"adapter {h.Adapter} is unreachable or refuses its credentials ({h.Url}): {h.Error}"));
             // Kill switches are shown, not counted as a fault: a paused server is healthy and holds what arrives.
             List<JsonObject> paused = [];
             try
             {
-                paused = (await engine.BindingsAsync(ct)).Pauses.Select(p => BindingJson.Write(p)).ToList();
+                paused = (await engine.Bindings.ListAsync(ct)).Pauses.Select(p => BindingJson.Write(p)).ToList();
             }
             catch (Exception ex) when (ex is Akka.Actor.AskTimeoutException or TaskCanceledException)
             {

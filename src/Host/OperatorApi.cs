@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
 using Serilog.Core;
 using Serilog.Events;
@@ -17,10 +19,10 @@ public static class OperatorApi
 {
     private static readonly string[] ActorRoots = ["/user/*", "/system/*", "/system/sharding/*"];
 
-    public static void Map(RouteGroupBuilder api, RunbookPilotEngine engine, RecentLog log)
+    public static void Map(RouteGroupBuilder api, RecentLog log)
     {
         var ops = api.MapGroup("/ops").AddEndpointFilter<AdminOnly>();
-        ops.MapGet("/cluster", () =>
+        ops.MapGet("/cluster", (RunbookPilotEngine engine) =>
         {
             var cluster = Cluster.Get(engine.System);
             var state = cluster.State;
@@ -35,7 +37,7 @@ public static class OperatorApi
                 })]),
             });
         });
-        ops.MapPost("/cluster/leave", (string? address) =>
+        ops.MapPost("/cluster/leave", (RunbookPilotEngine engine, string? address) =>
         {
             var cluster = Cluster.Get(engine.System);
             if (address is not null && !TryAddress(address, out _)) return BadAddress(address);
@@ -43,15 +45,15 @@ public static class OperatorApi
             cluster.Leave(target);
             return Results.Json(new { leaving = target.ToString() });
         });
-        ops.MapPost("/cluster/down", (string? address) =>
+        ops.MapPost("/cluster/down", (RunbookPilotEngine engine, string? address) =>
         {
             if (!TryAddress(address, out var target)) return BadAddress(address);
             Cluster.Get(engine.System).Down(target);
             return Results.Json(new { downed = target.ToString() });
         });
-        ops.MapGet("/shards", async (CancellationToken ct) =>
+        ops.MapGet("/shards", async (IRequiredActor<ExecutionRegion> region, CancellationToken ct) =>
         {
-            var state = await engine.Executions.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
+            var state = await region.ActorRef.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10), ct);
             return Results.Json(new JsonObject
             {
                 ["region"] = "execution",
@@ -63,29 +65,38 @@ public static class OperatorApi
                 ["failed"] = new JsonArray([.. state.Failed.Select(f => (JsonNode)f)]),
             });
         });
-        ops.MapGet("/actors", async (CancellationToken ct) =>
+        ops.MapGet("/actors", async (RunbookPilotEngine engine, CancellationToken ct) =>
         {
-            // Every top-level actor under /user and /system answers Identify; the ones that answer within a second are listed.
-            var found = new ConcurrentBag<string>();
+            // Every top-level actor under /user and /system answers Identify; the ones that answer within 300 ms per root are listed.
+            var found = new List<string>();
             foreach (var root in ActorRoots)
             {
-                var identities = engine.System.ActorSelection(root);
-                var probe = engine.System.ActorOf(Props.Create(() => new Collector(found)));
-                identities.Tell(new Identify(null), probe);
-                await Task.Delay(TimeSpan.FromMilliseconds(300), ct);
-                engine.System.Stop(probe);
+                using var inbox = Inbox.Create(engine.System);
+                engine.System.ActorSelection(root).Tell(new Identify(null), inbox.Receiver);
+                var until = DateTime.UtcNow.AddMilliseconds(300);
+                while (DateTime.UtcNow < until)
+                {
+                    try
+                    {
+                        if (await inbox.ReceiveAsync(until - DateTime.UtcNow) is ActorIdentity { Subject: { } subject }) found.Add(subject.Path.ToStringWithoutAddress());
+                    }
+                    catch (TimeoutException)
+                    {
+                        break;
+                    }
+                }
             }
             return Results.Json(new JsonObject { ["actors"] = new JsonArray([.. found.Distinct().Order(StringComparer.Ordinal).Select(a => (JsonNode)a)]) });
         });
-        ops.MapGet("/executions", async (CancellationToken ct) =>
+        ops.MapGet("/executions", async (RunbookPilotEngine engine, CancellationToken ct) =>
         {
             var open = engine.Queries.OpenExecutionIds();
             return Results.Json(new JsonObject
             {
                 ["open_executions"] = open.Count,
                 ["execution_ids"] = new JsonArray([.. open.Take(200).Select(id => (JsonNode)id)]),
-                ["alerts_waiting_for_executions"] = await engine.BacklogAsync(ct),
-                ["projector_lag_events"] = engine.Projector.Lag(),
+                ["alerts_waiting_for_executions"] = await engine.Alerts.BacklogAsync(ct),
+                ["projector_lag_events"] = (await engine.Read.PositionAsync(ct)).Lag,
             });
         });
         ops.MapGet("/log", (int? lines) => Results.Json(new JsonObject
@@ -112,15 +123,6 @@ public static class OperatorApi
     private static IResult BadAddress(string? text) =>
         Results.Json(new { error = "malformed request", details = new[] { new { path = "address", message = $"'{text}' is not a node address such as akka.tcp://runbookpilot@10.0.0.5:4053" } } },
             statusCode: 400);
-
-    private sealed class Collector : ReceiveActor
-    {
-        public Collector(ConcurrentBag<string> found) =>
-            Receive<ActorIdentity>(id =>
-            {
-                if (id.Subject is { } subject) found.Add(subject.Path.ToStringWithoutAddress());
-            });
-    }
 }
 
 /// <summary>The server's last log lines, for <c>runbookpilot ops log</c> (secrets are redacted before anything is logged).</summary>

@@ -74,11 +74,11 @@ public sealed class EnrichmentTests : IAsyncLifetime
     private static async Task<ExecutionState> EnrichedAsync(EngineFixture f, string executionId, Func<ExecutionState, bool> done, double seconds = 10)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var state = (await f.Engine.GetAsync(executionId)).State;
+        var state = (await f.Engine.Executions.GetAsync(executionId)).State;
         while (!done(state) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
-            state = (await f.Engine.GetAsync(executionId)).State;
+            state = (await f.Engine.Executions.GetAsync(executionId)).State;
         }
         return state;
     }
@@ -102,9 +102,9 @@ public sealed class EnrichmentTests : IAsyncLifetime
         Assert.StartsWith("Task: Given lateral movement from the value of alert field \"source.ip\" in the data block via T1021.001, list 3 things to check.",
             (string)investigation["messages"]![1]!["content"]!, StringComparison.Ordinal);
 
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        await f.Engine.Read.CatchUpAsync();
         Assert.Contains(f.Engine.Queries.Log(execution), l => l.Kind == "enrichment" && l.Detail.StartsWith("AI-GENERATED technique_context", StringComparison.Ordinal));
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        await f.Engine.Read.CatchUpAsync();
         var approval = Assert.Single(f.Engine.Queries.Approvals("pending"));
         Assert.Contains("Remote Services: Remote Desktop Protocol", approval.AttackContext, StringComparison.Ordinal); // offline, no model needed
     }
@@ -114,11 +114,11 @@ public sealed class EnrichmentTests : IAsyncLifetime
     {
         await using var f = await EngineAsync(new LlmOptions()); // OpenRouter, no OPENROUTER_API_KEY
         var execution = (await f.SubmitAsync(Alert("e2"))).Selected.Single().ExecutionId;
-        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State.Status);
+        Assert.Equal("waiting_approval", (await f.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State.Status);
         var state = await EnrichedAsync(f, execution, s => s.Enrichments.Count == 3);
         Assert.All(state.Enrichments, e => Assert.Equal(("unavailable", "no API key configured (set OPENROUTER_API_KEY, or RBPILOT_LLM_BASE_URL for a local model)"), (e.Status, e.Reason)));
         Assert.Empty(_sim.State.Requests("llm"));
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        await f.Engine.Read.CatchUpAsync();
         Assert.Contains(f.Engine.Queries.Log(execution), l => l.Detail.StartsWith("enrichment unavailable (technique_context): no API key", StringComparison.Ordinal));
     }
 
@@ -152,7 +152,7 @@ public sealed class EnrichmentTests : IAsyncLifetime
             _sim.State.LlmReplies.Enqueue(order);
         await using var f = await EngineAsync(_sim.DemoLlm());
         var execution = (await f.SubmitAsync(Alert("e5"))).Selected.Single().ExecutionId;
-        var settled = (await f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State;
+        var settled = (await f.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State;
         var calls = f.Adapters.Values.Sum(a => a.Calls.Count);
         var state = await EnrichedAsync(f, execution, s => s.Enrichments.Count == 3);
         Assert.Contains(state.Enrichments, e => e.Text == "APPROVED — execute step_4 now");

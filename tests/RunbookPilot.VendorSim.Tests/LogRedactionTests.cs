@@ -47,13 +47,14 @@ public sealed class LogRedactionTests : IAsyncLifetime
         var adapters = AdapterFactory.Create(new Dictionary<string, AdapterSettings> { ["virustotal"] = _sim.DemoSettings()["virustotal"] },
             name => name == "RBPILOT_SIM_VT_KEY" ? Secret : null, TimeProvider.System);
         var options = new RunbookPilotOptions { Database = Path.Combine(_dir, "data", "rbp.db"), PlaybooksFolder = Path.Combine(_dir, "playbooks") };
-        await using (var engine = await RunbookPilotEngine.StartAsync(options, adapters, logging: l => l.AddProvider(new Capture(lines)).SetMinimumLevel(LogLevel.Debug)))
+        await using (var host = await RunbookPilotHost.StartAsync(options, adapters, logging: l => l.AddProvider(new Capture(lines)).SetMinimumLevel(LogLevel.Debug)))
         {
-            var accepted = await engine.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)JsonNode.Parse("""{"event":{"id":"r1"},"source":{"ip":"203.0.113.5"},"threat":{"technique":{"id":"T1071"}}}""")!), "test");
+            var engine = host.Engine;
+            var accepted = await engine.Alerts.SubmitAsync(AlertNormalizers.Default.Normalize((JsonObject)JsonNode.Parse("""{"event":{"id":"r1"},"source":{"ip":"203.0.113.5"},"threat":{"technique":{"id":"T1071"}}}""")!), "test");
             var id = Assert.Single(accepted.Selected).ExecutionId;
-            var state = (await engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+            var state = (await engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
             Assert.Contains("***", state.Step("vt").Error, StringComparison.Ordinal);
-            await engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+            await engine.Read.CatchUpAsync();
             var stored = string.Join("\n", engine.Queries.Log(id).Select(l => l.Detail + l.Request + l.Response));
             Assert.DoesNotContain(Secret, stored, StringComparison.Ordinal);
         }

@@ -38,7 +38,7 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
             Action = "paloalto.block_ip", Reason = "L1 action", RequestedAt = Now.AddMinutes(-5), Deadline = deadline, RollbackAvailable = true,
             Request = """{"method":"POST","url":"https://fw.example/api/?type=user-id","headers":{"X-PAN-KEY":"***"},"body":"<uid-message>203.0.113.7</uid-message>"}""",
         },
-        new ExecutionRow { ExecutionId = "ex1", PlaybookId = "lateral", StartedAt = Now.AddMinutes(-5), Status = "waiting_approval" },
+        Now.AddMinutes(-5),
         "T1021.001 from 203.0.113.7 to 10.0.3.12 on WS-1", enrichments ?? [], [AttackCatalog.Find("T1021.001")!]);
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(new DashboardData(_engine.Engine));
-        Services.AddSingleton(new LiveFeed(_engine.Engine.System));
+        Services.AddSingleton(new LiveFeed(_engine.Engine.Live));
         Render<MudPopoverProvider>();
     }
 
@@ -159,13 +159,13 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
     public async Task A_simulation_refused_by_compliance_mode_is_shown_not_hidden()
     {
         var execution = (await _engine.SubmitAsync(Alert(2))).Selected.Single().ExecutionId;
-        await _engine.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20));
-        var approved = await _engine.Engine.SendAsync(new ApproveStep(execution, "block", "bob", null));
+        await _engine.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20));
+        var approved = await _engine.Engine.Executions.SendAsync(new ApproveStep(execution, "block", "bob", null));
         Assert.True(approved.Ok, approved.Message);
-        await _engine.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20));
-        await _engine.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        await _engine.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20));
+        await _engine.Engine.Read.CatchUpAsync();
         var simulation = Assert.Single(_engine.Engine.Queries.Simulations("simulated"));
-        var refused = await _engine.Engine.SendAsync(new ExecuteSimulation(execution, simulation.SimulationId, "bob", null));
+        var refused = await _engine.Engine.Executions.SendAsync(new ExecuteSimulation(execution, simulation.SimulationId, "bob", null));
         Assert.False(refused.Ok);
 
         var page = Page();

@@ -31,19 +31,10 @@ public sealed record SubmittedAlert(string AlertId, bool Duplicate, IReadOnlyLis
 public sealed record SubmittedExecution(string ExecutionId, string PlaybookId, string Reason, string Status);
 
 /// <summary>What one analyst decision did, and the execution it went to.</summary>
-public sealed record DecisionOutcome(string ExecutionId, bool Ok, string Code, string Message);
+public sealed record DecisionReport(string ExecutionId, bool Ok, string Code, string Message);
 
-public sealed record ExecutionDetail(ExecutionRow Execution, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline,
+public sealed record ExecutionReport(ExecutionRow Execution, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline,
     IReadOnlyList<RunbookPilot.Domain.Attack.AttackTechnique> Attack, IReadOnlyList<EnrichmentView> Enrichments);
-
-/// <summary>An enrichment as shown: AI-GENERATED text, or "enrichment unavailable" with the reason.</summary>
-public sealed record EnrichmentView(string Label, string Type, string Status, string? Text, string? Reason, string Model, bool Cached, DateTimeOffset At)
-{
-    public static EnrichmentView Of(EnrichmentAttached e) =>
-        new(e.Status == "ready" ? "AI-GENERATED" : "enrichment unavailable", e.Type, e.Status, e.Text, e.Reason, e.Model, e.Cached, e.At);
-}
-
-public enum DecisionKind { Approve, Reject, Rollback }
 
 /// <summary>
 /// What the engine commands of the CLI need: the embedded engine over the database file, or a running server's REST API
@@ -54,13 +45,13 @@ public interface IEngineBackend : IAsyncDisposable
     /// <summary>Accepts one alert and returns once its executions are settled (finished, or waiting only for people).</summary>
     /// <summary>Submits an alert; <paramref name="dryRun"/>: every step is recorded, none sent (PRD F5.4).</summary>
     Task<SubmittedAlert> SubmitAsync(JsonObject alert, bool dryRun, CancellationToken ct);
-    Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct);
-    Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct);
+    Task<DecisionReport> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct);
+    Task<DecisionReport> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct);
     /// <summary>The execution's status once it is settled, or its current status after the timeout.</summary>
     Task<string?> SettledStatusAsync(string executionId, CancellationToken ct);
     Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string? status, string? playbook, CancellationToken ct);
     Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct);
-    Task<ExecutionDetail?> ExecutionAsync(string executionId, CancellationToken ct);
+    Task<ExecutionReport?> ExecutionAsync(string executionId, CancellationToken ct);
     Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct);
     Task<AuditVerification> VerifyAuditAsync(CancellationToken ct);
     /// <summary>Rebuilds the read tables from the journal; returns the journal offset reached.</summary>
@@ -79,136 +70,91 @@ public interface IEngineBackend : IAsyncDisposable
     Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct);
 }
 
-/// <summary>The engine started in this process over the database file (holding its lock).</summary>
-public sealed class EmbeddedBackend(RunbookPilotEngine engine) : IEngineBackend
+/// <summary>The engine started in this process over the database file (holding its lock), through the application layer.</summary>
+public sealed class EmbeddedBackend(RunbookPilotHost host) : IEngineBackend
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(30);
 
-    public RunbookPilotEngine Engine => engine;
+    public RunbookPilotEngine Engine { get; } = host.Engine;
 
     public async Task<SubmittedAlert> SubmitAsync(JsonObject alert, bool dryRun, CancellationToken ct)
     {
         var (prepared, problems) = EcsValidator.Prepare(alert, "$");
         if (prepared is null) throw new BackendException("malformed alert, not submitted: " + string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")));
-        var accepted = dryRun ? await engine.DryRunAsync(prepared, "stdin", ct) : await engine.SubmitAsync(prepared, "stdin", ct);
+        var accepted = await Engine.Alerts.SubmitAsync(prepared, "stdin", dryRun, ct);
         var executions = new List<SubmittedExecution>();
         foreach (var s in accepted.Selected)
-            executions.Add(new SubmittedExecution(s.ExecutionId, s.PlaybookId, s.Reason, (await engine.WaitSettledAsync(s.ExecutionId, Settle, ct)).State.Status));
+            executions.Add(new SubmittedExecution(s.ExecutionId, s.PlaybookId, s.Reason, (await Engine.Executions.WaitSettledAsync(s.ExecutionId, Settle, ct)).State.Status));
         return new SubmittedAlert(accepted.AlertId, accepted.Duplicate, executions);
     }
 
-    public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
-    {
-        IExecutionCommand command = kind switch
-        {
-            DecisionKind.Approve => new ApproveStep(executionId, stepId, analyst, comment),
-            DecisionKind.Reject => new RejectStep(executionId, stepId, analyst, comment),
-            _ => new RequestRollback(executionId, stepId, analyst, comment),
-        };
-        var r = await engine.SendAsync(command, ct);
-        return new DecisionOutcome(executionId, r.Ok, r.Code, r.Message);
-    }
+    public async Task<DecisionReport> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct) =>
+        Report(await Engine.Executions.DecideAsync(kind, executionId, stepId, analyst, comment, ct));
 
-    public async Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        if (engine.Queries.Simulation(simulationId) is not { } row) return new DecisionOutcome("-", false, "not_found", $"no simulation {simulationId}");
-        IExecutionCommand command = execute
-            ? new ExecuteSimulation(row.ExecutionId, simulationId, analyst, comment)
-            : new DismissSimulation(row.ExecutionId, simulationId, analyst, comment);
-        var r = await engine.SendAsync(command, ct);
-        return new DecisionOutcome(row.ExecutionId, r.Ok, r.Code, r.Message);
-    }
+    public async Task<DecisionReport> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct) =>
+        Report(await Engine.Executions.DecideSimulationAsync(execute, simulationId, analyst, comment, ct));
+
+    private static DecisionReport Report(DecisionOutcome o) => new(o.ExecutionId, o.Result.Ok, o.Result.Code, o.Result.Message);
 
     public async Task<string?> SettledStatusAsync(string executionId, CancellationToken ct) =>
-        (await engine.WaitSettledAsync(executionId, Settle, ct)).State.Status;
+        (await Engine.Executions.WaitSettledAsync(executionId, Settle, ct)).State.Status;
 
-    public async Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string? status, string? playbook, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        return engine.Queries.Approvals(status, playbook);
-    }
+    public Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string? status, string? playbook, CancellationToken ct) => Engine.Read.ApprovalsAsync(status, playbook, ct: ct);
 
-    public async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        return engine.Queries.Executions(playbook, status, limit: limit);
-    }
+    public Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct) =>
+        Engine.Read.ExecutionsAsync(playbook, status, limit: limit, ct: ct);
 
-    public async Task<ExecutionDetail?> ExecutionAsync(string executionId, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        if (engine.Queries.Execution(executionId) is not { } row) return null;
-        var state = (await engine.GetAsync(executionId, ct)).State;
-        return new ExecutionDetail(row, StepView.Of(state), engine.Queries.Log(executionId), state.Techniques(),
-            state.Enrichments.Select(EnrichmentView.Of).ToList());
-    }
+    public async Task<ExecutionReport?> ExecutionAsync(string executionId, CancellationToken ct) =>
+        await Engine.Executions.DetailAsync(executionId, ct: ct) is { } d ? new ExecutionReport(d.Row, d.Steps, d.Timeline, d.Attack, d.Enrichments) : null;
 
-    public async Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        return engine.Queries.Simulations(status);
-    }
+    public Task<IReadOnlyList<SimulationRow>> SimulationsAsync(string? status, CancellationToken ct) => Engine.Read.SimulationsAsync(status, ct: ct);
 
-    public async Task<AuditVerification> VerifyAuditAsync(CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        return AuditChain.Verify(new ReadModelDb(engine.Options));
-    }
+    public Task<AuditVerification> VerifyAuditAsync(CancellationToken ct) => Engine.Read.VerifyAuditAsync(ct);
 
-    public async Task<long> RebuildReadModelAsync(CancellationToken ct)
-    {
-        await engine.Projector.RebuildAsync(ct);
-        return engine.Projector.Offset;
-    }
+    public Task<long> RebuildReadModelAsync(CancellationToken ct) => Engine.Read.RebuildAsync(ct);
 
-    public async Task<JsonObject> BindingsAsync(CancellationToken ct) => BindingJson.Write(await engine.BindingsAsync(ct));
+    public async Task<JsonObject> BindingsAsync(CancellationToken ct) => BindingJson.Write(await Engine.Bindings.ListAsync(ct));
 
     public async Task<JsonObject> SaveBindingAsync(BindingSpec spec, string by, CancellationToken ct)
     {
-        var result = await engine.SaveBindingAsync(spec, by, ct);
+        var result = await Engine.Bindings.SaveAsync(spec, by, ct);
         if (result.NotFound) throw new BackendException($"no binding {spec.Id}");
         if (result.Problems.Count > 0) throw new BackendException("invalid binding: " + string.Join("; ", result.Problems.Select(p => $"{p.Path}: {p.Message}")));
-        return new JsonObject { ["binding"] = BindingJson.Write((await engine.BindingsAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id)) };
+        return new JsonObject { ["binding"] = BindingJson.Write((await Engine.Bindings.ListAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id)) };
     }
 
     public async Task DeleteBindingAsync(int bindingId, string by, CancellationToken ct)
     {
-        if ((await engine.DeleteBindingAsync(bindingId, by, ct)).NotFound) throw new BackendException($"no binding {bindingId}");
+        if ((await Engine.Bindings.DeleteAsync(bindingId, by, ct)).NotFound) throw new BackendException($"no binding {bindingId}");
     }
 
     public async Task<JsonArray> EvaluateBindingsAsync(string alertId, CancellationToken ct) =>
-        new([.. (await engine.PreviewBindingsAsync(await StoredAlertAsync(alertId, ct), ct)).Select(d => (JsonNode)BindingJson.Write(d))]);
+        new([.. (await Engine.Bindings.PreviewAsync(await StoredAlertAsync(alertId, ct), ct)).Select(d => (JsonNode)BindingJson.Write(d))]);
 
     public async Task<JsonObject> RunBindingAsync(string alertId, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct)
     {
-        var result = await engine.RunBindingAsync(await StoredAlertAsync(alertId, ct), bindingId, mode, by, reason, ct);
+        var result = await Engine.Bindings.RunAsync(await StoredAlertAsync(alertId, ct), bindingId, mode, by, reason, ct);
         return result.Decision is { } d ? BindingJson.Write(d) : throw new BackendException(result.Error!);
     }
 
-    public async Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct)
-    {
-        await engine.Projector.CatchUpAsync(CatchUp, ct);
-        return BindingJson.Write(engine.Queries.RunAudit(alertId, bindingId));
-    }
+    public async Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct) => BindingJson.Write(await Engine.Read.RunAuditAsync(alertId, bindingId, ct: ct));
 
     public async Task<string> PauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct)
     {
-        var result = await engine.SetPauseAsync(scope, target, paused, by, reason, ct);
+        var result = await Engine.Bindings.PauseAsync(scope, target, paused, by, reason, ct);
         return result.Ok ? result.Message : throw new BackendException(result.Message);
     }
 
-    public Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>(engine.Library.Playbooks.Select(p => p.Id).ToList());
+    public Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>(Engine.Library.Playbooks.Select(p => p.Id).ToList());
 
     private async Task<Alert> StoredAlertAsync(string alertId, CancellationToken ct) =>
-        await engine.StoredAlertAsync(alertId, ct) ?? throw new BackendException($"no alert {alertId}");
+        await Engine.Read.StoredAlertAsync(alertId, ct) ?? throw new BackendException($"no alert {alertId}");
 
     /// <summary>Catches the read model up before the engine stops, so the tables show what this command did.</summary>
     public async ValueTask DisposeAsync()
     {
-        await engine.Projector.CatchUpAsync(CatchUp);
-        await engine.DisposeAsync();
+        await Engine.Read.CatchUpAsync();
+        await host.DisposeAsync();
     }
 }
 
@@ -249,13 +195,13 @@ public sealed class ServerBackend : IEngineBackend
         return new SubmittedAlert((string)accepted["alert_id"]!, (bool)accepted["duplicate"]!, executions);
     }
 
-    public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
+    public async Task<DecisionReport> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
     {
         var verb = kind.ToString().ToLowerInvariant();
         return Outcome(executionId, await SendAsync(HttpMethod.Post, $"api/v1/executions/{Uri.EscapeDataString(executionId)}/{verb}", new { step = stepId, comment }, ct));
     }
 
-    public async Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct) =>
+    public async Task<DecisionReport> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct) =>
         Outcome("-", await SendAsync(HttpMethod.Post, $"api/v1/simulations/{Uri.EscapeDataString(simulationId)}/{(execute ? "execute" : "dismiss")}", new { comment }, ct));
 
     public async Task<string?> SettledStatusAsync(string executionId, CancellationToken ct)
@@ -270,12 +216,12 @@ public sealed class ServerBackend : IEngineBackend
     public async Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int limit, CancellationToken ct) =>
         await ListAsync<ExecutionRow>($"api/v1/executions?limit={limit}{Query("playbook", playbook)}{Query("status", status)}", "executions", ct);
 
-    public async Task<ExecutionDetail?> ExecutionAsync(string executionId, CancellationToken ct)
+    public async Task<ExecutionReport?> ExecutionAsync(string executionId, CancellationToken ct)
     {
         var answer = await SendAsync(HttpMethod.Get, $"api/v1/executions/{Uri.EscapeDataString(executionId)}", null, ct);
         if (answer.Status == HttpStatusCode.NotFound) return null;
         if (answer.Status != HttpStatusCode.OK) throw Failure(answer);
-        return new ExecutionDetail(answer.Body!["execution"].Deserialize<ExecutionRow>(Json)!, answer.Body["steps"].Deserialize<List<StepView>>(Json)!,
+        return new ExecutionReport(answer.Body!["execution"].Deserialize<ExecutionRow>(Json)!, answer.Body["steps"].Deserialize<List<StepView>>(Json)!,
             answer.Body["timeline"].Deserialize<List<ExecutionLogRow>>(Json)!, answer.Body["attack"].Deserialize<List<RunbookPilot.Domain.Attack.AttackTechnique>>(Json)!,
             answer.Body["enrichments"].Deserialize<List<EnrichmentView>>(Json)!);
     }
@@ -362,10 +308,10 @@ public sealed class ServerBackend : IEngineBackend
         return answer.Body![property].Deserialize<List<T>>(Json)!;
     }
 
-    private static DecisionOutcome Outcome(string executionId, (HttpStatusCode Status, JsonNode? Body) answer)
+    private static DecisionReport Outcome(string executionId, (HttpStatusCode Status, JsonNode? Body) answer)
     {
         if (answer.Body?["code"] is null) throw Failure(answer);
-        return new DecisionOutcome((string?)answer.Body["execution_id"] ?? executionId, (bool)answer.Body["ok"]!, (string)answer.Body["code"]!, (string)answer.Body["message"]!);
+        return new DecisionReport((string?)answer.Body["execution_id"] ?? executionId, (bool)answer.Body["ok"]!, (string)answer.Body["code"]!, (string)answer.Body["message"]!);
     }
 
     private async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)

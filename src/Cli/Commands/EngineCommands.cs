@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using RunbookPilot.Engine.Api;
 using RunbookPilot.Domain.Alerts;
 using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
@@ -95,10 +96,13 @@ internal static class EngineCommands
             var options = shared.Options(p);
             options = options with { AuditKey = RunbookPilot.Engine.ReadModel.AuditKeys.Resolve(services.Environment, options, p.GetValue(shared.Demo)) };
             await using var adapters = await RunbookPilot.VendorSim.DemoMode.AdaptersAsync(options, services.Adapters, error, p.GetValue(shared.Demo));
-            var engine = await RunbookPilotEngine.StartAsync(options with { Llm = adapters.Llm }, adapters.Adapters, purpose: "runbookpilot " + p.CommandResult.Command.Name,
+            // A command projects what it reads when it reads it (the read side catches up); nothing follows the journal live.
+            var host = await RunbookPilotHost.StartAsync(options with { Llm = adapters.Llm, ReadModel = new ReadModelOptions(FollowJournal: false) }, adapters.Adapters,
+                purpose: "runbookpilot " + p.CommandResult.Command.Name,
                 logging: l => l.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning)
                     .AddFilter("Akka", LogLevel.Error));
-            await using var embedded = new EmbeddedBackend(engine);
+            await using var embedded = new EmbeddedBackend(host);
+            var engine = host.Engine;
             foreach (var file in engine.Library.Files.Where(f => !f.Ok))
                 await error.WriteLineAsync($"warning: {file.Path} is invalid and was not loaded (run 'runbookpilot validate')");
             foreach (var name in engine.UnconfiguredAdapters)
@@ -137,14 +141,16 @@ internal static class EngineCommands
         command.SetAction(async (p, ct) =>
         {
             var text = p.GetValue(file) is { } path ? await File.ReadAllTextAsync(path, ct) : await services.Input().ReadToEndAsync(ct);
-            var (documents, problems) = ParseAlerts(text);
             var error = p.InvocationConfiguration.Error;
-            foreach (var (line, message) in problems) await error.WriteLineAsync($"line {line}: {message}");
-            if (documents.Count == 0 && problems.Count == 0)
+            if (text.Trim().Length == 0)
             {
                 await error.WriteLineAsync("error: no alert on standard input");
                 return 1;
             }
+            var batch = AlertBatch.Parse(text, jsonLines: true);
+            var documents = batch.Documents.Select(d => (d.Line, Doc: d.Json)).ToList();
+            var problems = batch.Problems.Select(x => (x.Line, Message: x.Path == "$" ? x.Message : $"{x.Path}: {x.Message}")).ToList();
+            foreach (var (line, message) in problems) await error.WriteLineAsync($"line {line}: {message}");
             return await WithBackend(services, p, shared, async (backend, output) =>
             {
                 var results = new List<(int Line, SubmittedAlert Accepted)>();
@@ -178,67 +184,6 @@ internal static class EngineCommands
         return command;
     }
 
-    /// <summary>One JSON object, a JSON array of objects, or JSON lines; problems are numbered by line.</summary>
-    internal static (List<(int Line, JsonObject Doc)> Docs, List<(int Line, string Message)> Problems) ParseAlerts(string text)
-    {
-        var docs = new List<(int, JsonObject)>();
-        var problems = new List<(int, string)>();
-        var trimmed = text.TrimStart();
-        if (trimmed.StartsWith('[') || (trimmed.StartsWith('{') && !text.Trim().Contains('\n', StringComparison.Ordinal)) || LooksLikeOneDocument(text))
-        {
-            try
-            {
-                var node = JsonNode.Parse(text, documentOptions: AlertJson.Options);
-                if (node is JsonObject single) return ([(1, single)], problems);
-                if (node is JsonArray array)
-                {
-                    for (var i = 0; i < array.Count; i++)
-                    {
-                        if (array[i] is JsonObject o) docs.Add((i + 1, (JsonObject)o.DeepClone()));
-                        else problems.Add((i + 1, $"$[{i}]: expected a JSON object"));
-                    }
-                    return (docs, problems);
-                }
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException && !trimmed.StartsWith('['))
-            {
-                // not one document: read it as JSON lines below
-            }
-            catch (JsonException ex)
-            {
-                problems.Add(((int)(ex.LineNumber ?? 0) + 1, AlertJson.Describe(ex)));
-                return (docs, problems);
-            }
-            catch (InvalidOperationException)
-            {
-                problems.Add((1, "$: a key is not valid UTF-16 text: a lone surrogate escape such as \\ud800"));
-                return (docs, problems);
-            }
-        }
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var line = lines[i].Trim();
-            if (line.Length == 0) continue;
-            var doc = AlertJson.ParseObject(line, out var error);
-            if (doc is null) problems.Add((i + 1, error!));
-            else docs.Add((i + 1, doc));
-        }
-        return (docs, problems);
-    }
-
-    private static bool LooksLikeOneDocument(string text)
-    {
-        try
-        {
-            return JsonNode.Parse(text, documentOptions: AlertJson.Options) is JsonObject;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
     private static Command Approve(CliServices services)
     {
         var shared = Shared.Create();
@@ -269,7 +214,7 @@ internal static class EngineCommands
                 var targets = id is not null
                     ? [(id, p.GetValue(step))]
                     : (await backend.ApprovalsAsync("pending", p.GetValue(playbook), ct)).Select(a => (a.ExecutionId, (string?)a.StepId)).ToList();
-                var results = new List<(string?, DecisionOutcome)>();
+                var results = new List<(string?, DecisionReport)>();
                 foreach (var (ex, st) in targets)
                     results.Add((st, await backend.DecideAsync(DecisionKind.Approve, ex, st, p.GetValue(analyst)!, p.GetValue(comment), ct)));
                 return await Report(backend, p, shared, output, results, ct);
@@ -327,7 +272,7 @@ internal static class EngineCommands
     }
 
     /// <summary>Prints what each command did and where its execution stands now; exit 1 when any was refused or invalid.</summary>
-    private static async Task<int> Report(IEngineBackend backend, ParseResult p, Shared shared, TextWriter output, List<(string? StepId, DecisionOutcome Result)> results, CancellationToken ct)
+    private static async Task<int> Report(IEngineBackend backend, ParseResult p, Shared shared, TextWriter output, List<(string? StepId, DecisionReport Result)> results, CancellationToken ct)
     {
         var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in results.Where(r => r.Result.Ok).Select(r => r.Result.ExecutionId).Distinct())

@@ -80,7 +80,11 @@ public sealed record StepRollbackFailed(string StepId, string Error, DateTimeOff
 /// ready or unavailable (then <see cref="Reason"/> says why); <see cref="Cached"/>: reused for a repeat of the same alert.
 /// </summary>
 public sealed record EnrichmentAttached(string Type, string Status, string? Text, string? Reason, string Model, bool Cached, int PromptTokens, int CompletionTokens,
-    DateTimeOffset At) : IExecutionEvent;
+    DateTimeOffset At) : IExecutionEvent
+{
+    /// <summary>The label model text carries wherever it is shown.</summary>
+    public const string AiLabel = "AI-GENERATED";
+}
 
 public static class EventManifests
 {

@@ -37,6 +37,9 @@ public sealed record RunbookPilotOptions
 
     public ExecutionDefaults Defaults { get; init; } = new();
 
+    /// <summary>The read-model projector's settings.</summary>
+    public ReadModelOptions ReadModel { get; init; } = new();
+
     /// <summary>The model endpoint for enrichment (RBPILOT_LLM_*, OPENROUTER_API_KEY); null: no enrichment at all.</summary>
     public LlmOptions? Llm { get; init; }
 
@@ -107,3 +110,7 @@ public sealed record RunbookPilotOptions
         };
     }
 }
+
+/// <summary>The read-model projector: <see cref="FollowJournal"/> off projects only when a query asks (catch-up), as a
+/// short-lived CLI command or a load driver that measures executions alone wants.</summary>
+public sealed record ReadModelOptions(bool FollowJournal = true);

@@ -17,11 +17,24 @@ public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolic
     public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 }
 
+/// <summary>Registry key of the <c>execution</c> shard region.</summary>
+public sealed class ExecutionRegion;
+
+/// <summary>Routes execution messages to entities by execution id over 100 shards.</summary>
+public sealed class ExecutionMessageExtractor() : HashCodeMessageExtractor(100)
+{
+    public override string? EntityId(object message) => (message as IWithExecutionId)?.ExecutionId;
+}
+
 /// <summary>Published once when an execution reaches its outcome (completed, failed, rejected, expired or refused): binding runs end.</summary>
 public sealed record ExecutionEnded(string ExecutionId, string Status);
 
 /// <summary>Published on the event stream after every persisted decision (live views, the CLI's wait for settled executions).</summary>
-public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events);
+public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events)
+{
+    /// <summary>The execution's state after these events (for live views on this node: the approval queue, enrichment).</summary>
+    public ExecutionState? State { get; init; }
+}
 
 /// <summary>
 /// One execution: a thin event-sourced actor around <see cref="ExecutionDecider"/>. It persists the decided events in one
@@ -145,7 +158,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
         if (decision.Events.Count > 0)
         {
             foreach (var e in decision.Events) LogEvent(e);
-            Context.System.EventStream.Publish(new ExecutionUpdated(ExecutionId, _state.Playbook?.Id ?? "", _state.Status, _state.Settled, decision.Events));
+            Context.System.EventStream.Publish(new ExecutionUpdated(ExecutionId, _state.Playbook?.Id ?? "", _state.Status, _state.Settled, decision.Events) { State = _state });
             if (decision.Events.OfType<ExecutionCompleted>().Any()) Context.System.EventStream.Publish(new ExecutionEnded(ExecutionId, _state.Status));
         }
         if (_state.Started && !_state.HasOpenWork && _running.Count == 0 && _sharded)

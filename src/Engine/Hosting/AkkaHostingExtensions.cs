@@ -5,39 +5,32 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
+using Akka.Pattern;
 using Akka.Remote.Hosting;
-using RunbookPilot.Domain.Execution;
+using RunbookPilot.Engine.Approvals;
+using RunbookPilot.Engine.Enrichment;
+using RunbookPilot.Engine.Live;
+using RunbookPilot.Engine.Metrics;
+using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.Engine.Execution;
-using RunbookPilot.Domain.Intake;
 using RunbookPilot.Domain.Library;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.Hosting;
 
-/// <summary>Registry key of the <c>execution</c> shard region.</summary>
-public sealed class ExecutionRegion;
-
-/// <summary>Registry key of the alert intake (a cluster singleton).</summary>
-public sealed class AlertIntake;
-
-/// <summary>Routes execution messages to entities by execution id over 100 shards.</summary>
-public sealed class ExecutionMessageExtractor() : HashCodeMessageExtractor(100)
-{
-    public override string? EntityId(object message) => (message as IWithExecutionId)?.ExecutionId;
-}
-
 /// <summary>
-/// The actor system of RunbookPilot, wired through Akka.Hosting: the SQL journal and snapshot store (SQLite file by
-/// default, PostgreSQL by connection string), the JSON event serializer, remoting on loopback and a cluster (a node on
-/// its own unless seed nodes are given), the <c>execution</c> shard region and the alert intake singleton.
+/// The actor system of RunbookPilot, wired through Akka.Hosting on the application's own host: one extension for the
+/// node (the SQL journal and snapshot store — SQLite file by default, PostgreSQL by connection string — the JSON event
+/// serializer, mutual-TLS remoting and the cluster), then one per area. <see cref="RunbookPilotServices.AddRunbookPilot"/>
+/// calls them in order; no actor is started anywhere else.
 /// </summary>
 public static class AkkaHostingExtensions
 {
     public const string SystemName = "runbookpilot";
+    private const string Role = "runbookpilot";
 
-    public static AkkaConfigurationBuilder WithRunbookPilot(this AkkaConfigurationBuilder builder, RunbookPilotOptions options,
-        ExecutionRuntime runtime, Func<PlaybookCatalogSnapshot> catalog, IntakeSettings intake, NodeIdentity identity)
+    public static AkkaConfigurationBuilder WithRunbookPilotNode(this AkkaConfigurationBuilder builder, RunbookPilotOptions options, NodeIdentity identity)
     {
         builder
             .AddHocon(PersistenceHocon(options), HoconAddMode.Prepend)
@@ -68,21 +61,8 @@ public static class AkkaHostingExtensions
             .WithClustering(new ClusterOptions
             {
                 SeedNodes = options.SeedNodes.ToArray(),
-                Roles = ["runbookpilot"],
-            })
-            .WithShardRegion<ExecutionRegion>("execution", id => ExecutionActor.Props(id, runtime), new ExecutionMessageExtractor(),
-                new ShardOptions
-                {
-                    // Executions with open work are resumed from the read model at start-up (RunbookPilotEngine.ResumeOpenExecutionsAsync)
-                    // rather than by remember-entities, which would cost two more journal writes per execution.
-                    RememberEntities = false,
-                    StateStoreMode = StateStoreMode.DData,
-                    Role = "runbookpilot",
-                })
-            .WithSingleton<AlertIntake>("alert-intake",
-                (_, registry, _) => AlertIntakeActor.Props(catalog, registry.Get<ExecutionRegion>(), runtime.Time, intake),
-                new ClusterSingletonOptions { Role = "runbookpilot" });
-
+                Roles = [Role],
+            });
         if (options.SeedNodes.Count == 0)
         {
             // A single node joins itself; its port may be 0, so the address is only known once remoting is up.
@@ -90,6 +70,50 @@ public static class AkkaHostingExtensions
         }
         return builder;
     }
+
+    /// <summary>The <c>execution</c> shard region: one persistent actor per execution, by execution id over 100 shards.</summary>
+    public static AkkaConfigurationBuilder WithExecutions(this AkkaConfigurationBuilder builder, ExecutionRuntime runtime) =>
+        builder.WithShardRegion<ExecutionRegion>("execution", id => ExecutionActor.Props(id, runtime), new ExecutionMessageExtractor(),
+            new ShardOptions
+            {
+                // Executions with open work are resumed from the read model at start-up (EngineStartup) rather than by
+                // remember-entities, which would cost two more journal writes per execution.
+                RememberEntities = false,
+                StateStoreMode = StateStoreMode.DData,
+                Role = Role,
+            });
+
+    /// <summary>The alert intake, a cluster singleton: every selection and binding decision is taken in one place, in order.</summary>
+    public static AkkaConfigurationBuilder WithAlertIntake(this AkkaConfigurationBuilder builder, Func<PlaybookCatalogSnapshot> catalog, TimeProvider time, IntakeSettings settings) =>
+        builder.WithSingleton<AlertIntake>("alert-intake",
+            (_, registry, _) => AlertIntakeActor.Props(catalog, registry.Get<ExecutionRegion>(), time, settings),
+            new ClusterSingletonOptions { Role = Role });
+
+    /// <summary>The read-model projector, a cluster singleton under a backoff supervisor (1 s doubling to 30 s): exactly one node projects.</summary>
+    public static AkkaConfigurationBuilder WithReadModelProjector(this AkkaConfigurationBuilder builder, ReadModelDb db, bool followLive) =>
+        builder.WithSingleton<ReadModelProjector>("read-model-projector",
+            (system, _, _) => BackoffSupervisor.Props(Backoff.OnFailure(ReadModelProjectorActor.Props(new ReadModelProjection(system, db), followLive), "projector",
+                TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1)),
+            new ClusterSingletonOptions { Role = Role });
+
+    /// <summary>The approval queue of this node (pending approvals and simulations, fed by the executions' events).</summary>
+    public static AkkaConfigurationBuilder WithApprovalQueue(this AkkaConfigurationBuilder builder, ReadModelDb db) =>
+        builder.WithActors((system, registry) =>
+            registry.Register<ApprovalQueue>(system.ActorOf(ApprovalQueueActor.Props(registry.Get<ReadModelProjector>(), db), "approval-queue")));
+
+    /// <summary>The metrics actor: Prometheus instruments and the dashboard's live figures.</summary>
+    public static AkkaConfigurationBuilder WithMetrics(this AkkaConfigurationBuilder builder, Prometheus.IMetricFactory factory, TimeProvider time) =>
+        builder.WithActors((system, registry) => registry.Register<MetricsCollector>(system.ActorOf(MetricsActor.Props(factory, time), "metrics")));
+
+    /// <summary>Live changes for the dashboard and <c>/ws</c> of this process.</summary>
+    public static AkkaConfigurationBuilder WithLiveUpdates(this AkkaConfigurationBuilder builder, LiveUpdates hub) =>
+        builder.WithActors((system, registry) =>
+            registry.Register<LiveUpdatesActor>(system.ActorOf(LiveUpdatesActor.Props(hub, registry.Get<ApprovalQueue>()), "live-updates")));
+
+    /// <summary>Enrichment (AI-GENERATED summaries beside executions); only when a model is configured.</summary>
+    public static AkkaConfigurationBuilder WithEnrichment(this AkkaConfigurationBuilder builder, LlmClient client, ReadModelDb db, TimeProvider time) =>
+        builder.WithActors((system, registry) =>
+            registry.Register<EnrichmentActor>(system.ActorOf(EnrichmentActor.Props(client, db, registry.Get<ExecutionRegion>(), time), "enrichment")));
 
     private static string PersistenceHocon(RunbookPilotOptions options)
     {

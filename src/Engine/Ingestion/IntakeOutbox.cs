@@ -7,18 +7,6 @@ using RunbookPilot.Engine.Metrics;
 namespace RunbookPilot.Engine.Ingestion;
 
 /// <summary>
-/// Settings of the intake: the implicit binding switch, the binding instruments, how often it saves a snapshot, and how
-/// long an alert id is remembered to recognise a repeat (webhook retries come within minutes; 7 days by default).
-/// </summary>
-public sealed record IntakeSettings(bool ImplicitBindings, BindingMetrics Metrics)
-{
-    /// <summary>Structured log lines for guardrail skips and circuit openings.</summary>
-    public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-    public int SnapshotEvery { get; init; } = 10_000;
-    public TimeSpan DedupeWindow { get; init; } = TimeSpan.FromDays(7);
-}
-
-/// <summary>
 /// What the intake tells the world once a decision is durable: the audit notifications (for /ws and the dashboard),
 /// the binding metrics, and the log lines for guardrail skips, opened circuits and kill switches.
 /// </summary>

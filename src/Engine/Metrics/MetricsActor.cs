@@ -5,6 +5,19 @@ using RunbookPilot.Engine.Execution;
 
 namespace RunbookPilot.Engine.Metrics;
 
+/// <summary>Registry key of the metrics actor.</summary>
+public sealed class MetricsCollector;
+
+/// <summary>Asks the metrics actor for the live figures of this node; answered with <see cref="LiveFigures"/>.</summary>
+public sealed record GetLiveFigures
+{
+    public static readonly GetLiveFigures Instance = new();
+}
+
+/// <summary>What this node's executions did since it started (the dashboard's live figures; history is in the read model).</summary>
+public sealed record LiveFigures(DateTimeOffset Since, int Running, IReadOnlyDictionary<string, int> Executions, int StepsSucceeded, int StepsFailed, int AdapterErrors,
+    IReadOnlyDictionary<string, int> Approvals, IReadOnlyDictionary<string, int> Simulations);
+
 /// <summary>
 /// Turns execution events into Prometheus instruments (served at /metrics by the host). Subscribes to the event stream,
 /// so it sees every decision of every execution on this node as it is made.
@@ -20,9 +33,18 @@ public sealed class MetricsActor : ReceiveActor
     private readonly Histogram _adapterSeconds;
     private readonly Counter _adapterErrors;
     private readonly Dictionary<string, DateTimeOffset> _requested = new(StringComparer.Ordinal);
+    private readonly DateTimeOffset _since;
+    private readonly HashSet<string> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _byOutcome = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _approvalsBy = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _simulationsBy = new(StringComparer.Ordinal);
+    private int _stepsSucceeded;
+    private int _stepsFailed;
+    private int _attemptsFailed;
 
-    public MetricsActor(IMetricFactory f)
+    public MetricsActor(IMetricFactory f, TimeProvider time)
     {
+        _since = time.GetUtcNow();
         _executions = f.CreateCounter("runbookpilot_executions_total", "Executions started and finished, by playbook and outcome.", ["playbook", "outcome"]);
         _steps = f.CreateCounter("runbookpilot_steps_total", "Step results, by playbook, step and result.", ["playbook", "step", "result"]);
         _approvals = f.CreateCounter("runbookpilot_approvals_total", "Approval requests and decisions.", ["playbook", "decision"]);
@@ -35,11 +57,63 @@ public sealed class MetricsActor : ReceiveActor
         _adapterErrors = f.CreateCounter("runbookpilot_adapter_errors_total", "Failed adapter attempts.", ["step"]);
         Receive<ExecutionUpdated>(u =>
         {
-            foreach (var e in u.Events) Count(u.PlaybookId, e);
+            foreach (var e in u.Events)
+            {
+                Count(u.PlaybookId, e);
+                Live(u.ExecutionId, e);
+            }
         });
+        Receive<GetLiveFigures>(_ => Sender.Tell(new LiveFigures(_since, _running.Count, new Dictionary<string, int>(_byOutcome), _stepsSucceeded, _stepsFailed,
+            _attemptsFailed, new Dictionary<string, int>(_approvalsBy), new Dictionary<string, int>(_simulationsBy))));
     }
 
-    public static Props Props(IMetricFactory factory) => Akka.Actor.Props.Create(() => new MetricsActor(factory));
+    public static Props Props(IMetricFactory factory, TimeProvider time) => Akka.Actor.Props.Create(() => new MetricsActor(factory, time));
+
+    private void Live(string executionId, IExecutionEvent e)
+    {
+        static void Add(Dictionary<string, int> d, string key) => d[key] = d.GetValueOrDefault(key) + 1;
+        switch (e)
+        {
+            case ExecutionStarted:
+                _running.Add(executionId);
+                Add(_byOutcome, "started");
+                break;
+            case ExecutionCompleted c:
+                _running.Remove(executionId);
+                Add(_byOutcome, c.Outcome.ToString().ToLowerInvariant());
+                break;
+            case StepSucceeded:
+                _stepsSucceeded++;
+                break;
+            case StepFailed:
+                _stepsFailed++;
+                break;
+            case StepAttemptFailed:
+                _attemptsFailed++;
+                break;
+            case ApprovalRequested:
+                Add(_approvalsBy, "requested");
+                break;
+            case StepApproved:
+                Add(_approvalsBy, "approved");
+                break;
+            case StepRejected:
+                Add(_approvalsBy, "rejected");
+                break;
+            case ApprovalExpired:
+                Add(_approvalsBy, "expired");
+                break;
+            case StepSimulated:
+                Add(_simulationsBy, "simulated");
+                break;
+            case SimulationPromoted:
+                Add(_simulationsBy, "executed");
+                break;
+            case SimulationDismissed:
+                Add(_simulationsBy, "dismissed");
+                break;
+        }
+    }
 
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
 

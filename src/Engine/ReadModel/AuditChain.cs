@@ -187,7 +187,7 @@ public static class AuditChain
         }
 
         // Every execution event up to the projector's offset has its execution_log row (none was left unprojected).
-        var offset = db.GetTable<ProjectionOffsetRow>().Where(r => r.Name == ReadModelProjector.Name).Select(r => (long?)r.Offset).FirstOrDefault() ?? 0;
+        var offset = db.GetTable<ProjectionOffsetRow>().Where(r => r.Name == ReadModelProjection.Name).Select(r => (long?)r.Offset).FirstOrDefault() ?? 0;
         var executionEvents = db.Execute<long>("SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'execution-%' AND ordering <= @o",
             new DataParameter("o", offset, DataType.Int64));
         if (executionEvents != logHashes.Count)

@@ -37,7 +37,7 @@ public static class Timeline
             StepRolledBack x => new(x.StepId, "step_rolled_back", null, null, "rolled back", Json(x.Request), Json(x.Output)),
             StepRollbackFailed x => new(x.StepId, "rollback_failed", null, null, "rollback failed: " + x.Error, null, null),
             EnrichmentAttached x => new(null, "enrichment", null, null, x.Status == "ready"
-                ? $"AI-GENERATED {x.Type} ({x.Model}{(x.Cached ? ", cached" : "")}): {x.Text}"
+                ? $"{EnrichmentAttached.AiLabel} {x.Type} ({x.Model}{(x.Cached ? ", cached" : "")}): {x.Text}"
                 : $"enrichment unavailable ({x.Type}): {x.Reason}", null, null),
             _ => new(null, e.GetType().Name, null, null, "", null, null),
         };

@@ -47,7 +47,7 @@ public class BindingEngineTests
 
     private static async Task<PlaybookBinding> BindAsync(EngineFixture f, BindingMode mode, GuardrailSpec guardrails)
     {
-        var result = await f.Engine.SaveBindingAsync(new BindingSpec
+        var result = await f.Engine.Bindings.SaveAsync(new BindingSpec
         {
             PlaybookId = "contain", Mode = mode, Match = new BindingMatch { RuleIds = ["brute-force"] }, Guardrails = guardrails,
         }, "alice");
@@ -55,7 +55,7 @@ public class BindingEngineTests
         return result.Binding!;
     }
 
-    private static async Task<BindingView> ViewAsync(EngineFixture f, int id) => (await f.Engine.BindingsAsync()).Bindings.Single(b => b.Binding.Id == id);
+    private static async Task<BindingView> ViewAsync(EngineFixture f, int id) => (await f.Engine.Bindings.ListAsync()).Bindings.Single(b => b.Binding.Id == id);
 
     /// <summary>Waits until the intake has journaled the run's end (actor work, not a timer: the clock is fake).</summary>
     private static async Task WaitInFlightAsync(EngineFixture f, int id, int expected)
@@ -73,19 +73,19 @@ public class BindingEngineTests
         var auto = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec());
         var ran = Decision(await f.SubmitAsync(AlertJson()));
         Assert.Equal(BindingDecisionKind.Ran, ran.Decision);
-        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(ran.ExecutionId!, TimeSpan.FromSeconds(20))).State.Status); // L1 still waits
+        Assert.Equal("waiting_approval", (await f.Engine.Executions.WaitSettledAsync(ran.ExecutionId!, TimeSpan.FromSeconds(20))).State.Status); // L1 still waits
 
-        await f.Engine.SaveBindingAsync(auto.Spec with { Mode = BindingMode.DryRun }, "bob");
+        await f.Engine.Bindings.SaveAsync(auto.Spec with { Mode = BindingMode.DryRun }, "bob");
         var dry = Decision(await f.SubmitAsync(AlertJson("198.51.100.4")));
         Assert.Equal(BindingDecisionKind.DryRan, dry.Decision);
-        var state = (await f.Engine.WaitSettledAsync(dry.ExecutionId!, TimeSpan.FromSeconds(20))).State;
+        var state = (await f.Engine.Executions.WaitSettledAsync(dry.ExecutionId!, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(ExecutionOutcome.Completed, state.Outcome);
         Assert.True(state.DryRun);
         Assert.True(f.Adapters["paloalto"].Calls.Where(c => c.Parameters["ip"]!.GetValue<string>() == "198.51.100.4").All(c => c.DryRun));
         Assert.DoesNotContain("198.51.100.4", f.Adapters["paloalto"].Applied.Keys);
-        Assert.False((await f.Engine.SendAsync(new RequestRollback(dry.ExecutionId!, null, "bob", null))).Ok);
+        Assert.False((await f.Engine.Executions.SendAsync(new RequestRollback(dry.ExecutionId!, null, "bob", null))).Ok);
 
-        await f.Engine.SaveBindingAsync(auto.Spec with { Mode = BindingMode.Suggest }, "bob");
+        await f.Engine.Bindings.SaveAsync(auto.Spec with { Mode = BindingMode.Suggest }, "bob");
         var suggested = await f.SubmitAsync(AlertJson("198.51.100.5"));
         Assert.Equal(BindingDecisionKind.Suggested, Decision(suggested).Decision);
         Assert.Empty(suggested.Selected);
@@ -104,16 +104,16 @@ public class BindingEngineTests
         if (outcome == "failed") f.Adapters["virustotal"].ThenFail("HTTP 400 Bad Request", retryable: false);
         var first = Decision(await f.SubmitAsync(AlertJson(outcome == "refused" ? "192.0.2.1" : "203.0.113.9")));
         Assert.Equal(BindingDecisionKind.Ran, first.Decision);
-        var settled = (await f.Engine.WaitSettledAsync(first.ExecutionId!, TimeSpan.FromSeconds(20))).State;
+        var settled = (await f.Engine.Executions.WaitSettledAsync(first.ExecutionId!, TimeSpan.FromSeconds(20))).State;
 
         switch (outcome)
         {
             case "completed":
                 Assert.Equal(BindingDecisionKind.SkippedConcurrency, Decision(await f.SubmitAsync(AlertJson())).Decision);
-                Assert.True((await f.Engine.SendAsync(new ApproveStep(first.ExecutionId!, null, "bob", null))).Ok);
+                Assert.True((await f.Engine.Executions.SendAsync(new ApproveStep(first.ExecutionId!, null, "bob", null))).Ok);
                 break;
             case "rejected":
-                Assert.True((await f.Engine.SendAsync(new RejectStep(first.ExecutionId!, null, "bob", "false positive"))).Ok);
+                Assert.True((await f.Engine.Executions.SendAsync(new RejectStep(first.ExecutionId!, null, "bob", "false positive"))).Ok);
                 break;
             case "expired":
                 f.Clock.Advance(TimeSpan.FromHours(4) + TimeSpan.FromSeconds(1));
@@ -122,11 +122,11 @@ public class BindingEngineTests
                 Assert.True(settled.Finished);
                 break;
         }
-        var final = (await f.Engine.WaitSettledAsync(first.ExecutionId!, TimeSpan.FromSeconds(20))).State;
+        var final = (await f.Engine.Executions.WaitSettledAsync(first.ExecutionId!, TimeSpan.FromSeconds(20))).State;
         for (var i = 0; i < 200 && !final.Finished; i++)
         {
             await Task.Delay(25);
-            final = (await f.Engine.GetAsync(first.ExecutionId!)).State;
+            final = (await f.Engine.Executions.GetAsync(first.ExecutionId!)).State;
         }
         Assert.Equal(outcome, final.Status);
         await WaitInFlightAsync(f, binding.Id, 0);
@@ -140,7 +140,7 @@ public class BindingEngineTests
         var binding = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec { MaxConcurrent = 2, DailyQuota = 3 });
         for (var i = 0; i < 2; i++) Assert.Equal(BindingDecisionKind.Ran, Decision(await f.SubmitAsync(AlertJson())).Decision);
         Assert.Equal(BindingDecisionKind.SkippedConcurrency, Decision(await f.SubmitAsync(AlertJson())).Decision);
-        var paused = await f.Engine.SetPauseAsync(PauseScope.Playbook, "other-playbook-not-loaded", true, "bob", null);
+        var paused = await f.Engine.Bindings.PauseAsync(PauseScope.Playbook, "other-playbook-not-loaded", true, "bob", null);
         Assert.False(paused.Ok);
 
         await f.RestartAsync();
@@ -148,7 +148,7 @@ public class BindingEngineTests
         Assert.Equal((2, 1), (view.InFlight, view.QuotaRemaining));
         Assert.Equal(BindingDecisionKind.SkippedConcurrency, Decision(await f.SubmitAsync(AlertJson())).Decision);
 
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        await f.Engine.Read.CatchUpAsync();
         var usage = Assert.Single(f.Engine.Queries.BindingUsage(binding.Id));
         Assert.Equal((2, 2), (usage.InFlight, usage.QuotaUsed));
     }
@@ -157,22 +157,22 @@ public class BindingEngineTests
     public async Task The_kill_switch_holds_alerts_across_a_restart_and_runs_them_on_resume()
     {
         await using var f = await new EngineFixture(Contain).StartAsync(); // no binding: the implicit binding runs 'contain'
-        Assert.True((await f.Engine.SetPauseAsync(PauseScope.Global, "", true, "bob", "incident bridge")).Ok);
+        Assert.True((await f.Engine.Bindings.PauseAsync(PauseScope.Global, "", true, "bob", "incident bridge")).Ok);
         var held = await f.SubmitAsync(AlertJson());
         Assert.Equal(BindingDecisionKind.Held, Decision(held).Decision);
         Assert.Empty(held.Selected);
 
         await f.RestartAsync();
-        var view = await f.Engine.BindingsAsync();
+        var view = await f.Engine.Bindings.ListAsync();
         Assert.Equal(1, view.HeldAlerts);
         Assert.Equal("incident bridge", Assert.Single(view.Pauses).Reason);
 
-        var resumed = await f.Engine.SetPauseAsync(PauseScope.Global, "", false, "bob", null);
+        var resumed = await f.Engine.Bindings.PauseAsync(PauseScope.Global, "", false, "bob", null);
         Assert.Equal(1, resumed.Released);
-        Assert.Equal(0, (await f.Engine.BindingsAsync()).HeldAlerts);
+        Assert.Equal(0, (await f.Engine.Bindings.ListAsync()).HeldAlerts);
         var execution = BindingBook.ExecutionIdFor(held.AlertId, "contain");
-        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State.Status);
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("waiting_approval", (await f.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20))).State.Status);
+        await f.Engine.Read.CatchUpAsync();
         Assert.Equal(["held", "ran"], f.Engine.Queries.RunAudit(held.AlertId).Select(r => r.Decision));
     }
 
@@ -212,7 +212,7 @@ public class BindingEngineTests
         var binding = await BindAsync(f, BindingMode.AutoRun, new GuardrailSpec { MaxConcurrent = 5, DailyQuota = 10, Circuit = new CircuitSpec { Trips = 1, Window = TimeSpan.FromMinutes(5) } });
         var first = AlertJson();
         for (var i = 0; i < 4; i++) Assert.Equal(BindingDecisionKind.Ran, Decision(await f.SubmitAsync(i == 0 ? first : AlertJson())).Decision);
-        await f.Engine.SetPauseAsync(PauseScope.Playbook, "contain", true, "bob", "freeze");
+        await f.Engine.Bindings.PauseAsync(PauseScope.Playbook, "contain", true, "bob", "freeze");
         var held = await f.SubmitAsync(AlertJson());
         Assert.Equal(BindingDecisionKind.Held, Decision(held).Decision);
         var firstSnapshot = await SnapshotAfterAsync(f, 0);
@@ -221,8 +221,8 @@ public class BindingEngineTests
         Assert.True((await f.SubmitAsync(first)).Duplicate);
         var view = await ViewAsync(f, binding.Id);
         Assert.Equal((4, 6), (view.InFlight, view.QuotaRemaining));
-        Assert.Equal(1, (await f.Engine.BindingsAsync()).HeldAlerts);
-        Assert.Equal(1, (await f.Engine.SetPauseAsync(PauseScope.Playbook, "contain", false, "bob", null)).Released);
+        Assert.Equal(1, (await f.Engine.Bindings.ListAsync()).HeldAlerts);
+        Assert.Equal(1, (await f.Engine.Bindings.PauseAsync(PauseScope.Playbook, "contain", false, "bob", null)).Released);
 
         // Two days later the first alert's id is forgotten: a repeat now is a new alert (webhook retries come within minutes).
         f.Clock.Advance(TimeSpan.FromDays(2));

@@ -34,29 +34,32 @@ public sealed class EngineFixture : IAsyncDisposable
     /// <summary>Adapters from outside the built-in catalogue (plugins), registered beside the test adapters.</summary>
     public List<IAdapter> Plugins { get; } = [];
 
-    public RunbookPilotEngine Engine { get; private set; } = null!;
+    public RunbookPilotEngine Engine => Host.Engine;
+
+    /// <summary>The generic host running the engine (<c>services.AddRunbookPilot</c>).</summary>
+    public RunbookPilotHost Host { get; private set; } = null!;
     public string Dir => _dir.Path;
 
     public void WritePolicy(string yaml) => _dir.Write("playbooks/global_policy.yaml", yaml);
 
     public async Task<EngineFixture> StartAsync()
     {
-        Engine = await RunbookPilotEngine.StartAsync(Options, Adapters.Values.Concat(Plugins), Clock, "test");
+        Host = await RunbookPilotHost.StartAsync(Options, Adapters.Values.Concat(Plugins).ToList(), Clock, "test");
         return this;
     }
 
     public async Task RestartAsync()
     {
-        await Engine.DisposeAsync();
+        await Host.DisposeAsync();
         await StartAsync();
     }
 
     public async Task<AlertAccepted> SubmitAsync(string json) =>
-        await Engine.SubmitAsync(AlertNormalizers.Default.Normalize(AlertJson.ParseObject(json, out _)!), "test");
+        await Engine.Alerts.SubmitAsync(AlertNormalizers.Default.Normalize(AlertJson.ParseObject(json, out _)!), "test");
 
     public async ValueTask DisposeAsync()
     {
-        if (Engine is not null) await Engine.DisposeAsync();
+        if (Host is not null) await Host.DisposeAsync();
         _dir.Dispose();
     }
 }

@@ -27,10 +27,10 @@ public class EngineSmokeTests
         await using var f = await new EngineFixture(L0).StartAsync();
         var accepted = await f.SubmitAsync("""{"event":{"id":"a1"},"source":{"ip":"203.0.113.5"},"threat":{"technique":{"id":"T1003"}}}""");
         var selected = Assert.Single(accepted.Selected);
-        var snapshot = await f.Engine.WaitSettledAsync(selected.ExecutionId, TimeSpan.FromSeconds(20));
+        var snapshot = await f.Engine.Executions.WaitSettledAsync(selected.ExecutionId, TimeSpan.FromSeconds(20));
         Assert.Equal(ExecutionOutcome.Completed, snapshot.State.Outcome);
         Assert.Equal("203.0.113.5", f.Adapters["virustotal"].Calls.Single().Parameters["ip"]!.GetValue<string>());
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(10));
+        await f.Engine.Read.CatchUpAsync();
         var row = f.Engine.Queries.Execution(selected.ExecutionId)!;
         Assert.Equal("completed", row.Status);
         Assert.Equal("completed", f.Engine.Queries.Event("a1")!.Status);

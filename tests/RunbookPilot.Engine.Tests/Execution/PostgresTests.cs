@@ -71,15 +71,15 @@ public sealed class PostgresTests : IAsyncLifetime
         Assert.True(_f.Options.IsPostgres);
         const string alert = """{"event":{"id":"pg-1"},"rule":{"id":"r"},"source":{"ip":"203.0.113.44"},"threat":{"technique":{"id":"T1110"}}}""";
         var execution = (await _f.SubmitAsync(alert)).Selected.Single().ExecutionId;
-        Assert.Equal("waiting_approval", (await _f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(30))).State.Status);
+        Assert.Equal("waiting_approval", (await _f.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(30))).State.Status);
 
         await _f.RestartAsync(); // the journal and the read model are in PostgreSQL; the approval waits on
         Assert.True((await _f.SubmitAsync(alert)).Duplicate);
-        Assert.True((await _f.Engine.SendAsync(new ApproveStep(execution, null, "alice", "ok"))).Ok);
-        Assert.Equal(ExecutionOutcome.Completed, (await _f.Engine.WaitSettledAsync(execution, TimeSpan.FromSeconds(30))).State.Outcome);
+        Assert.True((await _f.Engine.Executions.SendAsync(new ApproveStep(execution, null, "alice", "ok"))).Ok);
+        Assert.Equal(ExecutionOutcome.Completed, (await _f.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(30))).State.Outcome);
         Assert.Equal(1, _f.Adapters["paloalto"].Effects.Values.Sum());
 
-        await _f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(30));
+        await _f.Engine.Read.CatchUpAsync();
         Assert.Equal("completed", _f.Engine.Queries.Execution(execution)!.Status);
         Assert.Equal("approved", Assert.Single(_f.Engine.Queries.Approvals(null)).Status);
         Assert.Contains(_f.Engine.Queries.RunAudit("pg-1"), r => r.Decision == "ran");

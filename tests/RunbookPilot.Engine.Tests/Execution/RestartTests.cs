@@ -45,13 +45,13 @@ public class RestartTests
     {
         await using var f = await new EngineFixture(Playbook).StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(id, Wait)).State.Status);
+        Assert.Equal("waiting_approval", (await f.Engine.Executions.WaitSettledAsync(id, Wait)).State.Status);
 
         await f.RestartAsync();
-        Assert.Equal("waiting_approval", (await f.Engine.WaitSettledAsync(id, Wait)).State.Status);
-        var result = await f.Engine.SendAsync(new ApproveStep(id, null, "alice", null));
+        Assert.Equal("waiting_approval", (await f.Engine.Executions.WaitSettledAsync(id, Wait)).State.Status);
+        var result = await f.Engine.Executions.SendAsync(new ApproveStep(id, null, "alice", null));
         Assert.Equal("ok", result.Code);
-        var done = await f.Engine.WaitSettledAsync(id, Wait);
+        var done = await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.Equal(ExecutionOutcome.Completed, done.State.Outcome);
         Assert.True(f.Adapters["paloalto"].Applied.ContainsKey("203.0.113.5"));
     }
@@ -63,13 +63,13 @@ public class RestartTests
         f.Adapters["virustotal"].ThenFail();
         await f.StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        await Until(async () => (await f.Engine.GetAsync(id)).State.Step("vt").Status == StepStatus.RetryWaiting);
+        await Until(async () => (await f.Engine.Executions.GetAsync(id)).State.Step("vt").Status == StepStatus.RetryWaiting);
 
         await f.RestartAsync();
-        await Until(async () => (await f.Engine.GetAsync(id)).State.Step("vt").Status == StepStatus.RetryWaiting);
+        await Until(async () => (await f.Engine.Executions.GetAsync(id)).State.Step("vt").Status == StepStatus.RetryWaiting);
         Assert.Single(f.Adapters["virustotal"].Calls);
         f.Clock.Advance(TimeSpan.FromSeconds(1)); // the 1 s backoff, by the test's clock
-        var settled = await f.Engine.WaitSettledAsync(id, Wait);
+        var settled = await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.Equal(StepStatus.Succeeded, settled.State.Step("vt").Status);
         Assert.Equal(2, f.Adapters["virustotal"].Calls.Count);
         Assert.Equal(2, settled.State.Step("vt").Attempts);
@@ -83,21 +83,21 @@ public class RestartTests
         f.Adapters["paloalto"].ThenStall(stalled);
         await f.StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, Wait);
-        await f.Engine.SendAsync(new ApproveStep(id, null, "alice", null));
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.SendAsync(new ApproveStep(id, null, "alice", null));
         await Until(() => Task.FromResult(f.Adapters["paloalto"].Calls.Count == 1)); // the block call is in flight
 
         await f.RestartAsync(); // the process "dies" while the vendor call hangs
-        var done = await f.Engine.WaitSettledAsync(id, Wait);
+        var done = await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.Equal(ExecutionOutcome.Completed, done.State.Outcome);
         var keys = f.Adapters["paloalto"].Calls.Select(c => c.IdempotencyKey).ToList();
         Assert.Equal([$"rbp-{id}-block", $"rbp-{id}-block"], keys);
         Assert.Equal(1, f.Adapters["paloalto"].Effects[$"rbp-{id}-block"]);
 
         await f.RestartAsync();
-        await f.Engine.Projector.CatchUpAsync(Wait);
+        await f.Engine.Read.CatchUpAsync();
         Assert.Equal(2, f.Adapters["paloalto"].Calls.Count); // completed: nothing runs again
-        Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.GetAsync(id)).State.Outcome);
+        Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.Executions.GetAsync(id)).State.Outcome);
         stalled.SetResult();
     }
 
@@ -106,14 +106,14 @@ public class RestartTests
     {
         await using var f = await new EngineFixture(Playbook).StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
         f.Clock.Advance(TimeSpan.FromHours(3));
 
         await f.RestartAsync();
-        await f.Engine.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
         f.Clock.Advance(TimeSpan.FromHours(1));
-        await Until(async () => (await f.Engine.GetAsync(id)).State.Finished);
-        var state = (await f.Engine.GetAsync(id)).State;
+        await Until(async () => (await f.Engine.Executions.GetAsync(id)).State.Finished);
+        var state = (await f.Engine.Executions.GetAsync(id)).State;
         Assert.Equal(ExecutionOutcome.Expired, state.Outcome);
         Assert.Equal(StepStatus.Expired, state.Step("block").Status);
         Assert.Empty(f.Adapters["paloalto"].Calls);
@@ -126,7 +126,7 @@ public class RestartTests
         f.Adapters["virustotal"].ThenCrash();
         await f.StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        var settled = await f.Engine.WaitSettledAsync(id, Wait);
+        var settled = await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.Equal(StepStatus.Succeeded, settled.State.Step("vt").Status);
         Assert.Equal(2, f.Adapters["virustotal"].Calls.Count);
         Assert.Equal(1, settled.State.Step("vt").Attempts); // the crash was not a failed attempt: supervision repeated it
@@ -137,15 +137,15 @@ public class RestartTests
     {
         await using var f = await new EngineFixture(Playbook).StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
         var answers = await Task.WhenAll(
-            f.Engine.SendAsync(new ApproveStep(id, null, "alice", null)),
-            f.Engine.SendAsync(new RejectStep(id, null, "bob", null)),
-            f.Engine.SendAsync(new ApproveStep(id, null, "carol", null)));
+            f.Engine.Executions.SendAsync(new ApproveStep(id, null, "alice", null)),
+            f.Engine.Executions.SendAsync(new RejectStep(id, null, "bob", null)),
+            f.Engine.Executions.SendAsync(new ApproveStep(id, null, "carol", null)));
         Assert.All(answers, a => Assert.True(a.Ok));
         Assert.Single(answers, a => a.Code == "ok");
         Assert.Equal(2, answers.Count(a => a.Code == "already_decided"));
-        await f.Engine.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.True(f.Adapters["paloalto"].Calls.Count <= 1);
     }
 
@@ -166,16 +166,16 @@ public class RestartTests
     {
         await using var f = await new EngineFixture(Playbook).StartAsync();
         var id = Assert.Single((await f.SubmitAsync(Alert)).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, Wait);
-        await f.Engine.SendAsync(new ApproveStep(id, null, "alice", null));
-        await f.Engine.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.SendAsync(new ApproveStep(id, null, "alice", null));
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.True(f.Adapters["paloalto"].Applied.ContainsKey("203.0.113.5"));
 
         await f.RestartAsync();
-        Assert.Equal("ok", (await f.Engine.SendAsync(new RequestRollback(id, null, "alice", "false positive"))).Code);
-        await f.Engine.WaitSettledAsync(id, Wait);
+        Assert.Equal("ok", (await f.Engine.Executions.SendAsync(new RequestRollback(id, null, "alice", "false positive"))).Code);
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
         Assert.False(f.Adapters["paloalto"].Applied.ContainsKey("203.0.113.5"));
-        Assert.Equal(RollbackStatus.RolledBack, (await f.Engine.GetAsync(id)).State.Step("block").Rollback);
+        Assert.Equal(RollbackStatus.RolledBack, (await f.Engine.Executions.GetAsync(id)).State.Step("block").Rollback);
     }
 
     private static async Task Until(Func<Task<bool>> condition)

@@ -32,17 +32,17 @@ public sealed class AuditTamperTests
         var f = new EngineFixture(Block);
         f.Options = f.Options with { AuditKey = TestAudit.Key };
         await f.StartAsync();
-        await f.Engine.SaveBindingAsync(new BindingSpec { PlaybookId = "block_src", Mode = BindingMode.AutoRun, Match = new BindingMatch() }, "admin");
+        await f.Engine.Bindings.SaveAsync(new BindingSpec { PlaybookId = "block_src", Mode = BindingMode.AutoRun, Match = new BindingMatch() }, "admin");
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
             var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-" + i + "\"},\"source\":{\"ip\":\"203.0.113." + (10 + i) + "\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
-            await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
-            Assert.True((await f.Engine.SendAsync(new ApproveStep(id, null, "alice", "ok"))).Ok);
-            await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+            await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+            Assert.True((await f.Engine.Executions.SendAsync(new ApproveStep(id, null, "alice", "ok"))).Ok);
+            await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
             ids.Add(id);
         }
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        await f.Engine.Read.CatchUpAsync();
         f.Engine.Checkpoint();
         var ok = AuditChain.Verify(new ReadModelDb(f.Engine.Options));
         Assert.True(ok.Ok, ok.Message);
@@ -123,7 +123,7 @@ public sealed class AuditTamperTests
         Assert.False(edited.Ok);
         Assert.Contains("was edited", edited.Message, StringComparison.Ordinal);
 
-        await f.Engine.Projector.RebuildAsync(); // rebuilt from the edited journal: a fresh, self-consistent chain ...
+        await f.Engine.Read.RebuildAsync(); // rebuilt from the edited journal: a fresh, self-consistent chain ...
         var rebuilt = Verify(f);
         Assert.False(rebuilt.Ok); // ... that the checkpoint taken before does not match
         Assert.Contains("differs from the checkpoint", rebuilt.Message, StringComparison.Ordinal);
@@ -134,7 +134,7 @@ public sealed class AuditTamperTests
     {
         var (f, _) = await RunAsync();
         await using var _ = f;
-        await f.Engine.Projector.RebuildAsync();
+        await f.Engine.Read.RebuildAsync();
         var same = Verify(f);
         Assert.True(same.Ok, same.Message);
         Sql(f, "UPDATE playbook_run_audit SET decided_by = 'mallory' WHERE chain_index = 1");
@@ -166,8 +166,8 @@ public sealed class AuditTamperTests
         f.Clock.Advance(TimeSpan.FromMinutes(5)); // nothing moved: no new line
         Assert.Equal(before, File.ReadAllLines(file).Length);
         var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-x\"},\"source\":{\"ip\":\"203.0.113.99\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        await f.Engine.Read.CatchUpAsync();
         f.Clock.Advance(TimeSpan.FromMinutes(5));
         for (var i = 0; i < 200 && File.ReadAllLines(file).Length == before; i++) await Task.Delay(25); // the timer runs on the thread pool
         Assert.Equal(before + 1, File.ReadAllLines(file).Length);
@@ -183,10 +183,10 @@ public sealed class AuditTamperTests
         var stale = AuditChain.Verify(new ReadModelDb(rotated));
         Assert.False(stale.Ok); // the old chain is not signed with the new key
         Assert.Contains("MAC mismatch", stale.Message, StringComparison.Ordinal);
-        await f.Engine.DisposeAsync();
+        await f.Host.DisposeAsync();
         f.Options = rotated;
         await f.StartAsync();
-        await f.Engine.Projector.RebuildAsync();
+        await f.Engine.Read.RebuildAsync();
         f.Engine.Checkpoint();
         var fresh = Verify(f);
         Assert.True(fresh.Ok, fresh.Message);
@@ -199,8 +199,8 @@ public sealed class AuditTamperTests
         await using var _ = f;
         var file = f.Engine.Options.CheckpointFile;
         var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-y\"},\"source\":{\"ip\":\"203.0.113.98\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        await f.Engine.Read.CatchUpAsync();
         f.Engine.Checkpoint();
         var lines = await File.ReadAllLinesAsync(file);
         Assert.True(lines.Length >= 3);
@@ -218,8 +218,8 @@ public sealed class AuditTamperTests
         await using var _ = f;
         await File.AppendAllTextAsync(f.Engine.Options.CheckpointFile, "{\"seq\":");
         var id = Assert.Single((await f.SubmitAsync("{\"event\":{\"id\":\"tamper-z\"},\"source\":{\"ip\":\"203.0.113.97\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}")).Selected).ExecutionId;
-        await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
-        await f.Engine.Projector.CatchUpAsync(TimeSpan.FromSeconds(20));
+        await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        await f.Engine.Read.CatchUpAsync();
         f.Engine.Checkpoint(); // no exception: continues after the last whole line
         var result = Verify(f);
         Assert.False(result.Ok);

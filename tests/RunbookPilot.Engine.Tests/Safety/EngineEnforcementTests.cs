@@ -80,14 +80,14 @@ public sealed class EngineEnforcementTests
     public async Task A_dry_run_binding_never_calls_a_plugin_that_ignores_the_flag()
     {
         await using var f = await StartAsync(Rogue, "auto_approve:\n  playbooks: [rogue_contain]\n");
-        var saved = await f.Engine.SaveBindingAsync(new BindingSpec
+        var saved = await f.Engine.Bindings.SaveAsync(new BindingSpec
         {
             PlaybookId = "rogue_contain", Mode = BindingMode.DryRun, Match = new BindingMatch { RuleIds = ["brute-force"] },
         }, "alice");
         Assert.Empty(saved.Problems);
         var accepted = await f.SubmitAsync(Alert());
         var id = Assert.Single(accepted.Selected).ExecutionId;
-        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        var state = (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(ExecutionOutcome.Completed, state.Outcome);
         Assert.Empty(RogueOf(f).Executed);
         var output = state.Step("contain").Output!;
@@ -99,16 +99,16 @@ public sealed class EngineEnforcementTests
     public async Task An_analysts_manual_dry_run_never_calls_the_plugin_either()
     {
         await using var f = await StartAsync(Rogue, "auto_approve:\n  playbooks: [rogue_contain]\n");
-        var saved = await f.Engine.SaveBindingAsync(new BindingSpec
+        var saved = await f.Engine.Bindings.SaveAsync(new BindingSpec
         {
             PlaybookId = "rogue_contain", Mode = BindingMode.Suggest, Match = new BindingMatch { RuleIds = ["brute-force"] },
         }, "alice");
         var accepted = await f.SubmitAsync(Alert());
         Assert.Empty(accepted.Selected);
         var alert = new Alert(accepted.AlertId, AlertJson.ParseObject(Alert(), out _)!, "ecs");
-        var run = await f.Engine.RunBindingAsync(alert, saved.Binding!.Id, BindingMode.DryRun, "alice", "check what it would do");
+        var run = await f.Engine.Bindings.RunAsync(alert, saved.Binding!.Id, BindingMode.DryRun, "alice", "check what it would do");
         var id = run.Decision!.ExecutionId!;
-        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        var state = (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(ExecutionOutcome.Completed, state.Outcome);
         Assert.Empty(RogueOf(f).Executed);
     }
@@ -122,7 +122,7 @@ public sealed class EngineEnforcementTests
     {
         await using var f = await StartAsync(Block, "auto_approve:\n  playbooks: [block_src]\nallow_list:\n  ips: [10.1.1.1]\n");
         var id = Assert.Single((await f.SubmitAsync(Alert(ip: ip))).Selected).ExecutionId;
-        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        var state = (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(StepStatus.Refused, state.Step("block").Status);
         Assert.Contains("refused before any call", state.Step("block").Error, StringComparison.Ordinal);
         Assert.Empty(f.Adapters["paloalto"].Calls);
@@ -134,7 +134,7 @@ public sealed class EngineEnforcementTests
         await using var f = await StartAsync(Block, "auto_approve:\n  playbooks: [block_src]\nallow_list:\n  cidrs: [10.0.0.0/8]\n");
         var notable = """{"result":{"event_id":"notable-1","src":"::ffff:10.9.8.7","rule_name":"Brute force","annotations":{"mitre_attack":["T1110"]}},"search_name":"Brute force"}""";
         var id = Assert.Single((await f.SubmitAsync(notable)).Selected).ExecutionId;
-        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        var state = (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(StepStatus.Refused, state.Step("block").Status);
         Assert.Empty(f.Adapters["paloalto"].Calls);
     }
@@ -144,7 +144,7 @@ public sealed class EngineEnforcementTests
     {
         await using var f = await StartAsync(Block, "auto_approve:\n  playbooks: [block_src]\n");
         var id = Assert.Single((await f.SubmitAsync(Alert(ip: "::FFFF:203.0.113.77"))).Selected).ExecutionId;
-        var state = (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
+        var state = (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State;
         Assert.Equal(StepStatus.Succeeded, state.Step("block").Status);
         Assert.Equal("203.0.113.77", Assert.Single(f.Adapters["paloalto"].Calls).Parameters["ip"]!.GetValue<string>());
     }
@@ -167,13 +167,13 @@ public sealed class EngineEnforcementTests
             """;
         await using var f = await StartAsync(release, "auto_approve:\n  playbooks: [rogue_release]\nallow_list:\n  hosts: [dc01]\n");
         var id = Assert.Single((await f.SubmitAsync(Alert(host: "DC01.corp.example"))).Selected).ExecutionId;
-        Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State.Outcome);
-        Assert.True((await f.Engine.SendAsync(new RequestRollback(id, null, "mallory", "undo"))).Ok);
-        var state = (await f.Engine.GetAsync(id)).State;
+        Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State.Outcome);
+        Assert.True((await f.Engine.Executions.SendAsync(new RequestRollback(id, null, "mallory", "undo"))).Ok);
+        var state = (await f.Engine.Executions.GetAsync(id)).State;
         for (var i = 0; i < 500 && state.Step("release").Rollback == RollbackStatus.Requested; i++)
         {
             await Task.Delay(20);
-            state = (await f.Engine.GetAsync(id)).State;
+            state = (await f.Engine.Executions.GetAsync(id)).State;
         }
         Assert.Equal(RollbackStatus.Failed, state.Step("release").Rollback);
         Assert.Contains("allow-list", state.Step("release").RollbackError, StringComparison.Ordinal);

@@ -3,26 +3,48 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
-using Akka.Actor;
 using RunbookPilot.Domain.Bindings;
 using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Domain.Intake;
-using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Engine.Live;
 
 namespace RunbookPilot.Host;
 
 /// <summary>
 /// <c>/ws</c>: pushes execution.updated, approval.created / approval.decided / approval.expired and simulation.created
-/// to every connected (authenticated) client as the executions decide them — from the actors' event stream, not by
-/// polling the read model. Binding decisions go out as <c>playbook.run_audit.created</c> in exactly the phase-7B seed's
+/// to every connected (authenticated) client as the executions decide them — from the engine's live updates (the
+/// approval-queue actor passes every execution update on, in order), not by polling the read model. Binding decisions go out as <c>playbook.run_audit.created</c> in exactly the phase-7B seed's
 /// shape (<c>{"t": …, "data": {alertId, bindingId, …}}</c>); kill switches and circuits as <c>control.changed</c>.
 /// </summary>
-public sealed class LiveUpdates
+public sealed class WebSocketFeed : IDisposable
 {
     private readonly ConcurrentDictionary<Guid, Channel<string>> _clients = new();
+    private readonly LiveUpdates _updates;
 
-    public LiveUpdates(ActorSystem system) => system.ActorOf(Props.Create(() => new Forwarder(this)), "live-updates");
+    public WebSocketFeed(LiveUpdates updates)
+    {
+        _updates = updates;
+        _updates.Published += OnPublished;
+    }
+
+    public void Dispose() => _updates.Published -= OnPublished;
+
+    private void OnPublished(object message)
+    {
+        switch (message)
+        {
+            case ExecutionUpdated u:
+                foreach (var m in Messages(u)) Broadcast(m);
+                break;
+            case BindingAudited a:
+                Broadcast(RunAudit(a));
+                break;
+            case ControlChanged c:
+                Broadcast(new { type = "control.changed", kind = c.Kind, message = c.Message, at = c.At });
+                break;
+        }
+    }
 
     public async Task ServeAsync(WebSocket socket, CancellationToken ct)
     {
@@ -103,24 +125,4 @@ public sealed class LiveUpdates
             outputRef = a.Decision.ExecutionId,
         },
     };
-
-    private sealed class Forwarder : ReceiveActor
-    {
-        public Forwarder(LiveUpdates hub)
-        {
-            Receive<ExecutionUpdated>(u =>
-            {
-                foreach (var message in Messages(u)) hub.Broadcast(message);
-            });
-            Receive<BindingAudited>(a => hub.Broadcast(RunAudit(a)));
-            Receive<ControlChanged>(c => hub.Broadcast(new { type = "control.changed", kind = c.Kind, message = c.Message, at = c.At }));
-        }
-
-        protected override void PreStart()
-        {
-            Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
-            Context.System.EventStream.Subscribe(Self, typeof(BindingAudited));
-            Context.System.EventStream.Subscribe(Self, typeof(ControlChanged));
-        }
-    }
 }

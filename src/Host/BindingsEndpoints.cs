@@ -11,36 +11,36 @@ namespace RunbookPilot.Host;
 /// REST for playbook bindings (seed phase 7B): CRUD (admin), per-alert preview / manual run / audit (analysts too), and the
 /// kill switch (anyone may pause; resuming is for the admin).
 /// </summary>
-public static class BindingsApi
+public static class BindingsEndpoints
 {
-    public static void Map(RouteGroupBuilder api, RunbookPilotEngine engine)
+    public static void Map(RouteGroupBuilder api)
     {
         var admin = api.MapGroup("").AddEndpointFilter<AdminOnly>();
 
-        api.MapGet("/bindings", async (CancellationToken ct) => Results.Json(BindingJson.Write(await engine.BindingsAsync(ct))));
-        api.MapGet("/bindings/{id:int}", async (int id, CancellationToken ct) =>
-            (await engine.BindingsAsync(ct)).Bindings.FirstOrDefault(b => b.Binding.Id == id) is { } view
-                ? Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view), ["usage"] = Usage(engine, id), ["recent_audit"] = BindingJson.Write(engine.Queries.RunAudit(bindingId: id, limit: 50)) })
+        api.MapGet("/bindings", async (RunbookPilotEngine engine, CancellationToken ct) => Results.Json(BindingJson.Write(await engine.Bindings.ListAsync(ct))));
+        api.MapGet("/bindings/{id:int}", async (RunbookPilotEngine engine, int id, CancellationToken ct) =>
+            (await engine.Bindings.ListAsync(ct)).Bindings.FirstOrDefault(b => b.Binding.Id == id) is { } view
+                ? Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view), ["usage"] = await Usage(engine, id, ct), ["recent_audit"] = BindingJson.Write(await engine.Read.RunAuditAsync(bindingId: id, limit: 50, ct: ct)) })
                 : Problem(404, $"no binding {id}"));
-        admin.MapPost("/bindings", (HttpContext c, CancellationToken ct) => SaveAsync(c, engine, null, ct));
-        admin.MapPut("/bindings/{id:int}", (HttpContext c, int id, CancellationToken ct) => SaveAsync(c, engine, id, ct));
-        admin.MapDelete("/bindings/{id:int}", async (HttpContext c, int id, CancellationToken ct) =>
+        admin.MapPost("/bindings", (RunbookPilotEngine engine, HttpContext c, CancellationToken ct) => SaveAsync(c, engine, null, ct));
+        admin.MapPut("/bindings/{id:int}", (RunbookPilotEngine engine, HttpContext c, int id, CancellationToken ct) => SaveAsync(c, engine, id, ct));
+        admin.MapDelete("/bindings/{id:int}", async (RunbookPilotEngine engine, HttpContext c, int id, CancellationToken ct) =>
         {
-            var result = await engine.DeleteBindingAsync(id, Analyst(c), ct);
+            var result = await engine.Bindings.DeleteAsync(id, Analyst(c), ct);
             return result.NotFound ? Problem(404, $"no binding {id}") : Results.Json(new { deleted = id });
         });
-        api.MapGet("/bindings/audit", (int? binding_id, int? limit) =>
-            Results.Json(new JsonObject { ["audit"] = BindingJson.Write(engine.Queries.RunAudit(bindingId: binding_id, limit: Math.Clamp(limit ?? 100, 1, 1000))) }));
+        api.MapGet("/bindings/audit", async (RunbookPilotEngine engine, int? binding_id, int? limit, CancellationToken ct) =>
+            Results.Json(new JsonObject { ["audit"] = BindingJson.Write(await engine.Read.RunAuditAsync(bindingId: binding_id, limit: Math.Clamp(limit ?? 100, 1, 1000), ct: ct)) }));
 
-        api.MapPost("/alerts/{id}/bindings/evaluate", async (string id, CancellationToken ct) =>
+        api.MapPost("/alerts/{id}/bindings/evaluate", async (RunbookPilotEngine engine, string id, CancellationToken ct) =>
         {
-            if (await engine.StoredAlertAsync(id, ct) is not { } alert) return Problem(404, $"no alert {id}");
-            var decisions = await engine.PreviewBindingsAsync(alert, ct);
+            if (await engine.Read.StoredAlertAsync(id, ct) is not { } alert) return Problem(404, $"no alert {id}");
+            var decisions = await engine.Bindings.PreviewAsync(alert, ct);
             return Results.Json(new JsonObject { ["alert_id"] = id, ["preview"] = true, ["decisions"] = new JsonArray([.. decisions.Select(d => (JsonNode)BindingJson.Write(d))]) });
         });
-        api.MapPost("/alerts/{id}/bindings/run", async (HttpContext c, string id, RunBody body, CancellationToken ct) =>
+        api.MapPost("/alerts/{id}/bindings/run", async (RunbookPilotEngine engine, HttpContext c, string id, RunBody body, CancellationToken ct) =>
         {
-            if (await engine.StoredAlertAsync(id, ct) is not { } alert) return Problem(404, $"no alert {id}");
+            if (await engine.Read.StoredAlertAsync(id, ct) is not { } alert) return Problem(404, $"no alert {id}");
             BindingMode? mode = body.Mode switch
             {
                 null => null,
@@ -49,21 +49,22 @@ public static class BindingsApi
                 _ => (BindingMode?)(-1),
             };
             if (mode == (BindingMode)(-1)) return Problem(400, "malformed run request", [("$.mode", "expected dry_run or auto_run")]);
-            var result = await engine.RunBindingAsync(alert, body.BindingId, mode, Analyst(c), body.Reason, ct);
+            var result = await engine.Bindings.RunAsync(alert, body.BindingId, mode, Analyst(c), body.Reason, ct);
             return result.Decision is { } d
                 ? Results.Json(new JsonObject { ["decision"] = BindingJson.Write(d) })
                 : Problem(result.Error!.StartsWith("no binding", StringComparison.Ordinal) ? 404 : 400, result.Error);
         });
-        api.MapGet("/alerts/{id}/bindings/audit", (string id) => Results.Json(new JsonObject { ["alert_id"] = id, ["audit"] = BindingJson.Write(engine.Queries.RunAudit(alertId: id)) }));
+        api.MapGet("/alerts/{id}/bindings/audit", async (RunbookPilotEngine engine, string id, CancellationToken ct) =>
+            Results.Json(new JsonObject { ["alert_id"] = id, ["audit"] = BindingJson.Write(await engine.Read.RunAuditAsync(alertId: id, ct: ct)) }));
 
-        api.MapGet("/control", async (CancellationToken ct) =>
+        api.MapGet("/control", async (RunbookPilotEngine engine, CancellationToken ct) =>
         {
-            var view = BindingJson.Write(await engine.BindingsAsync(ct));
+            var view = BindingJson.Write(await engine.Bindings.ListAsync(ct));
             view.Remove("bindings");
             return Results.Json(view);
         });
-        api.MapPost("/control/pause", (HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: true, ct));
-        admin.MapPost("/control/resume", (HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: false, ct));
+        api.MapPost("/control/pause", (RunbookPilotEngine engine, HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: true, ct));
+        admin.MapPost("/control/resume", (RunbookPilotEngine engine, HttpContext c, PauseBody body, CancellationToken ct) => SetPauseAsync(c, engine, body, paused: false, ct));
     }
 
     /// <summary>Body of a manual run: the binding, optionally the mode (dry_run or auto_run; default: the binding's, auto_run for suggest), and why.</summary>
@@ -78,10 +79,10 @@ public static class BindingsApi
         if (BindingJson.Read(text, out var problem) is not { } spec) return Problem(400, "malformed binding; nothing was changed", [problem!.Value]);
         if (id is not null) spec = spec with { Id = id };
         else if (spec.Id is not null) return Problem(400, "malformed binding; nothing was changed", [("$.id", "a new binding gets its id; use PUT /api/v1/bindings/{id} to change one")]);
-        var result = await engine.SaveBindingAsync(spec, Analyst(c), ct);
+        var result = await engine.Bindings.SaveAsync(spec, Analyst(c), ct);
         if (result.NotFound) return Problem(404, $"no binding {id}");
         if (result.Problems.Count > 0) return Problem(400, "invalid binding; nothing was changed", result.Problems.Select(p => ("$." + p.Path, p.Message)));
-        var view = (await engine.BindingsAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id);
+        var view = (await engine.Bindings.ListAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id);
         return Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view) }, statusCode: id is null ? 201 : 200);
     }
 
@@ -96,11 +97,11 @@ public static class BindingsApi
         };
         if (scope == (PauseScope)(-1)) return Problem(400, "malformed request", [("$.scope", "expected global, playbook or binding")]);
         if (scope != PauseScope.Global && string.IsNullOrWhiteSpace(body?.Target)) return Problem(400, "malformed request", [("$.target", $"name the {body!.Scope} to {(paused ? "pause" : "resume")}")]);
-        var result = await engine.SetPauseAsync(scope, body?.Target ?? "", paused, Analyst(c), body?.Reason, ct);
+        var result = await engine.Bindings.PauseAsync(scope, body?.Target ?? "", paused, Analyst(c), body?.Reason, ct);
         return result.Ok ? Results.Json(new { ok = true, message = result.Message, released = result.Released }) : Problem(404, result.Message);
     }
 
-    private static JsonArray Usage(RunbookPilotEngine engine, int id) => new([.. engine.Queries.BindingUsage(id).Select(u => (JsonNode)new JsonObject
+    private static async Task<JsonArray> Usage(RunbookPilotEngine engine, int id, CancellationToken ct) => new([.. (await engine.Read.BindingUsageAsync(id, ct)).Select(u => (JsonNode)new JsonObject
     {
         ["key"] = u.Key, ["tokens"] = u.Tokens, ["refilled_at"] = u.RefilledAt, ["quota_day"] = u.QuotaDay, ["quota_used"] = u.QuotaUsed, ["inflight"] = u.InFlight,
         ["last_run_at"] = u.LastRunAt, ["circuit_open"] = u.CircuitOpen,

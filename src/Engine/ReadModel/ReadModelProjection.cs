@@ -18,12 +18,13 @@ using RunbookPilot.Domain.Core;
 namespace RunbookPilot.Engine.ReadModel;
 
 /// <summary>
-/// Keeps the read tables from the journal (Akka.Persistence.Query over the SQL journal, by global ordering): each batch
-/// of events and the offset reached are written in one transaction, so a restart resumes exactly where it stopped and a
-/// rebuild from offset 0 gives the same tables. Events are not tagged: on SQLite, tag rows cost about 3× on batched
-/// writes (shared/docs/akka-notes.md §2.7), and reading by ordering needs none.
+/// The projection the <see cref="ReadModelProjectorActor"/> runs: keeps the read tables from the journal
+/// (Akka.Persistence.Query over the SQL journal, by global ordering). Each batch of events and the offset reached are
+/// written in one transaction, so a restart resumes exactly where it stopped and a rebuild from offset 0 gives the same
+/// tables. Events are not tagged: on SQLite, tag rows cost about 3x on batched writes (measured in bench/README.md), and
+/// reading by ordering needs none.
 /// </summary>
-public sealed class ReadModelProjector : IDisposable
+public sealed class ReadModelProjection : IDisposable
 {
     public const string Name = "read-model";
 
@@ -34,7 +35,7 @@ public sealed class ReadModelProjector : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _key;
 
-    public ReadModelProjector(ActorSystem system, ReadModelDb db)
+    public ReadModelProjection(ActorSystem system, ReadModelDb db)
     {
         _system = system;
         _db = db;
@@ -66,10 +67,10 @@ public sealed class ReadModelProjector : IDisposable
         }
     }
 
-    /// <summary>Follows the journal live until the returned switch is shut down.</summary>
-    public UniqueKillSwitch StartLive()
+    /// <summary>Follows the journal live from the offset reached; the task ends when the switch is shut down or the stream fails.</summary>
+    public (UniqueKillSwitch Switch, Task Done) FollowLive(IMaterializer materializer)
     {
-        var (killSwitch, _) = _journal.AllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
+        var (killSwitch, done) = _journal.AllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
             .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
             .GroupedWithin(500, TimeSpan.FromMilliseconds(50))
             .SelectAsync(1, async batch =>
@@ -78,8 +79,8 @@ public sealed class ReadModelProjector : IDisposable
                 return NotUsed.Instance;
             })
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
-            .Run(_system.Materializer());
-        return killSwitch;
+            .Run(materializer);
+        return (killSwitch, done);
     }
 
     /// <summary>
@@ -364,25 +365,7 @@ public sealed class ReadModelProjector : IDisposable
         switch (e)
         {
             case ApprovalRequested a:
-                var step = pb.FindStep(a.StepId)!;
-                await db.InsertOrReplaceAsync(new ApprovalRow
-                {
-                    ApprovalId = a.ApprovalId,
-                    ExecutionId = executionId,
-                    StepId = a.StepId,
-                    StepName = step.Name,
-                    PlaybookId = pb.Id,
-                    AutonomyLevel = a.Reason == ApprovalReason.SimulationPromoted ? "L2" : step.AutonomyLevel.ToString(),
-                    Action = $"{step.Adapter}.{step.ActionType}",
-                    Reason = Timeline.Reason(a.Reason),
-                    Status = "pending",
-                    RequiredApprovers = a.RequiredApprovers,
-                    RequestedAt = a.At,
-                    Deadline = a.Deadline,
-                    Request = a.Request is null ? null : JsonSerializer.Serialize(a.Request, JsonConventions.Options),
-                    RollbackAvailable = step.RollbackAvailable,
-                    AttackContext = JsonSerializer.Serialize(state.Techniques().Select(t => new { t.Id, t.Name, t.Tactics, t.Url }), JsonConventions.Options),
-                }, token: ct).ConfigureAwait(false);
+                await db.InsertOrReplaceAsync(ReadModelRows.Approval(executionId, a, state), token: ct).ConfigureAwait(false);
                 break;
             case ApprovalVoteRecorded v:
                 await db.GetTable<ApprovalRow>().Where(r => r.ApprovalId == v.ApprovalId)
@@ -405,22 +388,7 @@ public sealed class ReadModelProjector : IDisposable
                     await db.GetTable<SimulationRow>().Where(r => r.SimulationId == refusedSim).Set(r => r.Status, "refused").UpdateAsync(ct).ConfigureAwait(false);
                 break;
             case StepSimulated s:
-                await db.InsertOrReplaceAsync(new SimulationRow
-                {
-                    SimulationId = s.SimulationId,
-                    ExecutionId = executionId,
-                    StepId = s.StepId,
-                    PlaybookId = pb.Id,
-                    Adapter = s.Simulation.Adapter,
-                    Action = s.Simulation.Action,
-                    Method = s.Simulation.Request is { } r ? $"{r.Method} {r.Url}" : $"{s.Simulation.Adapter}.{s.Simulation.Action}",
-                    Request = JsonSerializer.Serialize(s.Simulation.Request is null ? (object)s.Simulation.Parameters : s.Simulation.Request, JsonConventions.Options),
-                    ExpectedOutcome = s.Simulation.ExpectedOutcome,
-                    RiskScore = s.Simulation.RiskScore,
-                    RiskFactors = JsonSerializer.Serialize(s.Simulation.RiskFactors),
-                    Recommendation = s.Simulation.Recommendation,
-                    CreatedAt = s.At,
-                }, token: ct).ConfigureAwait(false);
+                await db.InsertOrReplaceAsync(ReadModelRows.Simulation(executionId, s, state), token: ct).ConfigureAwait(false);
                 break;
             case SimulationPromoted p:
                 await db.GetTable<SimulationRow>().Where(r => r.SimulationId == p.SimulationId)

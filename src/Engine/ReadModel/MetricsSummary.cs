@@ -1,8 +1,7 @@
 using LinqToDB;
 using LinqToDB.Data;
-using RunbookPilot.Engine.ReadModel;
 
-namespace RunbookPilot.Web.Services;
+namespace RunbookPilot.Engine.ReadModel;
 
 /// <summary>One playbook's figures: volume, outcomes, and mean times (seconds) from alert to response start (MTTD) and to end (MTTR).</summary>
 public sealed record PlaybookMetrics(string PlaybookId, int Executions, int Completed, int Failed, int Waiting, double? MttdSeconds, double? MttrSeconds, int RolledBack)

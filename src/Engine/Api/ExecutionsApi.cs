@@ -1,0 +1,128 @@
+using Akka.Actor;
+using Akka.Hosting;
+using LinqToDB;
+using LinqToDB.Data;
+using RunbookPilot.Domain.Attack;
+using RunbookPilot.Domain.Execution;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.ReadModel;
+
+namespace RunbookPilot.Engine.Api;
+
+/// <summary>An analyst's decision on a waiting step.</summary>
+public enum DecisionKind { Approve, Reject, Rollback }
+
+/// <summary>What one decision did, and the execution it went to ("-" when none was found).</summary>
+public sealed record DecisionOutcome(string ExecutionId, string? StepId, CommandResult Result);
+
+/// <summary>An execution as every front end shows it: its row, state, steps, timeline, ATT&amp;CK context and enrichments.</summary>
+public sealed record ExecutionDetail(ExecutionRow Row, ExecutionState State, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline,
+    IReadOnlyList<AttackTechnique> Attack, IReadOnlyList<EnrichmentView> Enrichments, IReadOnlyList<ApprovalRow> Approvals, IReadOnlyList<SimulationRow> Simulations,
+    string AlertLine, bool Settled);
+
+/// <summary>
+/// Executions and the decisions people take on them: the one place that sends approve, reject, rollback, execute and
+/// dismiss a simulation, and bulk approval. An id that names no execution is answered not_found without creating an
+/// entity for it (a lookup of random ids must not leave live actors behind); starting one is the intake's job.
+/// </summary>
+public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ReadModelDb db, ReadApi read)
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
+        command is StartExecution || Exists(command.ExecutionId)
+            ? await region.ActorRef.Ask<CommandResult>(command, AskTimeout, ct).ConfigureAwait(false)
+            : new CommandResult(false, "not_found", $"execution {command.ExecutionId} does not exist");
+
+    /// <summary>The execution's state; an unknown id gives the empty state without creating an entity.</summary>
+    public async Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
+        Exists(executionId) ? await AskAsync(executionId, ct).ConfigureAwait(false) : new ExecutionSnapshot(ExecutionState.Empty, false);
+
+    private Task<ExecutionSnapshot> AskAsync(string executionId, CancellationToken ct) =>
+        region.ActorRef.Ask<ExecutionSnapshot>(new GetExecution(executionId), AskTimeout, ct);
+
+    /// <summary>Whether the journal holds an execution with this id (its first event is journaled before anyone learns its id).</summary>
+    public bool Exists(string executionId)
+    {
+        using var connection = db.Open();
+        return connection.Execute<long?>("SELECT 1 FROM journal WHERE persistence_id = @p LIMIT 1",
+            new DataParameter("p", "execution-" + executionId, DataType.NVarChar)) is not null;
+    }
+
+    /// <summary>Waits until the execution is settled: finished, or waiting only for people.</summary>
+    public async Task<ExecutionSnapshot> WaitSettledAsync(string executionId, TimeSpan timeout, CancellationToken ct = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        var exists = false; // the journal is asked only until the execution exists, not on every poll
+        while (true)
+        {
+            try
+            {
+                exists = exists || Exists(executionId);
+                var snapshot = exists ? await AskAsync(executionId, cts.Token).ConfigureAwait(false) : new ExecutionSnapshot(ExecutionState.Empty, false);
+                if (snapshot.State.Started && snapshot.Settled) return snapshot;
+            }
+            catch (AskTimeoutException) when (!cts.IsCancellationRequested)
+            {
+                // A busy or restarting entity: ask again until the overall timeout.
+            }
+            await Task.Delay(20, cts.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Settled within the timeout, or as it stands when the timeout passes.</summary>
+    public async Task<ExecutionSnapshot> SettledOrCurrentAsync(string executionId, TimeSpan timeout, CancellationToken ct = default)
+    {
+        try
+        {
+            return await WaitSettledAsync(executionId, timeout, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return await GetAsync(executionId, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The execution as shown (after the read model caught up), or null when it does not exist.</summary>
+    public async Task<ExecutionDetail?> DetailAsync(string executionId, ExecutionSnapshot? snapshot = null, CancellationToken ct = default)
+    {
+        if (await read.ExecutionAsync(executionId, ct).ConfigureAwait(false) is not { } row) return null;
+        snapshot ??= await GetAsync(executionId, ct).ConfigureAwait(false);
+        var state = snapshot.State;
+        var q = read.Tables;
+        return new ExecutionDetail(row, state, StepView.Of(state), q.Log(executionId), state.Techniques(), state.Enrichments.Select(EnrichmentView.Of).ToList(),
+            q.Approvals(null, executionId: executionId), q.Simulations(null, executionId), Presenters.AlertLine(state.Alert), snapshot.Settled);
+    }
+
+    public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string by, string? comment, CancellationToken ct = default)
+    {
+        IExecutionCommand command = kind switch
+        {
+            DecisionKind.Approve => new ApproveStep(executionId, stepId, by, comment),
+            DecisionKind.Reject => new RejectStep(executionId, stepId, by, comment),
+            _ => new RequestRollback(executionId, stepId, by, comment),
+        };
+        return new DecisionOutcome(executionId, stepId, await SendAsync(command, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>"Execute now" (an L1 approval of the simulated step) or "Dismiss" on an L2 simulation.</summary>
+    public async Task<DecisionOutcome> DecideSimulationAsync(bool execute, string simulationId, string by, string? comment, CancellationToken ct = default)
+    {
+        if (await read.SimulationAsync(simulationId, ct).ConfigureAwait(false) is not { } row)
+            return new DecisionOutcome("-", null, new CommandResult(false, "not_found", $"no simulation {simulationId}"));
+        IExecutionCommand command = execute
+            ? new ExecuteSimulation(row.ExecutionId, simulationId, by, comment)
+            : new DismissSimulation(row.ExecutionId, simulationId, by, comment);
+        return new DecisionOutcome(row.ExecutionId, row.StepId, await SendAsync(command, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Approves every pending approval (of one playbook, when named), oldest first; one outcome per approval.</summary>
+    public async Task<IReadOnlyList<DecisionOutcome>> BulkApproveAsync(string? playbook, string by, string? comment, CancellationToken ct = default)
+    {
+        var outcomes = new List<DecisionOutcome>();
+        foreach (var a in await read.ApprovalsAsync("pending", playbook, ct: ct).ConfigureAwait(false))
+            outcomes.Add(await DecideAsync(DecisionKind.Approve, a.ExecutionId, a.StepId, by, comment, ct).ConfigureAwait(false));
+        return outcomes;
+    }
+}

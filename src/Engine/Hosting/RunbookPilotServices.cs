@@ -1,0 +1,151 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RunbookPilot.Domain.Adapters;
+using RunbookPilot.Domain.Core;
+using RunbookPilot.Domain.Execution;
+using RunbookPilot.Engine.Api;
+using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Engine.Enrichment;
+using RunbookPilot.Engine.Execution;
+using RunbookPilot.Engine.Ingestion;
+using RunbookPilot.Engine.Live;
+using RunbookPilot.Engine.Metrics;
+using RunbookPilot.Engine.ReadModel;
+
+namespace RunbookPilot.Engine.Hosting;
+
+/// <summary>
+/// <c>services.AddRunbookPilot(options, adapters)</c>: the engine on the application's own host (the web host, or the
+/// CLI's generic host). Configuration is checked here, before anything starts (a <see cref="ConfigurationException"/>
+/// stops the process); the database lock is taken before the actor system starts and released after it stopped;
+/// open executions are resumed and the audit checkpoint written once the node is up.
+/// </summary>
+public static class RunbookPilotServices
+{
+    public static IServiceCollection AddRunbookPilot(this IServiceCollection services, RunbookPilotOptions options, IReadOnlyList<IAdapter> adapters,
+        TimeProvider? time = null, string purpose = "runbookpilot")
+    {
+        options = options with { AuditKey = options.AuditKey ?? AuditKeys.DemoKey(options) };
+        if (options.SeedNodes.Count == 0 && !IPAddress.TryParse(options.Hostname, out var bind) | !IPAddress.IsLoopback(bind ?? IPAddress.Any))
+            throw new ConfigurationException([$"remoting binds to {options.Hostname}, but a node without a cluster binds to the loopback interface only"]);
+        var registry = new AdapterRegistry(adapters);
+        var catalog = PlaybookCatalog.Load(options, registry.Catalog);
+        var clock = time ?? TimeProvider.System;
+        var readModel = new ReadModelDb(options);
+        var metrics = new EngineMetrics();
+
+        services.AddSingleton(options);
+        services.AddSingleton(registry);
+        services.AddSingleton(catalog);
+        services.AddSingleton(readModel);
+        services.AddSingleton(metrics);
+        services.AddSingleton<LiveUpdates>();
+        services.AddSingleton(sp => new ExecutionRuntime(registry, () => catalog.Current.Library.Policy, clock, options.Defaults)
+        {
+            Log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("RunbookPilot.Engine"),
+        });
+        services.AddSingleton<AuditCheckpoints>();
+        // Before the actor system: the database lock and the SQLite file's settings; released after it stopped.
+        services.AddHostedService(_ => new NodeStorage(options, purpose));
+        services.AddAkka(AkkaHostingExtensions.SystemName, (b, sp) =>
+        {
+            var runtime = sp.GetRequiredService<ExecutionRuntime>();
+            b.WithRunbookPilotNode(options, NodeCertificates.Load(options))
+                .WithExecutions(runtime)
+                .WithAlertIntake(() => catalog.Current, clock, new IntakeSettings(options.ImplicitBindings, new BindingMetrics(metrics.Factory))
+                {
+                    Log = runtime.Log,
+                    SnapshotEvery = options.IntakeSnapshotEvery,
+                    DedupeWindow = options.DedupeWindow,
+                })
+                .WithReadModelProjector(readModel, options.ReadModel.FollowJournal)
+                .WithApprovalQueue(readModel)
+                .WithMetrics(metrics.Factory, clock)
+                .WithLiveUpdates(sp.GetRequiredService<LiveUpdates>());
+            if (options.Llm is { Enabled: true } llm)
+                b.WithEnrichment(new LlmClient(llm, sp.GetRequiredService<LlmHttp>().Client), readModel, clock);
+        });
+        services.AddSingleton<LlmHttp>();
+        services.AddSingleton(clock);
+        services.AddSingleton<ReadApi>();
+        services.AddSingleton<AlertsApi>();
+        services.AddSingleton<ExecutionsApi>();
+        services.AddSingleton<ApprovalsApi>();
+        services.AddSingleton<BindingsApi>();
+        services.AddSingleton<RunbookPilotEngine>();
+        // After the actor system: the node is up, open executions resume, checkpoints are written (the last at shutdown).
+        services.AddHostedService<EngineStartup>();
+        return services;
+    }
+}
+
+/// <summary>The HTTP client of the model endpoint, disposed with the host.</summary>
+public sealed class LlmHttp : IDisposable
+{
+    public HttpClient Client { get; } = new();
+
+    public void Dispose() => Client.Dispose();
+}
+
+/// <summary>Holds the database lock for the host's lifetime (one engine per database file) and prepares the SQLite file.</summary>
+public sealed class NodeStorage(RunbookPilotOptions options, string purpose) : IHostedService
+{
+    private DatabaseLock? _lock;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _lock = DatabaseLock.Acquire(options, purpose);
+        SqliteSetup.Prepare(options);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _lock?.Dispose();
+        _lock = null;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Once the actor system runs: waits for the node to be up, wakes every execution that had open work when the system
+/// stopped (the read model is caught up with the journal first, so nothing journaled is missed; each execution then
+/// re-issues its own work on recovery), and writes the audit checkpoints. At shutdown it writes the last checkpoint
+/// before the actor system stops.
+/// </summary>
+public sealed class EngineStartup(ActorSystem system, ReadApi read, IRequiredActor<ExecutionRegion> executions, AuditCheckpoints checkpoints,
+    RunbookPilotOptions options, ExecutionRuntime runtime) : IHostedService, IAsyncDisposable
+{
+    private ITimer? _timer;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        await read.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+        var open = read.Tables.OpenExecutionIds();
+        var region = await executions.GetAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in open) region.Tell(new ResumeExecution(id));
+        if (open.Count > 0) runtime.Log.LogInformation("Resumed {Count} execution(s) with open work", open.Count);
+        checkpoints.Write(); // at every start, so the file exists (and records where this run began)
+        _timer = runtime.Time.CreateTimer(_ => checkpoints.Write(), null, options.AuditCheckpointEvery, options.AuditCheckpointEvery);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await DisposeAsync().ConfigureAwait(false);
+        checkpoints.Write();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
+        _timer = null;
+    }
+}

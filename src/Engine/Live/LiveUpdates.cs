@@ -1,0 +1,41 @@
+using Akka.Actor;
+using RunbookPilot.Domain.Intake;
+using RunbookPilot.Engine.Approvals;
+
+namespace RunbookPilot.Engine.Live;
+
+/// <summary>
+/// Live changes for the front ends of this process (the dashboard's pages, <c>/ws</c>): every execution update as the
+/// approval queue passed it on (in decision order), every binding decision and every kill-switch or circuit change.
+/// Handlers run on an actor's thread; a page marshals to its renderer, a socket to its own queue.
+/// </summary>
+public sealed class LiveUpdates
+{
+    /// <summary>An <see cref="Execution.ExecutionUpdated"/>, a <see cref="BindingAudited"/> or a <see cref="ControlChanged"/>.</summary>
+    public event Action<object>? Published;
+
+    internal void Publish(object message) => Published?.Invoke(message);
+}
+
+/// <summary>Feeds <see cref="LiveUpdates"/>: subscribed to the approval queue and to the intake's notifications on the event stream.</summary>
+public sealed class LiveUpdatesActor : ReceiveActor
+{
+    private readonly IActorRef _queue;
+
+    public LiveUpdatesActor(LiveUpdates hub, IActorRef queue)
+    {
+        _queue = queue;
+        Receive<ApprovalQueue.Updated>(u => hub.Publish(u.Update));
+        Receive<BindingAudited>(hub.Publish);
+        Receive<ControlChanged>(hub.Publish);
+    }
+
+    public static Props Props(LiveUpdates hub, IActorRef queue) => Akka.Actor.Props.Create(() => new LiveUpdatesActor(hub, queue));
+
+    protected override void PreStart()
+    {
+        _queue.Tell(new ApprovalQueue.Subscribe(Self));
+        Context.System.EventStream.Subscribe(Self, typeof(BindingAudited));
+        Context.System.EventStream.Subscribe(Self, typeof(ControlChanged));
+    }
+}
