@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using Akka.Pattern;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 using RunbookPilot.Domain.Adapters;
@@ -13,6 +14,9 @@ namespace RunbookPilot.Engine.Execution;
 /// <summary>What an execution needs from its surroundings: adapters, the current policy, the clock, defaults and the log.</summary>
 public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolicy> Policy, TimeProvider Time, ExecutionDefaults Defaults)
 {
+    /// <summary>How soon a crashed step runner is started again: doubling from the first delay to the second (with 20 % jitter).</summary>
+    public (TimeSpan Min, TimeSpan Max) RunnerBackoff { get; init; } = (TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+
     /// <summary>Structured engine log lines (execution, alert, playbook, step as properties): the server's log and <c>runbookpilot ops log</c>.</summary>
     public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 }
@@ -93,7 +97,7 @@ public sealed class ExecutionActor : UntypedPersistentActor
                 Handle(command);
                 break;
             case Terminated t when _running.Remove(t.ActorRef, out var work):
-                // The runner stopped without reporting: supervision gave up on it after repeated crashes.
+                // The runner's supervisor stopped without a report: it gave up after repeated crashes.
                 Self.Tell(new RecordAttempt(ExecutionId, work.StepId, work.Attempt, work.Rollback,
                     AdapterResult.Fail("step runner crashed repeatedly", retryable: true), 0), ActorRefs.NoSender);
                 break;
@@ -114,14 +118,6 @@ public sealed class ExecutionActor : UntypedPersistentActor
 
     public static Props Props(string executionId, ExecutionRuntime runtime, bool sharded = true) =>
         Akka.Actor.Props.Create<ExecutionActor>(executionId, runtime, sharded);
-
-    /// <summary>A crashing step runner is restarted (it repeats its attempt); after 3 crashes in a minute it is stopped.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(3, TimeSpan.FromMinutes(1), ex =>
-        {
-            _log.Warning("Step runner of execution {0} crashed: {1}", ExecutionId, ex.Message);
-            return Directive.Restart;
-        });
 
     private void Handle(IExecutionCommand command)
     {
@@ -171,7 +167,15 @@ public sealed class ExecutionActor : UntypedPersistentActor
         {
             case RunStep run:
                 var name = $"{(run.Rollback ? "rollback" : "step")}-{Uri.EscapeDataString(run.StepId)}-{run.Attempt}-{++_runnerSeq}";
-                var runner = Context.ActorOf(StepRunner.Props(ExecutionId, run, _runtime), name);
+                // Each attempt runs under a backoff supervisor: a crashing runner (an adapter bug) is restarted after a growing
+                // delay and repeats its attempt; after 3 crashes it stops, and the attempt is recorded as failed (retryable).
+                var runner = Context.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(StepRunner.Props(ExecutionId, run, _runtime), "runner",
+                        _runtime.RunnerBackoff.Min, _runtime.RunnerBackoff.Max, 0.2, -1)
+                    .WithSupervisorStrategy(new OneForOneStrategy(3, TimeSpan.FromMinutes(1), ex =>
+                    {
+                        _log.Warning("Step runner of execution {0} crashed: {1}", ExecutionId, ex.Message);
+                        return Directive.Restart;
+                    }))), name);
                 Context.Watch(runner);
                 _running[runner] = run;
                 break;
