@@ -133,6 +133,23 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
         "{\"event\":{\"id\":\"q-" + n + "\"},\"source\":{\"ip\":\"203.0.113." + n + "\"},\"host\":{\"name\":\"WS-" + n + "\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}";
 
     [Fact]
+    public async Task The_metrics_page_shows_the_live_figures_of_the_metrics_actor_and_follows_them()
+    {
+        var page = Render<CascadingValue<DashboardUser>>(p => p.Add(c => c.Value, new DashboardUser("alice", "analyst", false)).AddChildContent<MetricsPage>());
+        string Figure(string name) => page.Find($"[data-testid=live-figures] [data-testid=figure-{name}]").TextContent.Trim();
+        page.WaitForAssertion(() => Assert.Equal("0", Figure("started")), Wait);
+        var execution = (await _engine.SubmitAsync(Alert(7))).Selected.Single().ExecutionId;
+        await _engine.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20));
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("1", Figure("running-now")); // waiting for an approval
+            Assert.Equal("1", Figure("started"));
+            Assert.Equal("1", Figure("approvals"));
+            Assert.Equal("0", Figure("completed"));
+        }, Wait);
+    }
+
+    [Fact]
     public void An_empty_queue_says_nothing_waits()
     {
         var page = Page();
