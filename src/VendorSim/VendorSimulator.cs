@@ -19,7 +19,7 @@ namespace RunbookPilot.VendorSim;
 internal delegate Task HandleRequest(HttpContext c, string vendor, Func<Task<IResult>> answer);
 
 /// <summary>
-/// Local stand-ins for the vendors, speaking their wire formats (shared/docs/vendor-apis.md) on 127.0.0.1: VirusTotal v3,
+/// Local stand-ins for the vendors, speaking their wire formats (as the vendors document them) on 127.0.0.1: VirusTotal v3,
 /// PAN-OS User-ID XML API, CrowdStrike Falcon (OAuth2, hosts), Splunk oneshot search. Each checks credentials like its
 /// vendor, keeps state (registered IPs, containment) readable at <c>/_admin/state</c>, records every request
 /// (<c>/_admin/requests</c>) and injects faults on request (<c>POST /_admin/faults</c>: status, rate_limit, latency,

@@ -32,7 +32,7 @@ public sealed class AlertNormalizers(IEnumerable<IAlertNormalizer> normalizers)
     }
 }
 
-/// <summary>Elastic Security alert documents (<c>event.kind: signal</c>), mapped as in vendor-apis.md §9.3.</summary>
+/// <summary>Elastic Security alert documents (<c>event.kind: signal</c>), mapped from the fields Elastic Security writes on a signal.</summary>
 public sealed class ElasticSignalNormalizer : IAlertNormalizer
 {
     public string Format => "elastic";

@@ -9,7 +9,7 @@ namespace RunbookPilot.Domain.Alerts;
 public sealed record AlertProblem(string Path, string Message);
 
 /// <summary>
-/// Type checks on the ECS fields RunbookPilot reads (vendor-apis.md §9.1), so a malformed alert is refused with the path
+/// Type checks on the ECS fields RunbookPilot reads (Elastic Common Schema types), so a malformed alert is refused with the path
 /// of every bad value instead of being run with half its data. Unknown fields are left alone.
 /// </summary>
 public static partial class EcsValidator

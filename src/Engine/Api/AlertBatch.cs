@@ -48,7 +48,7 @@ public sealed record AlertBatch(IReadOnlyList<AlertDocument> Documents, IReadOnl
             {
                 JsonObject o => new AlertBatch([new AlertDocument(1, "$", o)], [], null),
                 JsonArray { Count: > 0 } a => new AlertBatch(
-                    a.Select((x, i) => (x, i)).Where(e => e.x is JsonObject).Select(e => new AlertDocument(e.i + 1, $"$[{e.i}]", (JsonObject)e.x!.DeepClone())).ToList(),
+                    a.Select((x, i) => (x, i)).Where(e => e.x is JsonObject).Select(e => new AlertDocument(e.i + 1, $"$[{e.i}]", (JsonObject)e.x!)).ToList(),
                     a.Select((x, i) => (x, i)).Where(e => e.x is not JsonObject).Select(e => new BatchProblem(e.i + 1, $"$[{e.i}]", "expected an alert object")).ToList(), null),
                 _ => new AlertBatch([], [], "expected one ECS alert object or a non-empty array of them"),
             };

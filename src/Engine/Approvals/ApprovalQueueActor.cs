@@ -45,6 +45,7 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
     private readonly Dictionary<string, QueuedApproval> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueuedSimulation> _simulations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueuedSimulation> _promoted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ExecutionState> _states = new(StringComparer.Ordinal);
     private readonly LinkedList<ApprovalRow> _refused = new();
     private readonly LinkedList<SimulationRow> _refusedSimulations = new();
     private readonly HashSet<IActorRef> _subscribers = [];
@@ -77,6 +78,9 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
     {
         Receive<ExecutionUpdated>(u =>
         {
+            // The latest state of every execution with a queued item (its alert line, enrichments, ATT&CK context).
+            if (u.State is { } state && (_states.ContainsKey(u.ExecutionId) || u.Events.Any(e => e is ApprovalRequested or StepSimulated)))
+                _states[u.ExecutionId] = state;
             var changed = false;
             foreach (var e in u.Events) changed |= Apply(u, e);
             foreach (var s in _subscribers) s.Tell(new ApprovalQueue.Updated(u, changed));
@@ -108,11 +112,10 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
         switch (e)
         {
             case ApprovalRequested a when state?.Playbook is not null:
-                _pending[a.ApprovalId] = new QueuedApproval(ReadModelRows.Approval(u.ExecutionId, a, state), state);
+                _pending[a.ApprovalId] = new QueuedApproval(ReadModelRows.Approval(u.ExecutionId, a, state), null);
                 return true;
             case ApprovalVoteRecorded v when state is not null && _pending.TryGetValue(v.ApprovalId, out var voted):
                 voted.Approval.Approvers = string.Join(",", state.Step(v.StepId).Approval!.Approvers);
-                _pending[v.ApprovalId] = voted with { State = state };
                 return true;
             case StepApproved x:
                 Leave(state?.Step(x.StepId).SimulationId); // a promoted simulation was executed
@@ -133,7 +136,7 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
                     Keep(_refusedSimulations, CopySimulation(refusedSim.Simulation, "refused"));
                 return true;
             case StepSimulated s when state?.Playbook is not null:
-                _simulations[s.SimulationId] = new QueuedSimulation(ReadModelRows.Simulation(u.ExecutionId, s, state), state);
+                _simulations[s.SimulationId] = new QueuedSimulation(ReadModelRows.Simulation(u.ExecutionId, s, state), null);
                 return true;
             case SimulationPromoted p when _simulations.Remove(p.SimulationId, out var promoted):
                 _promoted[p.SimulationId] = promoted; // until its approval is decided
@@ -141,19 +144,11 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
             case SimulationDismissed d:
                 return Leave(d.SimulationId);
             default:
-                // Any other change (a step result, an enrichment) refreshes the state shown beside the execution's items.
-                if (state is not null) Refresh(u.ExecutionId, state);
                 return false;
         }
     }
 
     private bool Leave(string? simulationId) => simulationId is not null && (_simulations.Remove(simulationId) | _promoted.Remove(simulationId));
-
-    private void Refresh(string executionId, ExecutionState state)
-    {
-        foreach (var (id, item) in _pending.Where(kv => kv.Value.Approval.ExecutionId == executionId).ToList()) _pending[id] = item with { State = state };
-        foreach (var (id, item) in _simulations.Where(kv => kv.Value.Simulation.ExecutionId == executionId).ToList()) _simulations[id] = item with { State = state };
-    }
 
     private static void Keep<T>(LinkedList<T> list, T item)
     {
@@ -179,6 +174,11 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
     {
         var pending = _pending.Values.OrderBy(a => a.Approval.RequestedAt).ThenBy(a => a.Approval.ApprovalId, StringComparer.Ordinal).ToList();
         var simulations = _simulations.Values.OrderByDescending(s => s.Simulation.CreatedAt).ThenBy(s => s.Simulation.SimulationId, StringComparer.Ordinal).ToList();
-        return new QueueView(pending.Take(limit).ToList(), simulations.Take(limit).ToList(), _refused.ToList(), _refusedSimulations.ToList(), pending.Count, simulations.Count);
+        var queued = pending.Select(a => a.Approval.ExecutionId).Concat(simulations.Select(s => s.Simulation.ExecutionId))
+            .Concat(_promoted.Values.Select(p => p.Simulation.ExecutionId)).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _states.Keys.Where(id => !queued.Contains(id)).ToList()) _states.Remove(gone);
+        return new QueueView(pending.Take(limit).Select(a => a with { State = _states.GetValueOrDefault(a.Approval.ExecutionId) }).ToList(),
+            simulations.Take(limit).Select(s => s with { State = _states.GetValueOrDefault(s.Simulation.ExecutionId) }).ToList(),
+            _refused.ToList(), _refusedSimulations.ToList(), pending.Count, simulations.Count);
     }
 }

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
-using Akka.Pattern;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 using RunbookPilot.Domain.Adapters;
@@ -11,48 +10,20 @@ using RunbookPilot.Domain.Execution;
 
 namespace RunbookPilot.Engine.Execution;
 
-/// <summary>What an execution needs from its surroundings: adapters, the current policy, the clock, defaults and the log.</summary>
-public sealed record ExecutionRuntime(AdapterRegistry Adapters, Func<GlobalPolicy> Policy, TimeProvider Time, ExecutionDefaults Defaults)
-{
-    /// <summary>How soon a crashed step runner is started again: doubling from the first delay to the second (with 20 % jitter).</summary>
-    public (TimeSpan Min, TimeSpan Max) RunnerBackoff { get; init; } = (TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
-
-    /// <summary>Structured engine log lines (execution, alert, playbook, step as properties): the server's log and <c>runbookpilot ops log</c>.</summary>
-    public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-}
-
-/// <summary>Registry key of the <c>execution</c> shard region.</summary>
-public sealed class ExecutionRegion;
-
-/// <summary>Routes execution messages to entities by execution id over 100 shards.</summary>
-public sealed class ExecutionMessageExtractor() : HashCodeMessageExtractor(100)
-{
-    public override string? EntityId(object message) => (message as IWithExecutionId)?.ExecutionId;
-}
-
-/// <summary>Published once when an execution reaches its outcome (completed, failed, rejected, expired or refused): binding runs end.</summary>
-public sealed record ExecutionEnded(string ExecutionId, string Status);
-
-/// <summary>Published on the event stream after every persisted decision (live views, the CLI's wait for settled executions).</summary>
-public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events)
-{
-    /// <summary>The execution's state after these events (for live views on this node: the approval queue, enrichment).</summary>
-    public ExecutionState? State { get; init; }
-}
-
 /// <summary>
 /// One execution: a thin event-sourced actor around <see cref="ExecutionDecider"/>. It persists the decided events in one
 /// write, applies them, then performs the effects (start a step runner, arm a timer, reply, publish). Recovery is
 /// <see cref="ExecutionState.Apply"/> over the journal; afterwards open work resumes by itself. Timers use the injected
 /// <see cref="TimeProvider"/>, so tests move time instead of waiting for it.
 /// </summary>
-public sealed class ExecutionActor : UntypedPersistentActor
+public sealed class ExecutionActor : UntypedPersistentActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ExecutionRuntime _runtime;
     private readonly bool _sharded;
     private readonly Dictionary<IActorRef, RunStep> _running = [];
     private readonly Dictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _crashes = new(StringComparer.Ordinal);
     private ExecutionState _state = ExecutionState.Empty;
     private int _runnerSeq;
     private bool _resumed;
@@ -97,9 +68,10 @@ public sealed class ExecutionActor : UntypedPersistentActor
                 Handle(command);
                 break;
             case Terminated t when _running.Remove(t.ActorRef, out var work):
-                // The runner's supervisor stopped without a report: it gave up after repeated crashes.
-                Self.Tell(new RecordAttempt(ExecutionId, work.StepId, work.Attempt, work.Rollback,
-                    AdapterResult.Fail("step runner crashed repeatedly", retryable: true), 0), ActorRefs.NoSender);
+                Crashed(work); // stopped without a report
+                break;
+            case RestartRunner restart:
+                Start(restart.Run);
                 break;
             case Terminated:
                 break;
@@ -110,6 +82,8 @@ public sealed class ExecutionActor : UntypedPersistentActor
     }
 
     public string ExecutionId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public override string PersistenceId => "execution-" + ExecutionId;
 
@@ -161,23 +135,47 @@ public sealed class ExecutionActor : UntypedPersistentActor
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
+    private void Start(RunStep run)
+    {
+        var name = $"{(run.Rollback ? "rollback" : "step")}-{Uri.EscapeDataString(run.StepId)}-{run.Attempt}-{++_runnerSeq}";
+        var runner = Context.ActorOf(StepRunner.Props(ExecutionId, run, _runtime), name);
+        Context.Watch(runner);
+        _running[runner] = run;
+    }
+
+    /// <summary>
+    /// Backoff supervision of the step runners: a crashed runner (an adapter bug) is stopped and started again after
+    /// <see cref="ExecutionRuntime.RunnerBackoff"/> (doubling, 20 % jitter) to repeat its attempt; after 3 crashes of one
+    /// attempt the attempt is recorded as failed (retryable), so the decider's journaled retries take over.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(ex =>
+    {
+        _log.Warning("Step runner of execution {0} crashed: {1}", ExecutionId, ex.Message);
+        return Directive.Stop;
+    });
+
+    private void Crashed(RunStep work)
+    {
+        var key = $"{work.Rollback}/{work.StepId}/{work.Attempt}";
+        var crashes = _crashes[key] = _crashes.GetValueOrDefault(key) + 1;
+        if (crashes > 3)
+        {
+            Self.Tell(new RecordAttempt(ExecutionId, work.StepId, work.Attempt, work.Rollback, AdapterResult.Fail("step runner crashed repeatedly", retryable: true), 0),
+                ActorRefs.NoSender);
+            return;
+        }
+        var (min, max) = _runtime.RunnerBackoff;
+        var delay = TimeSpan.FromTicks(Math.Min(max.Ticks, min.Ticks << (crashes - 1))) * (1 + 0.2 * Random.Shared.NextDouble());
+        Timers.StartSingleTimer("restart-" + key, new RestartRunner(work), delay);
+    }
+
     private void Perform(Effect effect)
     {
         switch (effect)
         {
             case RunStep run:
                 var name = $"{(run.Rollback ? "rollback" : "step")}-{Uri.EscapeDataString(run.StepId)}-{run.Attempt}-{++_runnerSeq}";
-                // Each attempt runs under a backoff supervisor: a crashing runner (an adapter bug) is restarted after a growing
-                // delay and repeats its attempt; after 3 crashes it stops, and the attempt is recorded as failed (retryable).
-                var runner = Context.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(StepRunner.Props(ExecutionId, run, _runtime), "runner",
-                        _runtime.RunnerBackoff.Min, _runtime.RunnerBackoff.Max, 0.2, -1)
-                    .WithSupervisorStrategy(new OneForOneStrategy(3, TimeSpan.FromMinutes(1), ex =>
-                    {
-                        _log.Warning("Step runner of execution {0} crashed: {1}", ExecutionId, ex.Message);
-                        return Directive.Restart;
-                    }))), name);
-                Context.Watch(runner);
-                _running[runner] = run;
+                Start(run);
                 break;
             case ScheduleRetry retry:
                 Arm($"retry-{retry.StepId}-{retry.Rollback}", retry.At, new RetryDue(ExecutionId, retry.StepId, retry.Attempt, retry.Rollback));
@@ -236,4 +234,6 @@ public sealed class ExecutionActor : UntypedPersistentActor
         _timers.Clear();
         base.PostStop();
     }
+
+    private sealed record RestartRunner(RunStep Run);
 }

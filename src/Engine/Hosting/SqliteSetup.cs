@@ -24,7 +24,7 @@ public static class SqliteSetup
     /// <summary>
     /// Data options for the SQL journal. On SQLite, Microsoft.Data.Sqlite completes "async" calls synchronously, so the
     /// journal's write queue never sees two writes at once and never batches them (one INSERT transaction per event,
-    /// shared/docs/akka-notes.md §2.7). Yielding when a connection opens makes each write truly asynchronous: while one
+    /// measured in bench/README.md). Yielding when a connection opens makes each write truly asynchronous: while one
     /// transaction runs, the writes of other executions queue up and go into the next one.
     /// </summary>
     public static DataOptions JournalDataOptions(RunbookPilotOptions options)

@@ -4,7 +4,7 @@ using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
-/// <summary>AbuseIPDB v2 check (vendor-apis.md §2): abuse confidence of an IP; 429 carries Retry-After.</summary>
+/// <summary>AbuseIPDB v2 check: abuse confidence of an IP; 429 carries Retry-After.</summary>
 public sealed class AbuseIpDbAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("abuseipdb")!, endpoint)
 {
     protected override AdapterCall HealthProbe => new("check_ip", new JsonObject { ["ip"] = "127.0.0.1", ["max_age_days"] = 1 }, "health");

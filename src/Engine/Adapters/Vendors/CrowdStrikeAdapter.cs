@@ -6,7 +6,7 @@ using RunbookPilot.Domain.Adapters;
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
 /// <summary>
-/// CrowdStrike Falcon (vendor-apis.md §5): OAuth2 client credentials with a cached token renewed before it expires (and
+/// CrowdStrike Falcon: OAuth2 client credentials with a cached token renewed before it expires (and
 /// once more on a 401), hostname → device id through FQL, then contain / lift containment (202 Accepted).
 /// </summary>
 public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider time) : HttpAdapter(AdapterCatalog.BuiltIn.Find("crowdstrike")!, endpoint), IDisposable, ITargetResolver

@@ -6,7 +6,7 @@ using RunbookPilot.Domain.Adapters;
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
 /// <summary>
-/// Jira Cloud REST v3 (vendor-apis.md §6): create issue, comment, transition (looked up by name, never a hard-coded id).
+/// Jira Cloud REST v3: create issue, comment, transition (looked up by name, never a hard-coded id).
 /// Rich text goes out as Atlassian Document Format built as JSON, so alert text stays text. Basic auth with email and
 /// API token.
 /// </summary>

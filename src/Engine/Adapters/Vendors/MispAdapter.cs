@@ -4,7 +4,7 @@ using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
-/// <summary>MISP (vendor-apis.md §7): attribute restSearch (paged) and sightings; the raw auth key in Authorization.</summary>
+/// <summary>MISP: attribute restSearch (paged) and sightings; the raw auth key in Authorization.</summary>
 public sealed class MispAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("misp")!, endpoint)
 {
     protected override AdapterCall HealthProbe => new("search_attributes", new JsonObject { ["value"] = "health-check.invalid", ["limit"] = 1 }, "health");

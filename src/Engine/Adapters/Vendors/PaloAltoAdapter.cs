@@ -9,8 +9,8 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 
 /// <summary>
 /// PAN-OS: block and unblock an IP. Default (<c>options.block_mode: dag</c>): register the IP with a tag that a dynamic
-/// address group matches, through the User-ID XML API (vendor-apis.md §4.3) — no commit per IP, idempotent ("already
-/// exists, ignore" is success). Option <c>block_mode: address_group</c> (§4.2): an address object, a member of a static
+/// address group matches, through the User-ID XML API — no commit per IP, idempotent ("already
+/// exists, ignore" is success). Option <c>block_mode: address_group</c>: an address object, a member of a static
 /// group (<c>options.group</c>, default RBP-Blocklist) and a commit whose job is polled until it finishes. The XML is built
 /// as a document, so a value from an alert can never add elements.
 /// </summary>

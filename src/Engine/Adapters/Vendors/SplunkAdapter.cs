@@ -5,7 +5,7 @@ using RunbookPilot.Domain.Adapters;
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
 /// <summary>
-/// Splunk log pulls (vendor-apis.md §3), results as JSON. <c>options.search_mode</c>: <c>oneshot</c> (default: one
+/// Splunk log pulls, results as JSON. <c>options.search_mode</c>: <c>oneshot</c> (default: one
 /// form-encoded POST), <c>job</c> (create a search job, poll it until done, read its results) or <c>export</c> (streamed
 /// newline-delimited JSON, final rows only). Values from alerts are inserted into SPL as quoted string literals
 /// (<see cref="EscapeTemplateValue"/>), so they cannot add commands.

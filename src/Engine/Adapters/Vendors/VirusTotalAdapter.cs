@@ -4,7 +4,7 @@ using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.Adapters.Vendors;
 
-/// <summary>VirusTotal API v3: IP, domain and file reports (vendor-apis.md §1). Read-only GETs; 404 means "not seen".</summary>
+/// <summary>VirusTotal API v3: IP, domain and file reports. Read-only GETs; 404 means "not seen".</summary>
 public sealed class VirusTotalAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("virustotal")!, endpoint)
 {
     protected override AdapterCall HealthProbe => new("lookup_ip", new JsonObject { ["ip"] = "8.8.8.8" }, "health");
