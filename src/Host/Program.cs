@@ -24,19 +24,13 @@ if (server.Refusal() is { } refusal)
     await Console.Error.WriteLineAsync("error: " + refusal);
     return 1;
 }
-// appsettings.json (next to the server) may set the model endpoint; RBPILOT_* environment variables win, and keys come
-// only from the environment (OPENROUTER_API_KEY, RBPILOT_LLM_API_KEY).
+// appsettings.json (next to the server): one section per area; RBPILOT_* environment variables win, and keys and
+// passwords come only from the environment. A key that is not a setting, or a value that does not parse, stops the start.
 var settings = new ConfigurationBuilder().SetBasePath(AppContext.BaseDirectory).AddJsonFile("appsettings.json", optional: true).Build();
-var fromSettings = new Dictionary<string, string>
-{
-    ["RBPILOT_LLM_BASE_URL"] = "Llm:BaseUrl", ["RBPILOT_LLM_MODEL"] = "Llm:Model", ["RBPILOT_LLM_TIMEOUT_SECONDS"] = "Llm:TimeoutSeconds", ["RBPILOT_LLM_ENABLED"] = "Llm:Enabled",
-};
-var llm = RunbookPilot.Engine.Configuration.LlmOptions.FromEnvironment(name =>
-    Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fromSettings.TryGetValue(name, out var key) ? settings[key] : null);
 WebApplication app;
 try
 {
-    app = await Server.StartAsync(server, RunbookPilotOptions.FromEnvironment() with { Llm = llm });
+    app = await Server.StartAsync(server, SettingsFile.Load(settings, Environment.GetEnvironmentVariable));
 }
 catch (ConfigurationException ex)
 {

@@ -1,3 +1,4 @@
+using RunbookPilot.Domain.Core;
 using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Domain.Playbooks;
@@ -88,26 +89,55 @@ public sealed record RunbookPilotOptions
     public LibraryPaths Library => new(PlaybooksFolder, PolicyFile, AdaptersFile, SigmaFolder);
 
     /// <summary>Options from RBPILOT_* environment variables, falling back to the defaults.</summary>
-    public static RunbookPilotOptions FromEnvironment()
+    public static RunbookPilotOptions FromEnvironment() => FromSettings(Environment.GetEnvironmentVariable);
+
+    /// <summary>
+    /// Options from settings named as the RBPILOT_* environment variables are (<see cref="SettingsFile"/> maps
+    /// appsettings.json onto them), one record per area. A value that does not parse stops the start
+    /// (<see cref="ConfigurationException"/>); it never falls back to the default.
+    /// </summary>
+    public static RunbookPilotOptions FromSettings(Func<string, string?> settings)
     {
-        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
-        var d = new RunbookPilotOptions();
-        return d with
+        string? Get(string name) => settings(name) is { Length: > 0 } v ? v : null;
+        var problems = new List<string>();
+        double? Number(string name, double min)
         {
-            Database = Env("RBPILOT_DB") ?? d.Database,
-            PlaybooksFolder = Env("RBPILOT_PLAYBOOKS") ?? d.PlaybooksFolder,
-            PolicyFile = Env("RBPILOT_POLICY"),
-            AdaptersFile = Env("RBPILOT_ADAPTERS"),
-            SigmaFolder = Env("RBPILOT_SIGMA"),
-            PluginsFolder = Env("RBPILOT_PLUGINS") ?? d.PluginsFolder,
-            AuditCheckpointFile = Env("RBPILOT_AUDIT_CHECKPOINTS"),
-            TlsAuthority = Env("RBPILOT_TLS_CA"),
-            TlsCertificate = Env("RBPILOT_TLS_CERT"),
-            TlsCertificatePassword = Env("RBPILOT_TLS_CERT_PASSWORD"),
-            Llm = LlmOptions.FromEnvironment(),
-            DedupeWindow = double.TryParse(Env("RBPILOT_DEDUPE_DAYS"), System.Globalization.CultureInfo.InvariantCulture, out var days) && days > 0 ? TimeSpan.FromDays(days) : d.DedupeWindow,
-            ImplicitBindings = Env("RBPILOT_IMPLICIT_BINDINGS") is not { } implicitBindings || !implicitBindings.Equals("false", StringComparison.OrdinalIgnoreCase),
+            if (Get(name) is not { } text) return null;
+            if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= min) return n;
+            problems.Add($"{name}: '{text}' is not a number of at least {min}");
+            return null;
+        }
+        bool? Flag(string name)
+        {
+            if (Get(name) is not { } text) return null;
+            if (bool.TryParse(text, out var b)) return b;
+            problems.Add($"{name}: '{text}' is not true or false");
+            return null;
+        }
+        var d = new RunbookPilotOptions();
+        var options = d with
+        {
+            Database = Get("RBPILOT_DB") ?? d.Database,
+            PlaybooksFolder = Get("RBPILOT_PLAYBOOKS") ?? d.PlaybooksFolder,
+            PolicyFile = Get("RBPILOT_POLICY"),
+            AdaptersFile = Get("RBPILOT_ADAPTERS"),
+            SigmaFolder = Get("RBPILOT_SIGMA"),
+            PluginsFolder = Get("RBPILOT_PLUGINS") ?? d.PluginsFolder,
+            AuditCheckpointFile = Get("RBPILOT_AUDIT_CHECKPOINTS"),
+            TlsAuthority = Get("RBPILOT_TLS_CA"),
+            TlsCertificate = Get("RBPILOT_TLS_CERT"),
+            TlsCertificatePassword = Get("RBPILOT_TLS_CERT_PASSWORD"),
+            Llm = LlmOptions.FromEnvironment(settings),
+            Defaults = new ExecutionDefaults(
+                (int?)Number("RBPILOT_MAX_RETRIES", 0) ?? d.Defaults.MaxRetries,
+                Number("RBPILOT_RETRY_DELAY_SECONDS", 0.001) is { } delay ? TimeSpan.FromSeconds(delay) : null,
+                Number("RBPILOT_ATTEMPT_TIMEOUT_SECONDS", 0.001) is { } timeout ? TimeSpan.FromSeconds(timeout) : null),
+            DedupeWindow = Number("RBPILOT_DEDUPE_DAYS", 0.001) is { } days ? TimeSpan.FromDays(days) : d.DedupeWindow,
+            ImplicitBindings = Flag("RBPILOT_IMPLICIT_BINDINGS") ?? d.ImplicitBindings,
+            IntakeSnapshotEvery = (int?)Number("RBPILOT_INTAKE_SNAPSHOT_EVERY", 1) ?? d.IntakeSnapshotEvery,
+            ReadModel = new ReadModelOptions(Flag("RBPILOT_FOLLOW_JOURNAL") ?? d.ReadModel.FollowJournal),
         };
+        return problems.Count == 0 ? options : throw new ConfigurationException(problems);
     }
 }
 
