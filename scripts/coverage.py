@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 GATE = 95.0
 # The loader and validator: YAML tree, binder, model, validator, templates, library, policy/adapters config, Sigma index.
-PREFIXES = ("src/Engine/Playbooks/", "src/Engine/Policy/", "src/Engine/Adapters/AdaptersConfig.cs", "src/Engine/Matching/SigmaIndex.cs")
+PREFIXES = ("src/Domain/Playbooks/", "src/Domain/Yaml/", "src/Domain/Library/", "src/Domain/Policy/", "src/Domain/Matching/SigmaIndex.cs")
 
 results = sys.argv[1] if len(sys.argv) > 1 else "artifacts/test-results"
 lines = {}  # (file, line) -> hit

@@ -26,7 +26,7 @@ public static class BindingsEndpoints
         admin.MapPut("/bindings/{id:int}", (RunbookPilotEngine engine, HttpContext c, int id, CancellationToken ct) => SaveAsync(c, engine, id, ct));
         admin.MapDelete("/bindings/{id:int}", async (RunbookPilotEngine engine, HttpContext c, int id, CancellationToken ct) =>
         {
-            var result = await engine.Bindings.DeleteAsync(id, Analyst(c), ct);
+            var result = await engine.Bindings.DeleteAsync(id, Http.Analyst(c), ct);
             return result.NotFound ? Problem(404, $"no binding {id}") : Results.Json(new { deleted = id });
         });
         api.MapGet("/bindings/audit", async (RunbookPilotEngine engine, int? binding_id, int? limit, CancellationToken ct) =>
@@ -49,7 +49,7 @@ public static class BindingsEndpoints
                 _ => (BindingMode?)(-1),
             };
             if (mode == (BindingMode)(-1)) return Problem(400, "malformed run request", [("$.mode", "expected dry_run or auto_run")]);
-            var result = await engine.Bindings.RunAsync(alert, body.BindingId, mode, Analyst(c), body.Reason, ct);
+            var result = await engine.Bindings.RunAsync(alert, body.BindingId, mode, Http.Analyst(c), body.Reason, ct);
             return result.Decision is { } d
                 ? Results.Json(new JsonObject { ["decision"] = BindingJson.Write(d) })
                 : Problem(result.Error!.StartsWith("no binding", StringComparison.Ordinal) ? 404 : 400, result.Error);
@@ -79,7 +79,7 @@ public static class BindingsEndpoints
         if (BindingJson.Read(text, out var problem) is not { } spec) return Problem(400, "malformed binding; nothing was changed", [problem!.Value]);
         if (id is not null) spec = spec with { Id = id };
         else if (spec.Id is not null) return Problem(400, "malformed binding; nothing was changed", [("$.id", "a new binding gets its id; use PUT /api/v1/bindings/{id} to change one")]);
-        var result = await engine.Bindings.SaveAsync(spec, Analyst(c), ct);
+        var result = await engine.Bindings.SaveAsync(spec, Http.Analyst(c), ct);
         if (result.NotFound) return Problem(404, $"no binding {id}");
         if (result.Problems.Count > 0) return Problem(400, "invalid binding; nothing was changed", result.Problems.Select(p => ("$." + p.Path, p.Message)));
         var view = (await engine.Bindings.ListAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id);
@@ -97,7 +97,7 @@ public static class BindingsEndpoints
         };
         if (scope == (PauseScope)(-1)) return Problem(400, "malformed request", [("$.scope", "expected global, playbook or binding")]);
         if (scope != PauseScope.Global && string.IsNullOrWhiteSpace(body?.Target)) return Problem(400, "malformed request", [("$.target", $"name the {body!.Scope} to {(paused ? "pause" : "resume")}")]);
-        var result = await engine.Bindings.PauseAsync(scope, body?.Target ?? "", paused, Analyst(c), body?.Reason, ct);
+        var result = await engine.Bindings.PauseAsync(scope, body?.Target ?? "", paused, Http.Analyst(c), body?.Reason, ct);
         return result.Ok ? Results.Json(new { ok = true, message = result.Message, released = result.Released }) : Problem(404, result.Message);
     }
 
@@ -107,8 +107,6 @@ public static class BindingsEndpoints
         ["last_run_at"] = u.LastRunAt, ["circuit_open"] = u.CircuitOpen,
     })]);
 
-    private static string Analyst(HttpContext c) => c.Items[AuthMiddleware.AnalystItem] as string ?? "unknown";
-
     private static IResult Problem(int status, string error, IEnumerable<(string Path, string Message)>? details = null) =>
-        Results.Json(new { error, details = details?.Select(d => new { path = d.Path, message = d.Message }) }, statusCode: status);
+        Http.Problem(status, error, details?.Select(d => new RunbookPilot.Domain.Alerts.AlertProblem(d.Path, d.Message)));
 }

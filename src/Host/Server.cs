@@ -1,22 +1,9 @@
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.Features;
 using RunbookPilot.Domain.Adapters;
-using RunbookPilot.Engine.Adapters;
-using RunbookPilot.Domain.Alerts;
-using RunbookPilot.Domain.Bindings;
-using RunbookPilot.Domain.Execution;
-using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
-using RunbookPilot.Domain.Intake;
-using RunbookPilot.Engine.Ingestion;
-using RunbookPilot.Domain.Playbooks;
-using RunbookPilot.Engine.ReadModel;
 using RunbookPilot.VendorSim;
 using Prometheus;
 using Serilog;
-using RunbookPilot.Domain.Core;
 using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Host;

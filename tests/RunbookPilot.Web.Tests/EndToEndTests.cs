@@ -227,7 +227,13 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await server.ShotAsync(page, "03-simulation");
         await page.ClickAsync($"{simulation} [data-testid=execute-now]");
         await page.WaitForSelectorAsync(simulation, new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached, Timeout = 5000 });
+        // The card leaves as soon as the simulation is promoted; the isolation itself follows (the step runs after the approval).
         var contained = (await SimStateAsync()).GetRawText();
+        for (var i = 0; i < 50 && !System.Text.RegularExpressions.Regex.IsMatch(contained, "WS-042[^}]*contained|contained[^}]*WS-042"); i++)
+        {
+            await Task.Delay(100);
+            contained = (await SimStateAsync()).GetRawText();
+        }
         Assert.Matches("WS-042[^}]*contained|contained[^}]*WS-042", contained); // the promoted simulation really ran
 
         await server.OpenAsync(page, $"executions/{execution}");

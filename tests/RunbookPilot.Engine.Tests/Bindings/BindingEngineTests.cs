@@ -228,7 +228,7 @@ public class BindingEngineTests
         f.Clock.Advance(TimeSpan.FromDays(2));
         var firstId = System.Text.Json.Nodes.JsonNode.Parse(first)!["event"]!["id"]!.GetValue<string>();
         var latest = firstSnapshot;
-        for (var round = 0; await LatestSnapshotAsync(f) is var (seq, text) && (seq == firstSnapshot || text.Contains(firstId, StringComparison.Ordinal)); round++)
+        for (var round = 0; await LatestSnapshotAsync(f) is var (seq, text) && (seq == firstSnapshot || text.Contains($"\"{firstId}\"", StringComparison.Ordinal)); round++)
         {
             Assert.True(round < 20, "no snapshot taken after the window passed");
             // Events enough for a snapshot, which forgets old ids. How many that takes depends on how the journal batched the
