@@ -79,11 +79,10 @@ public static class BindingsEndpoints
         if (BindingJson.Read(text, out var problem) is not { } spec) return Problem(400, "malformed binding; nothing was changed", [problem!.Value]);
         if (id is not null) spec = spec with { Id = id };
         else if (spec.Id is not null) return Problem(400, "malformed binding; nothing was changed", [("$.id", "a new binding gets its id; use PUT /api/v1/bindings/{id} to change one")]);
-        var result = await engine.Bindings.SaveAsync(spec, Http.Analyst(c), ct);
+        var (result, saved) = await engine.Bindings.SaveAndViewAsync(spec, Http.Analyst(c), ct);
         if (result.NotFound) return Problem(404, $"no binding {id}");
         if (result.Problems.Count > 0) return Problem(400, "invalid binding; nothing was changed", result.Problems.Select(p => ("$." + p.Path, p.Message)));
-        var view = (await engine.Bindings.ListAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id);
-        return Results.Json(new JsonObject { ["binding"] = BindingJson.Write(view) }, statusCode: id is null ? 201 : 200);
+        return Results.Json(new JsonObject { ["binding"] = BindingJson.Write(saved!) }, statusCode: id is null ? 201 : 200);
     }
 
     private static async Task<IResult> SetPauseAsync(HttpContext c, RunbookPilotEngine engine, PauseBody? body, bool paused, CancellationToken ct)

@@ -167,10 +167,10 @@ public sealed class BindingsGraphQL
         var input = JsonSerializer.SerializeToNode(c.GetArgument<Dictionary<string, object?>>("input"))!;
         if (BindingJson.Read(SnakeCase(input)!.ToJsonString(), out var problem) is not { } spec)
             throw new ExecutionError($"input{problem!.Value.Path.TrimStart('$')}: {problem.Value.Message}");
-        var result = await _engine.Bindings.SaveAsync(spec with { Id = id }, user, c.CancellationToken);
+        var (result, saved) = await _engine.Bindings.SaveAndViewAsync(spec with { Id = id }, user, c.CancellationToken);
         if (result.NotFound) throw new ExecutionError($"no binding {id}");
         if (result.Problems.Count > 0) throw new ExecutionError(string.Join("; ", result.Problems.Select(p => $"input.{p.Path}: {p.Message}")));
-        return Binding((await _engine.Bindings.ListAsync(c.CancellationToken)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id));
+        return Binding(saved!);
     }
 
     /// <summary>GraphQL's camelCase input keys as the binding model's snake_case (values untouched).</summary>

@@ -72,7 +72,19 @@ public static class Server
 
         var metrics = app.Services.GetRequiredService<EngineMetrics>();
         var lag = metrics.Factory.CreateGauge("runbookpilot_projector_lag_events", "Journal events not yet in the read tables.");
-        metrics.Registry.AddBeforeCollectCallback(async ct => lag.Set((await app.Services.GetRequiredService<RunbookPilotEngine>().Read.PositionAsync(ct)).Lag));
+        metrics.Registry.AddBeforeCollectCallback(async ct =>
+        {
+            // A projector that is restarting does not answer: the gauge keeps its last value rather than hold /metrics.
+            using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            quick.CancelAfter(TimeSpan.FromSeconds(2));
+            try
+            {
+                lag.Set((await app.Services.GetRequiredService<RunbookPilotEngine>().Read.PositionAsync(quick.Token)).Lag);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or Akka.Actor.AskTimeoutException)
+            {
+            }
+        });
         DotNetStats.Register(metrics.Registry);
 
         app.UseWebSockets();

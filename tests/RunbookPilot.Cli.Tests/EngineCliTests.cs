@@ -56,6 +56,19 @@ public sealed class EngineCliTests : IDisposable
         return JsonDocument.Parse(output).RootElement.Clone();
     }
 
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("42")]
+    [InlineData("null")]
+    [InlineData("\"an alert\"")]
+    public async Task Execute_refuses_input_that_is_not_an_alert_batch_and_submits_nothing(string input)
+    {
+        var (code, output, error) = await Run(input, "execute");
+        Assert.Equal(1, code);
+        Assert.Contains("expected one ECS alert object or a non-empty array of them; nothing was submitted", error, StringComparison.Ordinal);
+        Assert.Equal("", output.Trim());
+    }
+
     [Fact]
     public async Task Execute_reports_malformed_lines_by_number_and_runs_the_rest()
     {

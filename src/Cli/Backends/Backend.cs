@@ -117,10 +117,10 @@ public sealed class EmbeddedBackend(RunbookPilotHost host) : IEngineBackend
 
     public async Task<JsonObject> SaveBindingAsync(BindingSpec spec, string by, CancellationToken ct)
     {
-        var result = await Engine.Bindings.SaveAsync(spec, by, ct);
+        var (result, saved) = await Engine.Bindings.SaveAndViewAsync(spec, by, ct);
         if (result.NotFound) throw new BackendException($"no binding {spec.Id}");
         if (result.Problems.Count > 0) throw new BackendException("invalid binding: " + string.Join("; ", result.Problems.Select(p => $"{p.Path}: {p.Message}")));
-        return new JsonObject { ["binding"] = BindingJson.Write((await Engine.Bindings.ListAsync(ct)).Bindings.Single(b => b.Binding.Id == result.Binding!.Id)) };
+        return new JsonObject { ["binding"] = BindingJson.Write(saved!) };
     }
 
     public async Task DeleteBindingAsync(int bindingId, string by, CancellationToken ct)

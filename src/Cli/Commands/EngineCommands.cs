@@ -151,6 +151,11 @@ internal static class EngineCommands
             var documents = batch.Documents.Select(d => (d.Line, Doc: d.Json)).ToList();
             var problems = batch.Problems.Select(x => (x.Line, Message: x.Path == "$" ? x.Message : $"{x.Path}: {x.Message}")).ToList();
             foreach (var (line, message) in problems) await error.WriteLineAsync($"line {line}: {message}");
+            if (batch.Refusal is { } refusal)
+            {
+                await error.WriteLineAsync($"error: {refusal}; nothing was submitted");
+                return 1;
+            }
             return await WithBackend(services, p, shared, async (backend, output) =>
             {
                 var results = new List<(int Line, SubmittedAlert Accepted)>();

@@ -16,14 +16,12 @@ public sealed record IntakeDecision<TEvent, TReply>(TEvent? Event, TReply? Reply
 public static class IntakeDecider
 {
     /// <summary>A repeat is answered with the first submission; a new alert is selected and decided, in one event.</summary>
-    public static IntakeDecision<AlertReceived, AlertAccepted> Submit(IntakeState state, SubmitAlert submit, PlaybookCatalogSnapshot catalog, DateTimeOffset now,
-        Func<Alert, IEnumerable<Playbook>, List<BindingDecision>>? evaluate = null)
+    public static IntakeDecision<AlertReceived, AlertAccepted> Submit(IntakeState state, SubmitAlert submit, PlaybookCatalogSnapshot catalog, DateTimeOffset now)
     {
         var alert = submit.Alert;
         if (state.Seen(alert.Id) is { } first) return new(null, first.Accepted);
         var selections = catalog.Selector.Select(alert);
-        evaluate ??= (a, pbs) => state.Book.Evaluate(a, pbs, catalog.Library.Find, now);
-        var decisions = submit.DryRun ? [] : evaluate(alert, selections.Select(s => s.Playbook));
+        var decisions = submit.DryRun ? [] : state.Book.Evaluate(alert, selections.Select(s => s.Playbook), catalog.Library.Find, now);
         var reasons = selections.ToDictionary(s => s.Playbook.Id, s => $"{s.Reason}: {s.Detail}", StringComparer.Ordinal);
         var selected = submit.DryRun
             ? selections.Select(s => new SelectedPlaybook(s.Playbook.Id, s.Playbook.Version, $"{s.Reason}: {s.Detail} (dry run)",

@@ -13,7 +13,8 @@ public sealed record Batch(string BatchId, string AlertId, JsonObject Alert, IRe
 /// <summary>
 /// What the alert intake knows: the alert ids seen (to answer a repeat with the first submission), the batches whose
 /// executions have not all confirmed their start, and the bindings with their guardrail state and kill switches
-/// (<see cref="BindingBook"/>). Changed only by <see cref="Apply"/>, in recovery and live alike.
+/// (<see cref="BindingBook"/>). Journaled facts change it only through <see cref="Apply"/>, in recovery and live alike;
+/// <see cref="Ending"/> and <see cref="Confirm"/> track what is in flight and are not part of a snapshot.
 /// </summary>
 public sealed class IntakeState(bool implicitBindings)
 {

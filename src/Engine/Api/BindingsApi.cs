@@ -19,6 +19,13 @@ public sealed class BindingsApi(IRequiredActor<AlertIntake> intake)
     /// <summary>Creates (no id) or changes (with id) a binding; refusals name each field.</summary>
     public Task<BindingResult> SaveAsync(BindingSpec spec, string by, CancellationToken ct = default) => Ask<BindingResult>(new SaveBinding(spec, by), ct);
 
+    /// <summary>Saves, then answers with the saved binding's live view (null when refused: see the result's problems).</summary>
+    public async Task<(BindingResult Result, BindingView? View)> SaveAndViewAsync(BindingSpec spec, string by, CancellationToken ct = default)
+    {
+        var result = await SaveAsync(spec, by, ct).ConfigureAwait(false);
+        return result.Binding is { } saved ? (result, (await ListAsync(ct).ConfigureAwait(false)).Bindings.Single(b => b.Binding.Id == saved.Id)) : (result, null);
+    }
+
     public Task<BindingResult> DeleteAsync(int bindingId, string by, CancellationToken ct = default) => Ask<BindingResult>(new DeleteBinding(bindingId, by), ct);
 
     /// <summary>What the bindings would decide for an alert now (no side effects).</summary>

@@ -18,7 +18,11 @@ public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadMo
     /// <summary>The tables as they stand, without catching up (the engine's own start-up work, tests).</summary>
     public ReadModelQueries Tables { get; } = new(db);
 
-    public Task CatchUpAsync(CancellationToken ct = default) => projector.ActorRef.Ask<ReadModelProjector.Done>(ReadModelProjector.CatchUp.Instance, Timeout, ct);
+    public Task CatchUpAsync(CancellationToken ct = default) => CatchUpAsync(ReadModelProjector.CatchUp.Instance.Budget, ct);
+
+    /// <summary>Catches up within <paramref name="budget"/> (start-up allows minutes); fails rather than answer from stale tables.</summary>
+    public Task CatchUpAsync(TimeSpan budget, CancellationToken ct = default) =>
+        projector.ActorRef.Ask<ReadModelProjector.Done>(new ReadModelProjector.CatchUp(budget), budget + TimeSpan.FromSeconds(5), ct);
 
     private async Task<T> Fresh<T>(Func<ReadModelQueries, T> query, CancellationToken ct)
     {

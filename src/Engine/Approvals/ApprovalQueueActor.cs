@@ -12,12 +12,7 @@ public sealed class ApprovalQueue
     /// <summary>Answered with <see cref="QueueView"/>: at most <see cref="Limit"/> of each kind, oldest first.</summary>
     public sealed record Get(int Limit);
 
-    /// <summary>The subscriber receives every <see cref="Updated"/> until it stops or unsubscribes.</summary>
-    public sealed record Subscribe(IActorRef Subscriber);
-
-    public sealed record Unsubscribe(IActorRef Subscriber);
-
-    /// <summary>An execution changed (in the order its decisions were made); <see cref="QueueChanged"/>: an approval or simulation arrived or left.</summary>
+    /// <summary>Published on the event stream (so a restarted queue loses no subscriber): an execution changed (in the order its decisions were made); <see cref="QueueChanged"/>: an approval or simulation arrived or left.</summary>
     public sealed record Updated(ExecutionUpdated Update, bool QueueChanged);
 }
 
@@ -33,7 +28,8 @@ public sealed record QueueView(IReadOnlyList<QueuedApproval> Pending, IReadOnlyL
 /// The approval queue (design card): the pending approvals and L2 simulations, held in memory and kept from the
 /// executions' events as they are decided, so the dashboard and <c>/ws</c> follow it without querying SQL. At start it
 /// loads what is pending from the read tables once (after the projector caught up), holding the events that arrive
-/// meanwhile; from then on only events change it. Subscribers get every execution update through it, in order.
+/// meanwhile; from then on only events change it. It passes every execution update on (<see cref="ApprovalQueue.Updated"/>),
+/// in order. It hears the executions of its own node: a cluster-wide feed is issue 15's.
 /// </summary>
 public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
 {
@@ -48,7 +44,6 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
     private readonly Dictionary<string, ExecutionState> _states = new(StringComparer.Ordinal);
     private readonly LinkedList<ApprovalRow> _refused = new();
     private readonly LinkedList<SimulationRow> _refusedSimulations = new();
-    private readonly HashSet<IActorRef> _subscribers = [];
 
     public ApprovalQueueActor(IActorRef projector, ReadModelDb db)
     {
@@ -71,7 +66,7 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated)); // before loading: nothing falls between
-        _projector.Ask<ReadModelProjector.Done>(ReadModelProjector.CatchUp.Instance, TimeSpan.FromMinutes(2)).PipeTo(Self);
+        _projector.Ask<ReadModelProjector.Done>(new ReadModelProjector.CatchUp(TimeSpan.FromMinutes(2)), TimeSpan.FromMinutes(2.5)).PipeTo(Self);
     }
 
     private void Ready()
@@ -83,16 +78,9 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
                 _states[u.ExecutionId] = state;
             var changed = false;
             foreach (var e in u.Events) changed |= Apply(u, e);
-            foreach (var s in _subscribers) s.Tell(new ApprovalQueue.Updated(u, changed));
+            Context.System.EventStream.Publish(new ApprovalQueue.Updated(u, changed));
         });
         Receive<ApprovalQueue.Get>(g => Sender.Tell(View(g.Limit)));
-        Receive<ApprovalQueue.Subscribe>(s =>
-        {
-            _subscribers.Add(s.Subscriber);
-            Context.Watch(s.Subscriber);
-        });
-        Receive<ApprovalQueue.Unsubscribe>(s => _subscribers.Remove(s.Subscriber));
-        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
     }
 
     private void Load()
@@ -115,7 +103,9 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
                 _pending[a.ApprovalId] = new QueuedApproval(ReadModelRows.Approval(u.ExecutionId, a, state), null);
                 return true;
             case ApprovalVoteRecorded v when state is not null && _pending.TryGetValue(v.ApprovalId, out var voted):
-                voted.Approval.Approvers = string.Join(",", state.Step(v.StepId).Approval!.Approvers);
+                var row = Copy(voted.Approval, voted.Approval.Status, voted.Approval.DecidedBy, voted.Approval.Comment, voted.Approval.DecidedAt);
+                row.Approvers = string.Join(",", state.Step(v.StepId).Approval!.Approvers); // a new row: a page may be showing the old one
+                _pending[v.ApprovalId] = voted with { Approval = row };
                 return true;
             case StepApproved x:
                 Leave(state?.Step(x.StepId).SimulationId); // a promoted simulation was executed
@@ -156,7 +146,7 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
         if (list.Count > RefusedKept) list.RemoveFirst();
     }
 
-    private static ApprovalRow Copy(ApprovalRow a, string status, string by, string? comment, DateTimeOffset at) => new()
+    private static ApprovalRow Copy(ApprovalRow a, string status, string? by, string? comment, DateTimeOffset? at) => new()
     {
         ApprovalId = a.ApprovalId, ExecutionId = a.ExecutionId, StepId = a.StepId, StepName = a.StepName, PlaybookId = a.PlaybookId, AutonomyLevel = a.AutonomyLevel,
         Action = a.Action, Reason = a.Reason, Status = status, RequiredApprovers = a.RequiredApprovers, Approvers = a.Approvers, RequestedAt = a.RequestedAt,

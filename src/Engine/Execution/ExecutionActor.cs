@@ -70,7 +70,7 @@ public sealed class ExecutionActor : UntypedPersistentActor, IWithTimers
             case Terminated t when _running.Remove(t.ActorRef, out var work):
                 Crashed(work); // stopped without a report
                 break;
-            case RestartRunner restart:
+            case RestartRunner restart when !_state.Finished: // a late restart of a finished execution repeats nothing
                 Start(restart.Run);
                 break;
             case Terminated:
@@ -174,7 +174,6 @@ public sealed class ExecutionActor : UntypedPersistentActor, IWithTimers
         switch (effect)
         {
             case RunStep run:
-                var name = $"{(run.Rollback ? "rollback" : "step")}-{Uri.EscapeDataString(run.StepId)}-{run.Attempt}-{++_runnerSeq}";
                 Start(run);
                 break;
             case ScheduleRetry retry:

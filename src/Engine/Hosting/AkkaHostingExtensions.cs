@@ -108,7 +108,7 @@ public static class AkkaHostingExtensions
     /// <summary>Live changes for the dashboard and <c>/ws</c> of this process.</summary>
     public static AkkaConfigurationBuilder WithLiveUpdates(this AkkaConfigurationBuilder builder, LiveUpdates hub) =>
         builder.WithActors((system, registry) =>
-            registry.Register<LiveUpdatesActor>(system.ActorOf(LiveUpdatesActor.Props(hub, registry.Get<ApprovalQueue>()), "live-updates")));
+            registry.Register<LiveUpdatesActor>(system.ActorOf(LiveUpdatesActor.Props(hub), "live-updates")));
 
     /// <summary>Enrichment (AI-GENERATED summaries beside executions); only when a model is configured.</summary>
     public static AkkaConfigurationBuilder WithEnrichment(this AkkaConfigurationBuilder builder, LlmClient client, ReadModelDb db, TimeProvider time) =>

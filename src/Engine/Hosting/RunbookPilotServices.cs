@@ -21,8 +21,8 @@ namespace RunbookPilot.Engine.Hosting;
 
 /// <summary>
 /// <c>services.AddRunbookPilot(options, adapters)</c>: the engine on the application's own host (the web host, or the
-/// CLI's generic host). Configuration is checked here, before anything starts (a <see cref="ConfigurationException"/>
-/// stops the process); the database lock is taken before the actor system starts and released after it stopped;
+/// CLI's generic host). The library, policy and adapters are checked here, before anything starts (a
+/// <see cref="ConfigurationException"/> stops the process; TLS material is read when the actor system is built); the database lock is taken before the actor system starts and released after it stopped;
 /// open executions are resumed and the audit checkpoint written once the node is up.
 /// </summary>
 public static class RunbookPilotServices
@@ -118,17 +118,24 @@ public sealed class NodeStorage(RunbookPilotOptions options, string purpose) : I
 /// re-issues its own work on recovery), and writes the audit checkpoints. At shutdown it writes the last checkpoint
 /// before the actor system stops.
 /// </summary>
-public sealed class EngineStartup(ActorSystem system, ReadApi read, IRequiredActor<ExecutionRegion> executions, AuditCheckpoints checkpoints,
-    RunbookPilotOptions options, ExecutionRuntime runtime) : IHostedService, IAsyncDisposable
+public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints checkpoints, RunbookPilotOptions options, ExecutionRuntime runtime)
+    : IHostedService, IAsyncDisposable
 {
     private ITimer? _timer;
+    private bool _started;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Resolved here, not in the constructor: the host builds every hosted service before it starts the first one, and
+        // the actor system must not exist before NodeStorage holds the database lock.
+        var system = services.GetRequiredService<ActorSystem>();
+        var read = services.GetRequiredService<ReadApi>();
+        var executions = services.GetRequiredService<IRequiredActor<ExecutionRegion>>();
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
         await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-        await read.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+        _started = true;
+        await read.CatchUpAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false); // as long as a large backlog needs
         var open = read.Tables.OpenExecutionIds();
         var region = await executions.GetAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in open) region.Tell(new ResumeExecution(id));
@@ -140,7 +147,7 @@ public sealed class EngineStartup(ActorSystem system, ReadApi read, IRequiredAct
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await DisposeAsync().ConfigureAwait(false);
-        checkpoints.Write();
+        if (_started) checkpoints.Write(); // a node that never came up (the database was locked by another) writes nothing
     }
 
     public async ValueTask DisposeAsync()

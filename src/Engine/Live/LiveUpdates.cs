@@ -17,24 +17,21 @@ public sealed class LiveUpdates
     internal void Publish(object message) => Published?.Invoke(message);
 }
 
-/// <summary>Feeds <see cref="LiveUpdates"/>: subscribed to the approval queue and to the intake's notifications on the event stream.</summary>
+/// <summary>Feeds <see cref="LiveUpdates"/> from the event stream: the approval queue's updates and the intake's notifications.</summary>
 public sealed class LiveUpdatesActor : ReceiveActor
 {
-    private readonly IActorRef _queue;
-
-    public LiveUpdatesActor(LiveUpdates hub, IActorRef queue)
+    public LiveUpdatesActor(LiveUpdates hub)
     {
-        _queue = queue;
         Receive<ApprovalQueue.Updated>(u => hub.Publish(u.Update));
         Receive<BindingAudited>(hub.Publish);
         Receive<ControlChanged>(hub.Publish);
     }
 
-    public static Props Props(LiveUpdates hub, IActorRef queue) => Akka.Actor.Props.Create(() => new LiveUpdatesActor(hub, queue));
+    public static Props Props(LiveUpdates hub) => Akka.Actor.Props.Create(() => new LiveUpdatesActor(hub));
 
     protected override void PreStart()
     {
-        _queue.Tell(new ApprovalQueue.Subscribe(Self));
+        Context.System.EventStream.Subscribe(Self, typeof(ApprovalQueue.Updated));
         Context.System.EventStream.Subscribe(Self, typeof(BindingAudited));
         Context.System.EventStream.Subscribe(Self, typeof(ControlChanged));
     }

@@ -18,13 +18,15 @@ using RunbookPilot.Domain.Core;
 namespace RunbookPilot.Engine.ReadModel;
 
 /// <summary>
-/// The projection the <see cref="ReadModelProjectorActor"/> runs: keeps the read tables from the journal
+/// The projection the <see cref="ReadModelProjectorActor"/> runs: keeps the read tables (all but enrichments) from the journal
 /// (Akka.Persistence.Query over the SQL journal, by global ordering). Each batch of events and the offset reached are
 /// written in one transaction, so a restart resumes exactly where it stopped and a rebuild from offset 0 gives the same
 /// tables. Events are not tagged: on SQLite, tag rows cost about 3x on batched writes (measured in bench/README.md), and
 /// reading by ordering needs none.
 /// </summary>
-public sealed class ReadModelProjection : IDisposable
+#pragma warning disable CA1001 // one instance lives as long as the actor system and outlives projector restarts (its gate keeps their writes apart); a SemaphoreSlim without a wait handle holds nothing to dispose
+public sealed class ReadModelProjection
+#pragma warning restore CA1001
 {
     public const string Name = "read-model";
 
@@ -53,17 +55,20 @@ public sealed class ReadModelProjection : IDisposable
         }
     }
 
-    /// <summary>Applies every event journaled so far, then returns (the CLI calls this before it reads the tables).</summary>
+    /// <summary>Applies every event journaled before the call, then returns; throws <see cref="TimeoutException"/> when
+    /// that takes longer than <paramref name="timeout"/> (a caller never reads tables it was told are caught up when they are not).</summary>
     public async Task CatchUpAsync(TimeSpan timeout, CancellationToken ct = default)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var target = JournalMaxOrdering();
+        while (Offset < target)
         {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the read model is {target - Offset} journal event(s) behind after {timeout.TotalSeconds:0} s of catching up");
             var events = await _journal.CurrentAllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
                 .RunWith(Sink.Seq<EventEnvelope>(), _system.Materializer()).ConfigureAwait(false);
             if (events.Count > 0) await ApplyAsync(events, ct).ConfigureAwait(false);
-            if (Offset >= JournalMaxOrdering() || DateTime.UtcNow > deadline) return;
-            await Task.Delay(50, ct).ConfigureAwait(false);
+            else await Task.Delay(50, ct).ConfigureAwait(false);
         }
     }
 
@@ -123,8 +128,6 @@ public sealed class ReadModelProjection : IDisposable
         }
     }
 
-    public void Dispose() => _gate.Dispose();
-
     /// <summary>Journal events not yet projected (the projector's lag, a metric).</summary>
     public long Lag() => Math.Max(0, JournalMaxOrdering() - Offset);
 
@@ -140,6 +143,12 @@ public sealed class ReadModelProjection : IDisposable
         try
         {
             await ApplyCoreAsync(batch, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The states were advanced before the transaction that failed: forget them, the next batch reloads them.
+            _states.Clear();
+            throw;
         }
         finally
         {

@@ -7,10 +7,10 @@ namespace RunbookPilot.Engine.ReadModel;
 /// <summary>Registry key of the read-model projector (a cluster singleton: exactly one node projects).</summary>
 public sealed class ReadModelProjector
 {
-    /// <summary>Applies everything journaled so far, then answers <see cref="Done"/>.</summary>
-    public sealed record CatchUp
+    /// <summary>Applies everything journaled before the request, then answers <see cref="Done"/> (or a failure after <see cref="Budget"/>).</summary>
+    public sealed record CatchUp(TimeSpan Budget)
     {
-        public static readonly CatchUp Instance = new();
+        public static readonly CatchUp Instance = new(TimeSpan.FromSeconds(25));
     }
 
     public sealed record Done
@@ -35,7 +35,7 @@ public sealed class ReadModelProjector
 }
 
 /// <summary>
-/// The read-model projector (design step 6): the only writer of the read tables. It owns its offset — the offset row is
+/// The read-model projector (design step 6): the writer of the read tables (enrichments aside). It owns its offset — the offset row is
 /// written in the same transaction as the rows it projected, and nothing else reads or writes it — follows the journal
 /// live, and answers catch-up requests (queries of the application layer catch up through it). Catch-up requests that
 /// arrive while one runs are served together by the next run. A failing stream crashes the actor; it runs under a
@@ -43,27 +43,29 @@ public sealed class ReadModelProjector
 /// </summary>
 public sealed class ReadModelProjectorActor : ReceiveActor
 {
-    private static readonly TimeSpan CatchUpBudget = TimeSpan.FromSeconds(30);
-
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ReadModelProjection _projection;
     private readonly bool _followLive;
     private UniqueKillSwitch? _live;
     private List<IActorRef> _waiting = [];
+    private List<IActorRef> _served = [];
+    private TimeSpan _budget = TimeSpan.Zero;
     private bool _running;
 
     public ReadModelProjectorActor(ReadModelProjection projection, bool followLive)
     {
         _projection = projection;
         _followLive = followLive;
-        Receive<ReadModelProjector.CatchUp>(_ =>
+        Receive<ReadModelProjector.CatchUp>(c =>
         {
             _waiting.Add(Sender);
+            if (c.Budget > _budget) _budget = c.Budget;
             if (!_running) Run();
         });
         Receive<RunEnded>(ended =>
         {
-            foreach (var w in ended.Waiting) w.Tell(ended.Error is null ? ReadModelProjector.Done.Instance : new Status.Failure(ended.Error));
+            foreach (var w in _served) w.Tell(ended.Error is null ? ReadModelProjector.Done.Instance : new Status.Failure(ended.Error));
+            _served = [];
             _running = false;
             if (_waiting.Count > 0) Run();
         });
@@ -90,17 +92,24 @@ public sealed class ReadModelProjectorActor : ReceiveActor
         _log.Info("Read-model projector following the journal from offset {0}", _projection.Offset);
     }
 
-    protected override void PostStop() => _live?.Shutdown();
+    /// <summary>Stopped or crashed (the backoff supervisor starts another): whoever waits is told now, not left to time out.</summary>
+    protected override void PostStop()
+    {
+        _live?.Shutdown();
+        foreach (var w in _served.Concat(_waiting)) w.Tell(new Status.Failure(new InvalidOperationException("the read-model projector restarted; ask again")));
+    }
 
     private void Run()
     {
         _running = true;
-        var waiting = _waiting;
+        _served = _waiting;
         _waiting = [];
-        _projection.CatchUpAsync(CatchUpBudget).PipeTo(Self, success: () => new RunEnded(waiting, null), failure: ex => new RunEnded(waiting, ex));
+        var budget = _budget;
+        _budget = TimeSpan.Zero;
+        _projection.CatchUpAsync(budget).PipeTo(Self, success: () => new RunEnded(null), failure: ex => new RunEnded(ex));
     }
 
-    private sealed record RunEnded(List<IActorRef> Waiting, Exception? Error);
+    private sealed record RunEnded(Exception? Error);
 
     private sealed record LiveEnded(Exception? Error);
 }

@@ -222,7 +222,7 @@ public sealed class ApprovalQueueActorTests : TestKit, IDisposable
     {
         var projector = CreateTestProbe();
         var queue = Sys.ActorOf(ApprovalQueueActor.Props(projector.Ref, _db));
-        projector.ExpectMsg<ReadModelProjector.CatchUp>();
+        projector.ExpectMsg<ReadModelProjector.CatchUp>(c => Assert.True(c.Budget >= TimeSpan.FromMinutes(1)));
         projector.Reply(ReadModelProjector.Done.Instance);
         return (queue, projector);
     }
@@ -243,7 +243,7 @@ public sealed class ApprovalQueueActorTests : TestKit, IDisposable
             LinqToDB.DataExtensions.Insert(db, new ApprovalRow { ApprovalId = "apr-old-block", ExecutionId = "old", StepId = "block", PlaybookId = "lateral", Status = "pending" });
         var projector = CreateTestProbe();
         var queue = Sys.ActorOf(ApprovalQueueActor.Props(projector.Ref, _db));
-        projector.ExpectMsg<ReadModelProjector.CatchUp>();
+        projector.ExpectMsg<ReadModelProjector.CatchUp>(c => Assert.True(c.Budget >= TimeSpan.FromMinutes(1)));
 
         queue.Tell(new ApprovalQueue.Get(200));
         ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // stashed: the tables may not show everything journaled yet
@@ -259,7 +259,7 @@ public sealed class ApprovalQueueActorTests : TestKit, IDisposable
     {
         var (queue, _) = Queue();
         var subscriber = CreateTestProbe();
-        queue.Tell(new ApprovalQueue.Subscribe(subscriber.Ref));
+        Sys.EventStream.Subscribe(subscriber.Ref, typeof(ApprovalQueue.Updated));
         var execution = Execution("ex-q1");
 
         execution.Tell(new StartExecution("ex-q1", "a1", ActorFixtures.Alert("a1"), ActorFixtures.Playbook, "test"));
@@ -285,7 +285,7 @@ public sealed class ApprovalQueueActorTests : TestKit, IDisposable
     {
         var (queue, _) = Queue();
         var subscriber = CreateTestProbe();
-        queue.Tell(new ApprovalQueue.Subscribe(subscriber.Ref));
+        Sys.EventStream.Subscribe(subscriber.Ref, typeof(ApprovalQueue.Updated));
         var execution = Execution("ex-q2", GlobalPolicy.Default with { BlockL2Execution = true });
         execution.Tell(new StartExecution("ex-q2", "a2", ActorFixtures.Alert("a2"), ActorFixtures.Playbook, "test"));
         ExpectMsg<CommandResult>();
