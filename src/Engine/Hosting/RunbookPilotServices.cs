@@ -139,6 +139,16 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
         var open = read.Tables.OpenExecutionIds();
         var region = await executions.GetAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in open) region.Tell(new ResumeExecution(id));
+        // Started only once they answer: each has recovered and re-armed its deadlines and retries on the clock (a shard
+        // region buffers messages until its shards are placed, which can take seconds on a busy node).
+        try
+        {
+            await Task.WhenAll(open.Select(id => region.Ask<ExecutionSnapshot>(new GetExecution(id), TimeSpan.FromMinutes(1), cancellationToken))).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException ex)
+        {
+            runtime.Log.LogWarning("Not every execution with open work answered within a minute of start-up; they resume when they do: {Error}", ex.Message);
+        }
         if (open.Count > 0) runtime.Log.LogInformation("Resumed {Count} execution(s) with open work", open.Count);
         checkpoints.Write(); // at every start, so the file exists (and records where this run began)
         _timer = runtime.Time.CreateTimer(_ => checkpoints.Write(), null, options.AuditCheckpointEvery, options.AuditCheckpointEvery);
