@@ -439,6 +439,21 @@ public sealed class AdapterTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("paloalto", "11.1.2")]       // show system info: result/system/sw-version
+    [InlineData("splunk", "9.3.1")]          // server/info: entry[0].content.version
+    [InlineData("jira", "1001.0.0-SNAPSHOT")] // serverInfo: version
+    [InlineData("misp", "2.4.198")]          // servers/getVersion: version
+    [InlineData("virustotal", "not reported")]
+    [InlineData("abuseipdb", "not reported")]
+    [InlineData("crowdstrike", "not reported")]
+    [InlineData("http", "not reported")]
+    public async Task Health_check_shows_the_version_the_vendor_reports_or_says_not_reported(string vendor, string version)
+    {
+        Assert.Equal(version, (await ((IHealthCheck)Adapter(vendor)).CheckHealthAsync(default)).ApiVersion);
+        Assert.Equal("not reported", (await ((IHealthCheck)Adapter(vendor, _ => "wrong-credential")).CheckHealthAsync(default)).ApiVersion);
+    }
+
+    [Theory]
     [InlineData("virustotal")]
     [InlineData("abuseipdb")]
     [InlineData("splunk")]

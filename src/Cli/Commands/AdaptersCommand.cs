@@ -124,7 +124,7 @@ internal static class AdaptersCommand
             }
             else
             {
-                Common.WriteTable(writer, ["ADAPTER", "HEALTHY", "HTTP", "AUTH", "API", "LATENCY", "URL"],
+                Common.WriteTable(writer, ["ADAPTER", "HEALTHY", "HTTP", "AUTH", "VERSION", "LATENCY", "URL"],
                     [[health.Adapter, health.Healthy ? "yes" : "NO", health.HttpStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
                       health.Authenticated switch { true => "ok", false => "refused", _ => "-" }, health.ApiVersion, $"{health.LatencyMs} ms", health.Url]]);
                 if (health.Error is not null) writer.WriteLine("problem: " + health.Error);

@@ -32,6 +32,8 @@ internal sealed class JiraSim
         var body = await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted).ConfigureAwait(false);
         lock (_issues)
         {
+            if (path == "serverInfo")
+                return Json(200, new JsonObject { ["baseUrl"] = $"{BaseAddress}jira", ["version"] = "1001.0.0-SNAPSHOT", ["deploymentType"] = "Cloud" }).Result;
             if (path == "issue" && c.Request.Method == "POST")
             {
                 var fields = JsonNode.Parse(body)?["fields"] as JsonObject;

@@ -23,6 +23,8 @@ internal sealed class MispSim
             const string text = "Authentication failed. Please make sure you pass the API key of an API enabled user along in the Authorization header.";
             return await Json(403, new JsonObject { ["name"] = text, ["message"] = text, ["url"] = "/" + path }).ConfigureAwait(false);
         }
+        if (path == "servers/getVersion")
+            return await Json(200, new JsonObject { ["version"] = "2.4.198", ["perm_sync"] = false }).ConfigureAwait(false);
         var body = JsonNode.Parse(await new StreamReader(c.Request.Body).ReadToEndAsync(c.RequestAborted).ConfigureAwait(false));
         var value = body?["value"]?.ToString() ?? "";
         if (path == "sightings/add")

@@ -33,6 +33,9 @@ internal sealed class PaloAltoSim
         var cmd = Param("cmd");
         if (type is "config" or "commit" || (type == "op" && cmd.Contains("<jobs>", StringComparison.Ordinal)))
             return PanConfigCall(type, Param("action"), Param("xpath"), Param("element"), cmd);
+        if (type == "op" && cmd.Contains("<system><info>", StringComparison.Ordinal))
+            return Xml(200, new XElement("response", new XAttribute("status", "success"), new XElement("result", new XElement("system",
+                new XElement("hostname", "sim-fw"), new XElement("model", "PA-VM"), new XElement("sw-version", "11.1.2")))));
         if (type == "op" && cmd.Contains("registered-ip", StringComparison.Ordinal))
         {
             var result = new XElement("result", State.RegisteredIps.OrderBy(kv => kv.Key).Select(kv =>

@@ -15,6 +15,9 @@ internal sealed class SplunkSim
     public static void Map(WebApplication app, HandleRequest handle)
     {
         var sim = new SplunkSim();
+        app.Map("/splunk/services/server/info", (RequestDelegate)(c => handle(c, "splunk", () => SplunkAuthorized(c)
+            ? Json(200, new JsonObject { ["entry"] = new JsonArray(new JsonObject { ["name"] = "server-info", ["content"] = new JsonObject { ["version"] = "9.3.1", ["serverName"] = "sim-splunk" } }) })
+            : SplunkUnauthorized())));
         app.Map("/splunk/services/search/jobs", (RequestDelegate)(c => handle(c, "splunk", () => sim.Splunk(c))));
         app.Map("/splunk/services/search/jobs/export", (RequestDelegate)(c => handle(c, "splunk", () => SplunkExport(c))));
         app.Map("/splunk/services/search/jobs/{sid}/results", (HttpContext c, string sid) => handle(c, "splunk", () => sim.SplunkJob(c, sid, results: true)));

@@ -36,7 +36,31 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
     protected abstract AdapterCall HealthProbe { get; }
 
     /// <summary>The API version this adapter speaks.</summary>
-    protected abstract string ApiVersion { get; }
+    /// <summary>The request that asks the vendor which version it runs (null: the vendor reports none).</summary>
+    protected virtual HttpCall? VersionProbe => null;
+
+    /// <summary>The version in the vendor's answer to <see cref="VersionProbe"/>, or null.</summary>
+    protected virtual string? ParseVersion(string body) => null;
+
+    public const string NotReported = "not reported";
+
+    /// <summary>What the vendor itself says it runs, or <see cref="NotReported"/>; never a string of our own.</summary>
+    private async Task<string> ReportedVersionAsync(CancellationToken ct)
+    {
+        if (VersionProbe is not { } probe || probe.Problem() is not null) return NotReported;
+        try
+        {
+            using var message = probe.ToMessage();
+            using var response = await Endpoint.Http.SendAsync(message, ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode) return NotReported;
+            var version = ParseVersion(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+            return string.IsNullOrWhiteSpace(version) ? NotReported : version.Trim();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or System.Xml.XmlException or InvalidOperationException)
+        {
+            return NotReported;
+        }
+    }
 
     public async Task<AdapterHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
@@ -46,19 +70,20 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
         {
             var http = Build(HealthProbe);
             if (http.Problem() is { } problem)
-                return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, false, null, null, ApiVersion, 0, Endpoint.Redact("request refused before sending: " + problem));
+                return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, false, null, null, NotReported, 0, Endpoint.Redact("request refused before sending: " + problem));
             using var message = http.ToMessage();
             using var response = await Endpoint.Http.SendAsync(message, cancellationToken).ConfigureAwait(false);
             var code = (int)response.StatusCode;
             var authenticated = code is not (401 or 403);
             var healthy = code is >= 200 and < 300 || code == 404;
             var error = missing ?? (healthy ? null : $"HTTP {code}");
-            return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, healthy && missing is null, code, authenticated, ApiVersion,
+            var version = healthy && authenticated ? await ReportedVersionAsync(cancellationToken).ConfigureAwait(false) : NotReported;
+            return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, healthy && missing is null, code, authenticated, version,
                 (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, error);
         }
         catch (HttpRequestException ex)
         {
-            return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, false, null, null, ApiVersion,
+            return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, false, null, null, NotReported,
                 (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, Endpoint.Redact("unreachable: " + ex.Message));
         }
     }

@@ -9,7 +9,6 @@ public sealed class AbuseIpDbAdapter(AdapterEndpoint endpoint) : HttpAdapter(Ada
 {
     protected override AdapterCall HealthProbe => new("check_ip", new JsonObject { ["ip"] = "127.0.0.1", ["max_age_days"] = 1 }, "health");
 
-    protected override string ApiVersion => "v2";
 
     protected override HttpCall Build(AdapterCall call) =>
         new(HttpMethod.Get, $"{Endpoint.BaseUrl}/check?ipAddress={Q(Text(call, "ip"))}&maxAgeInDays={Q(call.Parameters["max_age_days"]?.ToString() ?? "90")}",

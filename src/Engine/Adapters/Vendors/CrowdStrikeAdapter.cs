@@ -18,7 +18,6 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
 
     protected override AdapterCall HealthProbe => new("health", [], "health");
 
-    protected override string ApiVersion => "OAuth2 + hosts v2";
 
     protected override HttpCall Build(AdapterCall call)
     {

@@ -30,7 +30,6 @@ public sealed class GenericHttpAdapter(AdapterEndpoint endpoint) : HttpAdapter(A
 
     protected override AdapterCall HealthProbe => new("get", new JsonObject { ["url"] = "" }, "health");
 
-    protected override string ApiVersion => "HTTP";
 
     protected override HttpCall Build(AdapterCall call)
     {

@@ -12,6 +12,11 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// </summary>
 public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("jira")!, endpoint)
 {
+    /// <summary>Jira reports its version in <c>serverInfo</c> (version).</summary>
+    protected override HttpCall? VersionProbe => new(HttpMethod.Get, $"{Endpoint.BaseUrl}/serverInfo", Headers(), null, null);
+
+    protected override string? ParseVersion(string body) => JsonNode.Parse(body)?["version"]?.ToString();
+
     private IReadOnlyList<(string, string, bool)> Headers() =>
     [
         ("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Endpoint.Secret("email")}:{Endpoint.Secret("api_token")}")), true),
@@ -27,7 +32,6 @@ public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
 
     protected override AdapterCall HealthProbe => new("health", [], "health");
 
-    protected override string ApiVersion => "REST v3";
 
     protected override HttpCall Build(AdapterCall call)
     {

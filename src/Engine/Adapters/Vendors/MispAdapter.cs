@@ -9,7 +9,12 @@ public sealed class MispAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
 {
     protected override AdapterCall HealthProbe => new("search_attributes", new JsonObject { ["value"] = "health-check.invalid", ["limit"] = 1 }, "health");
 
-    protected override string ApiVersion => "restSearch";
+
+    /// <summary>MISP reports its version in <c>servers/getVersion</c> (version).</summary>
+    protected override HttpCall? VersionProbe => new(HttpMethod.Get, $"{Endpoint.BaseUrl}/servers/getVersion",
+        [("Authorization", Endpoint.Secret("auth_key") ?? "", true), ("Accept", "application/json", false)], null, null);
+
+    protected override string? ParseVersion(string body) => JsonNode.Parse(body)?["version"]?.ToString();
 
     protected override HttpCall Build(AdapterCall call)
     {

@@ -46,7 +46,12 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
 
     protected override AdapterCall HealthProbe => new("health", [], "health");
 
-    protected override string ApiVersion => "XML API (User-ID)";
+
+    /// <summary>PAN-OS reports its software version in <c>show system info</c> (result/system/sw-version).</summary>
+    protected override HttpCall? VersionProbe => new(HttpMethod.Get, $"{Endpoint.BaseUrl}/api/?type=op&cmd={Q("<show><system><info></info></system></show>")}",
+        [("X-PAN-KEY", Endpoint.Secret("api_key") ?? "", true)], null, null);
+
+    protected override string? ParseVersion(string body) => XElement.Parse(body).Element("result")?.Element("system")?.Element("sw-version")?.Value;
 
     protected override HttpCall Build(AdapterCall call)
     {

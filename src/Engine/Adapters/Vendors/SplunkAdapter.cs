@@ -20,9 +20,13 @@ public sealed class SplunkAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adapte
 
     protected override AdapterCall HealthProbe => new("query", new JsonObject { ["query"] = "| makeresults count=1" }, "health");
 
-    protected override string ApiVersion => "REST (search/jobs oneshot)";
 
     private string Mode => Endpoint.Settings.Options.GetValueOrDefault("search_mode")?.ToString() ?? "oneshot";
+
+    /// <summary>Splunk reports its version in <c>server/info</c> (entry[0].content.version).</summary>
+    protected override HttpCall? VersionProbe => new(HttpMethod.Get, $"{Endpoint.BaseUrl}/services/server/info?output_mode=json", Auth(), null, null);
+
+    protected override string? ParseVersion(string body) => JsonNode.Parse(body)?["entry"]?[0]?["content"]?["version"]?.ToString();
 
     private IReadOnlyList<(string, string, bool)> Auth() => [("Authorization", "Bearer " + (Endpoint.Secret("token") ?? ""), true)];
 

@@ -9,7 +9,6 @@ public sealed class VirusTotalAdapter(AdapterEndpoint endpoint) : HttpAdapter(Ad
 {
     protected override AdapterCall HealthProbe => new("lookup_ip", new JsonObject { ["ip"] = "8.8.8.8" }, "health");
 
-    protected override string ApiVersion => "v3";
 
     protected override HttpCall Build(AdapterCall call)
     {
