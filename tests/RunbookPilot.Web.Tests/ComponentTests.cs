@@ -150,6 +150,19 @@ public sealed class QueuePageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_queue_and_the_metrics_page_show_how_long_the_oldest_approval_has_waited()
+    {
+        var execution = (await _engine.SubmitAsync(Alert(8))).Selected.Single().ExecutionId;
+        await _engine.Engine.Executions.WaitSettledAsync(execution, TimeSpan.FromSeconds(20));
+        _engine.Clock.Advance(TimeSpan.FromMinutes(17));
+
+        var queue = Page();
+        queue.WaitForAssertion(() => Assert.Contains("the oldest has waited 17 min", queue.Find("[data-testid=pending-count]").TextContent, StringComparison.Ordinal), Wait);
+        var metrics = Render<CascadingValue<DashboardUser>>(p => p.Add(c => c.Value, new DashboardUser("alice", "analyst", false)).AddChildContent<MetricsPage>());
+        metrics.WaitForAssertion(() => Assert.Equal("17 min", metrics.Find("[data-testid=figure-oldest-pending-approval]").TextContent.Trim()), Wait);
+    }
+
+    [Fact]
     public void An_empty_queue_says_nothing_waits()
     {
         var page = Page();

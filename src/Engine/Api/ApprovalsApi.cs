@@ -27,6 +27,10 @@ public sealed class ApprovalsApi(IRequiredActor<ApprovalQueue> queue, IRequiredA
         };
     }
 
+    /// <summary>When the oldest approval still pending was requested, or null (PRD: how long the queue keeps people waiting).</summary>
+    public async Task<DateTimeOffset?> OldestPendingAsync(CancellationToken ct = default) =>
+        (await queue.ActorRef.Ask<QueueView>(new ApprovalQueue.Get(1), AskTimeout, ct).ConfigureAwait(false)).OldestPendingAt;
+
     /// <summary>What this node's executions did since it started.</summary>
     public Task<LiveFigures> LiveFiguresAsync(CancellationToken ct = default) =>
         metrics.ActorRef.Ask<LiveFigures>(GetLiveFigures.Instance, AskTimeout, ct);

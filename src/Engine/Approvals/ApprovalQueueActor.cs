@@ -22,7 +22,11 @@ public sealed record QueuedApproval(ApprovalRow Approval, ExecutionState? State)
 public sealed record QueuedSimulation(SimulationRow Simulation, ExecutionState? State);
 
 public sealed record QueueView(IReadOnlyList<QueuedApproval> Pending, IReadOnlyList<QueuedSimulation> Simulations, IReadOnlyList<ApprovalRow> Refused,
-    IReadOnlyList<SimulationRow> RefusedSimulations, int TotalPending, int TotalSimulations);
+    IReadOnlyList<SimulationRow> RefusedSimulations, int TotalPending, int TotalSimulations)
+{
+    /// <summary>When the oldest pending approval was requested (the list is oldest first), or null.</summary>
+    public DateTimeOffset? OldestPendingAt => Pending.Count > 0 ? Pending[0].Approval.RequestedAt : null;
+}
 
 /// <summary>
 /// The approval queue (design card): the pending approvals and L2 simulations, held in memory and kept from the

@@ -17,7 +17,7 @@ public sealed record SimulationItem(SimulationRow Simulation, string AlertLine, 
 
 /// <summary>The queue as shown: at most <see cref="DashboardData.QueueLimit"/> of each kind, with the totals.</summary>
 public sealed record ApprovalQueue(IReadOnlyList<QueueItem> Pending, IReadOnlyList<SimulationItem> Simulations, IReadOnlyList<ApprovalRow> Refused,
-    IReadOnlyList<SimulationRow> RefusedSimulations, int TotalPending, int TotalSimulations);
+    IReadOnlyList<SimulationRow> RefusedSimulations, int TotalPending, int TotalSimulations, DateTimeOffset? OldestPendingAt);
 
 /// <summary>
 /// What the dashboard reads and does, over the application layer of this process (no HTTP in between): the approval
@@ -40,7 +40,7 @@ public sealed class DashboardData(RunbookPilotEngine engine)
         return new ApprovalQueue(
             q.Pending.Select(a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())).ToList(),
             q.Simulations.Select(s => new SimulationItem(s.Simulation, Presenters.AlertLine(s.State!.Alert), s.State.Enrichments)).ToList(),
-            q.Refused, q.RefusedSimulations, q.TotalPending, q.TotalSimulations);
+            q.Refused, q.RefusedSimulations, q.TotalPending, q.TotalSimulations, q.OldestPendingAt);
     }
 
     public Task<IReadOnlyList<ExecutionRow>> ExecutionsAsync(string? playbook, string? status, int page, int pageSize, CancellationToken ct = default) =>
@@ -71,6 +71,12 @@ public sealed class DashboardData(RunbookPilotEngine engine)
     public Task<MetricsSummary> MetricsAsync(CancellationToken ct = default) => engine.Read.SummaryAsync(DateTimeOffset.UtcNow, ct);
 
     public Task<LiveFigures> LiveFiguresAsync(CancellationToken ct = default) => engine.Approvals.LiveFiguresAsync(ct);
+
+    public Task<DateTimeOffset?> OldestPendingAsync(CancellationToken ct = default) => engine.Approvals.OldestPendingAsync(ct);
+
+    /// <summary>A waiting time as people read it: "42 s", "17 min", "3 h 05 min".</summary>
+    public static string Age(TimeSpan t) => t < TimeSpan.FromMinutes(1) ? $"{Math.Max(0, (int)t.TotalSeconds)} s"
+        : t < TimeSpan.FromHours(1) ? $"{(int)t.TotalMinutes} min" : $"{(int)t.TotalHours} h {t.Minutes:00} min";
 
     // ---- bindings and alerts --------------------------------------------------------------------------------
 
