@@ -100,9 +100,14 @@ public sealed record ExecutionState
         && (Finished || CurrentStep is not { } c || Step(c.Id).Status == StepStatus.WaitingApproval)
         && !Steps.Values.Any(s => s.Promoted && s.Status == StepStatus.Pending);
 
-    /// <summary>The status shown to people: running, waiting_approval, or the outcome.</summary>
+    /// <summary>
+    /// The status shown to people: running, waiting_approval, or the outcome. An execution that reached its end with a
+    /// step that failed (an <c>on_failure: continue</c> step, or a promoted simulation's step that ran after the end)
+    /// is <c>completed_with_failures</c>, never <c>completed</c>.
+    /// </summary>
     public string Status =>
         !Started ? "not_started"
+        : Outcome == ExecutionOutcome.Completed && Steps.Values.Any(s => s.Status == StepStatus.Failed) ? "completed_with_failures"
         : Outcome is { } o ? o.ToString().ToLowerInvariant()
         : CurrentStep is { } step && Step(step.Id).Status == StepStatus.WaitingApproval ? "waiting_approval"
         : "running";

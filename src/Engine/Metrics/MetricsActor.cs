@@ -57,10 +57,12 @@ public sealed class MetricsActor : ReceiveActor
         _adapterErrors = f.CreateCounter("runbookpilot_adapter_errors_total", "Failed adapter attempts.", ["step"]);
         Receive<ExecutionUpdated>(u =>
         {
+            // The outcome as people read it: completed_with_failures when a step failed, never completed.
+            var outcome = u.State?.Status;
             foreach (var e in u.Events)
             {
-                Count(u.PlaybookId, e);
-                Live(u.ExecutionId, e);
+                Count(u.PlaybookId, e, outcome);
+                Live(u.ExecutionId, e, outcome);
             }
         });
         Receive<GetLiveFigures>(_ => Sender.Tell(new LiveFigures(_since, _running.Count, new Dictionary<string, int>(_byOutcome), _stepsSucceeded, _stepsFailed,
@@ -69,7 +71,7 @@ public sealed class MetricsActor : ReceiveActor
 
     public static Props Props(IMetricFactory factory, TimeProvider time) => Akka.Actor.Props.Create(() => new MetricsActor(factory, time));
 
-    private void Live(string executionId, IExecutionEvent e)
+    private void Live(string executionId, IExecutionEvent e, string? outcome)
     {
         static void Add(Dictionary<string, int> d, string key) => d[key] = d.GetValueOrDefault(key) + 1;
         switch (e)
@@ -80,7 +82,7 @@ public sealed class MetricsActor : ReceiveActor
                 break;
             case ExecutionCompleted c:
                 _running.Remove(executionId);
-                Add(_byOutcome, c.Outcome.ToString().ToLowerInvariant());
+                Add(_byOutcome, outcome ?? c.Outcome.ToString().ToLowerInvariant());
                 break;
             case StepSucceeded:
                 _stepsSucceeded++;
@@ -117,7 +119,7 @@ public sealed class MetricsActor : ReceiveActor
 
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ExecutionUpdated));
 
-    private void Count(string playbook, IExecutionEvent e)
+    private void Count(string playbook, IExecutionEvent e, string? outcome)
     {
         switch (e)
         {
@@ -125,7 +127,7 @@ public sealed class MetricsActor : ReceiveActor
                 _executions.WithLabels(playbook, "started").Inc();
                 break;
             case ExecutionCompleted c:
-                _executions.WithLabels(playbook, c.Outcome.ToString().ToLowerInvariant()).Inc();
+                _executions.WithLabels(playbook, outcome ?? c.Outcome.ToString().ToLowerInvariant()).Inc();
                 break;
             case StepSucceeded s:
                 _steps.WithLabels(playbook, s.StepId, "succeeded").Inc();

@@ -41,7 +41,7 @@ public sealed record MetricsSummary(
         var perPlaybook = db.Query<PlaybookRow>($"""
             SELECT x.playbook_id AS PlaybookId, COUNT(*) AS Executions,
                    SUM(CASE WHEN x.status = 'completed' THEN 1 ELSE 0 END) AS Completed,
-                   SUM(CASE WHEN x.status IN ('failed', 'refused', 'expired', 'rejected') THEN 1 ELSE 0 END) AS Failed,
+                   SUM(CASE WHEN x.status IN ('failed', 'completed_with_failures', 'refused', 'expired', 'rejected') THEN 1 ELSE 0 END) AS Failed,
                    SUM(CASE WHEN x.status IN ('running', 'waiting_approval') THEN 1 ELSE 0 END) AS Waiting,
                    AVG({Seconds("e.received_at", "x.started_at")}) AS Mttd,
                    AVG(CASE WHEN x.completed_at IS NOT NULL THEN {Seconds("e.received_at", "x.completed_at")} END) AS Mttr

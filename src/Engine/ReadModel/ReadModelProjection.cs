@@ -423,7 +423,7 @@ public sealed class ReadModelProjection
         var statuses = await LinqToDB.Async.AsyncExtensions.ToListAsync(db.GetTable<ExecutionRow>().Where(r => r.AlertId == alertId).Select(r => r.Status), ct).ConfigureAwait(false);
         if (statuses.Count == 0) return;
         var status = statuses.Any(s => s is "running" or "waiting_approval") ? "running"
-            : statuses.Any(s => s is "failed") ? "failed"
+            : statuses.Any(s => s is "failed" or "completed_with_failures") ? "failed"
             : "completed";
         await db.GetTable<EventRow>().Where(r => r.AlertId == alertId).Set(r => r.Status, status).UpdateAsync(ct).ConfigureAwait(false);
     }
