@@ -30,10 +30,13 @@ dotnet restore RunbookPilot.sln --nologo -v quiet
 dotnet build RunbookPilot.sln --no-restore --nologo -v quiet -c Debug
 
 rm -rf artifacts/test-results && mkdir -p artifacts
+# One test assembly at a time: each starts real servers, engines and Chromium, and on 2 cores five of them at once
+# starve each other's timers (the engine's restart test then waited past its budget).
 status=0
 dotnet test RunbookPilot.sln --no-build --nologo -c Debug \
   --collect:"XPlat Code Coverage" --results-directory artifacts/test-results \
-  --logger "console;verbosity=minimal" 2>&1 | tee artifacts/test-output.txt || status=$?
+  --logger "console;verbosity=minimal" \
+  -- RunConfiguration.MaxCpuCount=1 2>&1 | tee artifacts/test-output.txt || status=$?
 
 python3 scripts/coverage.py artifacts/test-results || status=$?
 
