@@ -15,6 +15,13 @@ public sealed record AdapterResult(bool Success, JsonNode? Output, string? Error
     /// <summary>The engine refused the call before sending anything (a protected or invalid target): the step is refused, not failed.</summary>
     public bool Refused { get; init; }
 
+    /// <summary>
+    /// For a reversible action that succeeded: the parameters its inverse needs to undo exactly what this call did, as
+    /// the vendor resolved them (the device id containment found by host name, the tag an IP was registered with). The
+    /// engine records them with the step and a rollback uses them before the playbook's templates.
+    /// </summary>
+    public JsonObject? Undo { get; init; }
+
     public static AdapterResult Ok(JsonNode? output, AdapterRequest? request = null) => new(true, output, null, false, null, request);
 
     public static AdapterResult Refuse(string reason, AdapterRequest? request = null) => new(false, null, reason, false, null, request) { Refused = true };

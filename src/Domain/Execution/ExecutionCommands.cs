@@ -59,7 +59,11 @@ public sealed record ExecutionSnapshot(ExecutionState State, bool Settled);
 public abstract record Effect;
 
 /// <summary>Run one attempt of a step (or of its rollback) in a child actor.</summary>
-public sealed record RunStep(string StepId, int Attempt, bool Rollback, string Adapter, string Action, JsonObject Parameters, string IdempotencyKey, TimeSpan Timeout, bool DryRun = false) : Effect;
+/// <summary>Run one attempt of a step or of its rollback. <see cref="Effect"/>: the shared effect it makes or undoes (the effect ledger is asked around the call).</summary>
+public sealed record RunStep(string StepId, int Attempt, bool Rollback, string Adapter, string Action, JsonObject Parameters, string IdempotencyKey, TimeSpan Timeout, bool DryRun = false) : Effect
+{
+    public Effects.EffectKey? Effect { get; init; }
+}
 
 public sealed record ScheduleRetry(string StepId, int Attempt, bool Rollback, DateTimeOffset At) : Effect;
 

@@ -156,7 +156,22 @@ public static class ExecutionDecider
 
     private static RunStep Run(ExecutionState state, PlaybookStep step, int attempt, DecisionContext ctx) =>
         new(step.Id, attempt, false, step.Adapter, step.ActionType, Render(state, step.Params, out _, ctx.Adapters.Find(step.Adapter) as ITemplateEscaper),
-            IdempotencyKey(state.ExecutionId, step.Id), step.Timeout ?? ctx.Defaults.Timeout, state.DryRun);
+            IdempotencyKey(state.ExecutionId, step.Id), step.Timeout ?? ctx.Defaults.Timeout, state.DryRun)
+        {
+            Effect = state.DryRun ? null : EffectOf(state, step, ctx),
+        };
+
+    /// <summary>
+    /// The shared effect a reversible step makes, from its rendered parameters in canonical spelling. Its rollback
+    /// undoes the same key, computed the same way, so make and undo meet in the effect ledger however the rollback's
+    /// own parameters are spelled.
+    /// </summary>
+    public static Effects.EffectKey? EffectOf(ExecutionState state, PlaybookStep step, DecisionContext ctx)
+    {
+        var adapter = ctx.Adapters.Catalog.Find(step.Adapter);
+        var parameters = state.Step(step.Id).Simulation?.Parameters ?? Render(state, step.Params, out _, ctx.Adapters.Find(step.Adapter) as ITemplateEscaper);
+        return Effects.EffectKey.For(adapter, step.ActionType, TargetGuard.Check(adapter?.Find(step.ActionType), parameters, ctx.Policy).Parameters);
+    }
 
     /// <summary>Fills the templates of <paramref name="parameters"/>; an adapter that is an <see cref="ITemplateEscaper"/> escapes inserted values.</summary>
     private static JsonObject Render(ExecutionState state, IReadOnlyDictionary<string, JsonNode?> parameters, out List<string> missing, ITemplateEscaper? escaper = null)
@@ -184,7 +199,7 @@ public static class ExecutionDecider
         var b = new Builder(state);
         if (a.Result.Success)
         {
-            b.Add(new StepSucceeded(a.StepId, a.Attempt, a.Result.Output, a.Result.Request, a.DurationMs, ctx.Now));
+            b.Add(new StepSucceeded(a.StepId, a.Attempt, a.Result.Output, a.Result.Request, a.DurationMs, ctx.Now, state.DryRun ? null : a.Result.Undo));
             if (!st.Promoted) Advance(b, ctx);
             return b.Build(CommandResult.Done($"step {a.StepId} succeeded"));
         }
@@ -430,8 +445,13 @@ public static class ExecutionDecider
     {
         var step = state.Playbook!.FindStep(stepId);
         if (step is null || !state.Playbook.Rollback.TryGetValue(stepId, out var spec)) return null;
-        return new RunStep(stepId, attempt, true, spec.Adapter, spec.ActionType, Render(state, spec.Params, out _, ctx.Adapters.Find(spec.Adapter) as ITemplateEscaper),
-            IdempotencyKey(state.ExecutionId, stepId, rollback: true), step.Timeout ?? TimeSpan.FromSeconds(30));
+        var parameters = Render(state, spec.Params, out _, ctx.Adapters.Find(spec.Adapter) as ITemplateEscaper);
+        // What the forward call resolved and recorded wins over the templates: the un-isolate uses the device id that
+        // containment found by host name, even when the alert carried none.
+        if (state.Step(stepId).Undo is { } undo)
+            foreach (var (key, value) in undo) parameters[key] = value?.DeepClone();
+        return new RunStep(stepId, attempt, true, spec.Adapter, spec.ActionType, parameters,
+            IdempotencyKey(state.ExecutionId, stepId, rollback: true), step.Timeout ?? TimeSpan.FromSeconds(30)) { Effect = EffectOf(state, step, ctx) };
     }
 
     private static Decision RollbackAttempt(ExecutionState state, RecordAttempt a, DecisionContext ctx)

@@ -33,7 +33,8 @@ public sealed record SimulationRecord(
 /// <summary>The execution began, with a frozen copy of the playbook version it runs and the alert that triggered it.</summary>
 public sealed record ExecutionStarted(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, DateTimeOffset At, bool DryRun = false) : IExecutionEvent;
 
-public sealed record StepSucceeded(string StepId, int Attempt, JsonNode? Output, AdapterRequest? Request, long DurationMs, DateTimeOffset At) : IStepEvent;
+/// <summary>The step succeeded. <see cref="Undo"/>: what the adapter recorded for its inverse (a reversible action's rollback uses it).</summary>
+public sealed record StepSucceeded(string StepId, int Attempt, JsonNode? Output, AdapterRequest? Request, long DurationMs, DateTimeOffset At, JsonObject? Undo = null) : IStepEvent;
 
 /// <summary>One attempt failed; <see cref="RetryAt"/> is set when another attempt is planned.</summary>
 public sealed record StepAttemptFailed(string StepId, int Attempt, string Error, AdapterRequest? Request, DateTimeOffset? RetryAt, DateTimeOffset At) : IStepEvent;

@@ -47,6 +47,8 @@ public sealed record StepState
     public SimulationRecord? Simulation { get; init; }
     /// <summary>The step was an L2 simulation promoted by an analyst: it runs outside the step order.</summary>
     public bool Promoted { get; init; }
+    /// <summary>What the adapter recorded for undoing this step (<see cref="AdapterResult.Undo"/>).</summary>
+    public JsonObject? Undo { get; init; }
     public RollbackStatus Rollback { get; init; }
     public string? RollbackError { get; init; }
 }
@@ -125,7 +127,7 @@ public sealed record ExecutionState
             StartedAt = s.At,
             Steps = s.Playbook.Steps.ToImmutableDictionary(x => x.Id, _ => new StepState(), StringComparer.Ordinal),
         },
-        StepSucceeded x => UpdateStep(x.StepId, st => st with { Status = StepStatus.Succeeded, Attempts = x.Attempt, Output = x.Output, RetryAt = null, Error = null }),
+        StepSucceeded x => UpdateStep(x.StepId, st => st with { Status = StepStatus.Succeeded, Attempts = x.Attempt, Output = x.Output, Undo = x.Undo, RetryAt = null, Error = null }),
         StepAttemptFailed x => UpdateStep(x.StepId, st => st with
         {
             Attempts = x.Attempt,

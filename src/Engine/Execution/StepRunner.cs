@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Akka.Actor;
+using Akka.Hosting;
 using Polly;
 using Polly.Timeout;
 using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Engine.Adapters;
 using RunbookPilot.Domain.Execution;
+using RunbookPilot.Domain.Effects;
+using RunbookPilot.Engine.Effects;
 
 namespace RunbookPilot.Engine.Execution;
 
@@ -20,6 +24,8 @@ public sealed class StepRunner : UntypedActor
     private readonly RunStep _work;
     private readonly ExecutionRuntime _runtime;
     private readonly TimeProvider _time;
+    private readonly IActorRef? _ledger;
+    private static readonly TimeSpan LedgerTimeout = TimeSpan.FromSeconds(10);
 
     public StepRunner(string executionId, RunStep work, ExecutionRuntime runtime)
     {
@@ -27,6 +33,7 @@ public sealed class StepRunner : UntypedActor
         _work = work;
         _runtime = runtime;
         _time = runtime.Time;
+        _ledger = ActorRegistry.For(Context.System).TryGet<EffectLedger>(out var ledger) ? ledger : null;
     }
 
     protected override void OnReceive(object message)
@@ -59,6 +66,65 @@ public sealed class StepRunner : UntypedActor
 
         var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey, _work.DryRun);
         var pipeline = Pipelines.GetOrAdd((_time, _work.Timeout), key => new ResiliencePipelineBuilder { TimeProvider = key.Time }.AddTimeout(key.Timeout).Build());
+        if (_work.Effect is { } effect && !_work.DryRun && _ledger is { } ledger)
+            return new AttemptDone(await WithLedgerAsync(ledger, effect, () => CallAsync(adapter, call, pipeline)).ConfigureAwait(false),
+                (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        return new AttemptDone(await CallAsync(adapter, call, pipeline).ConfigureAwait(false), (long)_time.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Around a call that makes or undoes a shared effect, asks the effect ledger first: a making call records its hold
+    /// (and waits while the effect is being undone); an undoing call is made only by the effect's last holder, and
+    /// otherwise releases this execution's hold and calls nothing, saying who still holds it. Fails closed: a ledger
+    /// that does not answer fails the attempt (retryable) before any vendor call.
+    /// </summary>
+    private async Task<AdapterResult> WithLedgerAsync(IActorRef ledger, EffectKey effect, Func<Task<AdapterResult>> call)
+    {
+        var (executionId, stepId) = (_executionId, _work.StepId);
+        LedgerReply answer;
+        try
+        {
+            answer = await ledger.Ask<LedgerReply>(_work.Rollback ? new ReleaseEffect(effect, executionId, stepId) : new AcquireEffect(effect, executionId, stepId), LedgerTimeout)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            return AdapterResult.Fail($"the effect ledger did not answer about {effect}; nothing was sent", retryable: true);
+        }
+        switch (answer.Answer)
+        {
+            case LedgerAnswer.Busy:
+                return AdapterResult.Fail(answer.Message, retryable: true, retryAfter: TimeSpan.FromSeconds(2));
+            case LedgerAnswer.StillHeld:
+                return AdapterResult.Ok(new JsonObject
+                {
+                    ["effect"] = effect.ToString(),
+                    ["still_held_by"] = new JsonArray(answer.Others.Select(o => (JsonNode)o.ExecutionId).Distinct().ToArray()),
+                    ["vendor_called"] = false,
+                    ["note"] = answer.Message,
+                });
+        }
+        var result = await call().ConfigureAwait(false);
+        // Recorded before the result is reported: a hold the ledger has not stored is never shown as held.
+        IEffectCommand after = _work.Rollback ? new FinishRelease(effect, executionId, stepId, result.Success)
+            : result.Success ? new ConfirmEffect(effect, executionId, stepId) : new AbandonEffect(effect, executionId, stepId);
+        try
+        {
+            await ledger.Ask<LedgerReply>(after, LedgerTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            // The vendor call happened; the hold stays "acquiring"/"releasing", which keeps others from undoing it, and
+            // the execution's retry repeats the call (same idempotency key) and this record.
+            return result.Success ? AdapterResult.Fail($"{effect}: done at the vendor, but the effect ledger did not record it; repeating", retryable: true) : result;
+        }
+        if (result.Success && answer.Others.Count > 0 && result.Output is JsonObject output)
+            output["also_held_by"] = new JsonArray(answer.Others.Select(o => (JsonNode)o.ExecutionId).Distinct().ToArray());
+        return result;
+    }
+
+    private async Task<AdapterResult> CallAsync(IAdapter adapter, AdapterCall call, ResiliencePipeline pipeline)
+    {
         AdapterResult result;
         try
         {
@@ -78,7 +144,7 @@ public sealed class StepRunner : UntypedActor
         {
             result = AdapterResult.Fail("I/O failed: " + ex.Message, retryable: true, request: adapter.Describe(call));
         }
-        return new AttemptDone(result, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        return result;
     }
 
     private sealed record AttemptDone(AdapterResult Result, long DurationMs);

@@ -96,6 +96,10 @@ public static class AkkaHostingExtensions
                 TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1)),
             new ClusterSingletonOptions { Role = Role });
 
+    /// <summary>The ledger of live effects at vendors, a cluster singleton: every make and undo of a shared effect is decided in one place.</summary>
+    public static AkkaConfigurationBuilder WithEffectLedger(this AkkaConfigurationBuilder builder, TimeProvider time) =>
+        builder.WithSingleton<Effects.EffectLedger>("effect-ledger", (_, _, _) => Effects.EffectLedgerActor.Props(time), new ClusterSingletonOptions { Role = Role });
+
     /// <summary>The approval queue of this node (pending approvals and simulations, fed by the executions' events).</summary>
     public static AkkaConfigurationBuilder WithApprovalQueue(this AkkaConfigurationBuilder builder, ReadModelDb db) =>
         builder.WithActors((system, registry) =>

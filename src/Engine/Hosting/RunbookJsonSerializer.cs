@@ -8,6 +8,7 @@ using RunbookPilot.Engine.Execution;
 using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Domain.Core;
+using RunbookPilot.Domain.Effects;
 
 namespace RunbookPilot.Engine.Hosting;
 
@@ -22,7 +23,8 @@ public sealed class RunbookJsonSerializer(ExtendedActorSystem system) : Serializ
     public static JsonSerializerOptions Options => JsonConventions.Options;
 
     private static readonly Dictionary<Type, string> Manifests =
-        EventManifests.ByType.Concat(IntakeManifests.ByType).ToDictionary(kv => kv.Key, kv => kv.Value);
+        EventManifests.ByType.Concat(IntakeManifests.ByType).Concat(EffectLedgerState.Manifests)
+            .Append(KeyValuePair.Create(typeof(EffectLedgerSnapshot), EffectLedgerSnapshot.Manifest)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
 
@@ -39,5 +41,5 @@ public sealed class RunbookJsonSerializer(ExtendedActorSystem system) : Serializ
             : throw new SerializationException($"unknown manifest '{manifest}'");
 
     /// <summary>The types bound to this serializer.</summary>
-    public static Type[] BoundTypes => [typeof(IExecutionEvent), typeof(IIntakeEvent), typeof(IntakeSnapshot)];
+    public static Type[] BoundTypes => [typeof(IExecutionEvent), typeof(IIntakeEvent), typeof(IntakeSnapshot), typeof(IEffectEvent), typeof(EffectLedgerSnapshot)];
 }

@@ -63,6 +63,7 @@ public static class RunbookPilotServices
                     SnapshotEvery = options.IntakeSnapshotEvery,
                     DedupeWindow = options.DedupeWindow,
                 })
+                .WithEffectLedger(clock)
                 .WithReadModelProjector(readModel, options.ReadModel.FollowJournal)
                 .WithApprovalQueue(readModel)
                 .WithMetrics(metrics.Factory, clock)

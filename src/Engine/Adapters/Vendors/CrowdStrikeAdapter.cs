@@ -60,7 +60,10 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
             if (answer.Code == 401 && attempt == 0) continue; // token revoked or expired early: renew once
             if (Failure(answer, request) is { } failure) return failure;
             if (answer.Json()?["resources"] is not JsonArray) return Malformed(answer, request);
-            return Ok(new JsonObject { ["device_id"] = device, ["action"] = ActionName(call), ["accepted"] = answer.Code == 202 }, request);
+            return Ok(new JsonObject { ["device_id"] = device, ["action"] = ActionName(call), ["accepted"] = answer.Code == 202 }, request) with
+            {
+                Undo = call.Action == "isolate_host" ? new JsonObject { ["device_id"] = device } : null, // lift exactly the device contained
+            };
         }
         return AdapterResult.Fail("crowdstrike: access denied after renewing the token", retryable: false, request: described);
     }

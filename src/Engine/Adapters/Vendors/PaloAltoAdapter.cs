@@ -44,6 +44,17 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
 
     private HttpCall JobStatus(string job) => Xml($"type=op&cmd={Q(new XElement("show", new XElement("jobs", new XElement("id", job))).ToString(SaveOptions.DisableFormatting))}");
 
+    /// <summary>A block records what its unblock must remove: the IP, and in tag mode the tag it was registered with.</summary>
+    private AdapterResult Blocked(AdapterCall call, AdapterResult result)
+    {
+        if (call.Action != "block_ip") return result;
+        var undo = new JsonObject { ["ip"] = Text(call, "ip") };
+        if (!AddressGroupMode) undo["tag"] = Tag(call);
+        return result with { Undo = undo };
+    }
+
+    private string Tag(AdapterCall call) => call.Parameters["tag"]?.ToString() ?? Endpoint.Settings.Options.GetValueOrDefault("tag")?.ToString() ?? DefaultTag;
+
     protected override AdapterCall HealthProbe => new("health", [], "health");
 
 
@@ -60,8 +71,7 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
                 [("X-PAN-KEY", Endpoint.Secret("api_key") ?? "", true)], null, null);
         if (AddressGroupMode) return call.Action == "block_ip" ? SetMember(Text(call, "ip")) : DeleteMember(Text(call, "ip")); // the change that blocks or unblocks
         var register = call.Action == "block_ip";
-        var tag = call.Parameters["tag"]?.ToString() ?? Endpoint.Settings.Options.GetValueOrDefault("tag")?.ToString() ?? DefaultTag;
-        var member = new XElement("member", tag);
+        var member = new XElement("member", Tag(call));
         if (register && call.Parameters["timeout"] is { } timeout) member.SetAttributeValue("timeout", timeout.ToString());
         var entry = new XElement("entry", new XAttribute("ip", Text(call, "ip")), new XElement("tag", member));
         if (register) entry.SetAttributeValue("persistent", "1");
@@ -92,10 +102,10 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
         if (response.Name != "response") return Malformed(answer, request);
         var ip = Text(call, "ip");
         if ((string?)response.Attribute("status") == "success")
-            return Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["changed"] = true }, request);
+            return Blocked(call, Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["changed"] = true }, request));
         var reasons = response.Descendants("entry").Select(e => (string?)e.Attribute("message")).OfType<string>().ToList();
         if (reasons.Count > 0 && reasons.All(r => r.EndsWith("already exists, ignore", StringComparison.Ordinal) || r.EndsWith("does not exist, ignore unreg", StringComparison.Ordinal)))
-            return Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["changed"] = false }, request);
+            return Blocked(call, Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["changed"] = false }, request));
         var code = (string?)response.Attribute("code");
         var text = string.Join("; ", reasons.Count > 0 ? reasons : response.Descendants("line").Select(l => l.Value).DefaultIfEmpty(response.Value));
         return AdapterResult.Fail($"paloalto: {Endpoint.Redact(text)}" + (code is null ? "" : $" (code {code})"), retryable: code is "13" or "19", request: request);
@@ -123,7 +133,7 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
         var (enqueued, commitFailure) = await XmlCallAsync(commit, ct).ConfigureAwait(false);
         if (commitFailure is not null) return commitFailure;
         if (enqueued!.Value.Contains("There are no changes to commit", StringComparison.Ordinal))
-            return Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = false }, described);
+            return Blocked(call, Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = false }, described));
         if ((string?)enqueued.Attribute("status") == "success" && enqueued.Descendants("job").FirstOrDefault()?.Value is { Length: > 0 } job)
             return await WaitForCommitAsync(job, ip, call, described, ct).ConfigureAwait(false);
         // "Another commit/validate is in progress": the management plane serialises commits; the step's retry waits and tries again.
@@ -142,7 +152,7 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
             {
                 var result = status.Descendants("result").LastOrDefault(r => r.Value is "OK" or "FAIL")?.Value;
                 return result == "OK"
-                    ? Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = true, ["job"] = job }, described)
+                    ? Blocked(call, Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = true, ["job"] = job }, described))
                     : AdapterResult.Fail($"paloalto: commit job {job} failed: {Endpoint.Redact(string.Join("; ", status.Descendants("line").Select(l => l.Value)))}", retryable: true, request: described);
             }
             await Task.Delay(interval, ct).ConfigureAwait(false);
