@@ -29,6 +29,7 @@ public static class ExecutionsEndpoints
                     execution = d.Row, settled = d.Settled, steps = d.Steps, timeline = d.Timeline,
                     attack = d.Attack.Select(t => new { t.Id, t.Name, t.Tactics, t.Url }),
                     enrichments = d.Enrichments.Select(e => new { label = e.Label, e.Type, e.Status, e.Text, e.Reason, e.Model, e.Cached, e.At }),
+                    effects = d.Effects.Select(e => new { step_id = e.StepId, effect = e.Effect.ToString(), also_held_by = e.OtherHolders, notice = e.Notice(rollingBack: true) }),
                 })
                 : Http.Problem(404, $"no execution {id}");
         });

@@ -35,6 +35,9 @@ public sealed record ActionDescriptor(
 
     public bool ChangesState => Kind != ActionKind.ReadOnly;
 
+    /// <summary>Minutes an analyst would spend doing this by hand (time saved when a step of it succeeds); a step's <c>manual_minutes</c> overrides it.</summary>
+    public int ManualMinutes { get; init; } = Kind == ActionKind.ReadOnly ? 5 : 10;
+
     /// <summary>The action lifts a restriction (unblock, lift containment): it cannot harm a protected target, so the
     /// allow-list does not refuse it (a rollback must always be able to undo). Every other state-changing action is checked.</summary>
     public bool Protects => ChangesState && !Releases;

@@ -47,10 +47,13 @@ public sealed record StepState
     public SimulationRecord? Simulation { get; init; }
     /// <summary>The step was an L2 simulation promoted by an analyst: it runs outside the step order.</summary>
     public bool Promoted { get; init; }
+    public DateTimeOffset? SucceededAt { get; init; }
     /// <summary>What the adapter recorded for undoing this step (<see cref="AdapterResult.Undo"/>).</summary>
     public JsonObject? Undo { get; init; }
     public RollbackStatus Rollback { get; init; }
     public string? RollbackError { get; init; }
+    /// <summary>What the rollback returned: the vendor's answer, or the ledger's note that another execution still holds the effect.</summary>
+    public JsonNode? RollbackOutput { get; init; }
 }
 
 /// <summary>
@@ -127,7 +130,7 @@ public sealed record ExecutionState
             StartedAt = s.At,
             Steps = s.Playbook.Steps.ToImmutableDictionary(x => x.Id, _ => new StepState(), StringComparer.Ordinal),
         },
-        StepSucceeded x => UpdateStep(x.StepId, st => st with { Status = StepStatus.Succeeded, Attempts = x.Attempt, Output = x.Output, Undo = x.Undo, RetryAt = null, Error = null }),
+        StepSucceeded x => UpdateStep(x.StepId, st => st with { Status = StepStatus.Succeeded, Attempts = x.Attempt, Output = x.Output, Undo = x.Undo, SucceededAt = x.At, RetryAt = null, Error = null }),
         StepAttemptFailed x => UpdateStep(x.StepId, st => st with
         {
             Attempts = x.Attempt,
@@ -159,7 +162,7 @@ public sealed record ExecutionState
             RollbackQueue = RollbackQueue.AddRange(x.StepIds.Where(id => !RollbackQueue.Contains(id))),
             Steps = x.StepIds.Aggregate(Steps, (acc, id) => acc.SetItem(id, acc[id] with { Rollback = RollbackStatus.Requested })),
         },
-        StepRolledBack x => (UpdateStep(x.StepId, st => st with { Rollback = RollbackStatus.RolledBack, RollbackError = null })) with { RollbackQueue = RollbackQueue.Remove(x.StepId) },
+        StepRolledBack x => (UpdateStep(x.StepId, st => st with { Rollback = RollbackStatus.RolledBack, RollbackError = null, RollbackOutput = x.Output })) with { RollbackQueue = RollbackQueue.Remove(x.StepId) },
         EnrichmentAttached x => this with { Enrichments = Enrichments.Add(x) },
         StepRollbackFailed x => (UpdateStep(x.StepId, st => st with { Rollback = RollbackStatus.Failed, RollbackError = x.Error })) with { RollbackQueue = RollbackQueue.Remove(x.StepId) },
         _ => this,

@@ -20,3 +20,39 @@ public sealed record StepView(string Id, string Name, string AutonomyLevel, stri
         _ => s.ToString().ToLowerInvariant(),
     };
 }
+
+/// <summary>
+/// What a person who approved, executed or rolled back a step is told once the result is known: "step block
+/// (paloalto.block_ip) succeeded", "isolate_host failed: crowdstrike: no device with hostname 'X'" — never only
+/// "running" when the result is there.
+/// </summary>
+public static class StepOutcome
+{
+    /// <summary>The result of step <paramref name="stepId"/> (or of its rollback) as it stands, and whether it is final.</summary>
+    public static (bool Final, bool Ok, string Message) Describe(ExecutionState state, string stepId, bool rollback)
+    {
+        var step = state.Playbook?.FindStep(stepId);
+        if (step is null) return (true, false, $"execution {state.ExecutionId} has no step '{stepId}'");
+        var st = state.Step(stepId);
+        var what = $"step {stepId} ({step.Adapter}.{step.ActionType})";
+        if (rollback)
+            return st.Rollback switch
+            {
+                RollbackStatus.RolledBack when st.RollbackOutput?["note"] is { } note => (true, true, $"rollback of {what}: {note}"),
+                RollbackStatus.RolledBack => (true, true, $"{what} rolled back"),
+                RollbackStatus.Failed => (true, false, $"rollback of {what} failed: {st.RollbackError}"),
+                _ => (false, true, $"rollback of {what} is still running; its result will show on the execution page"),
+            };
+        return st.Status switch
+        {
+            StepStatus.Succeeded => (true, true, $"{what} succeeded" + (state.DryRun ? " (dry run: nothing was sent)" : "")
+                + (st.Output?["also_held_by"] is { } held ? $"; the same effect is also held by {string.Join(", ", held.AsArray().Select(h => h?.ToString()))}" : "")),
+            StepStatus.Failed => (true, false, $"{what} failed: {st.Error}"),
+            StepStatus.Refused => (true, false, $"{what} refused: {st.Error}"),
+            StepStatus.Rejected or StepStatus.Expired or StepStatus.Simulated => (true, false, $"{what}: {st.Error ?? StepView.StatusName(st.Status)}"),
+            StepStatus.RetryWaiting => (false, false, $"{what}: attempt {st.Attempts} failed ({st.Error}); retrying at {st.RetryAt:u}"),
+            StepStatus.WaitingApproval => (true, true, $"{what}: approval recorded; waiting for another approver"),
+            _ => (false, true, $"{what} is running; its result will show on the execution page"),
+        };
+    }
+}

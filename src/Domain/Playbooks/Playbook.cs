@@ -145,6 +145,10 @@ public sealed record PlaybookStep
 
     [Description("halt: stop the execution when the step fails; continue: go on with the next step.")]
     public OnFailure OnFailure { get; init; } = OnFailure.Halt;
+
+    [Description("Minutes an analyst would spend doing this step by hand, counted as time saved each time it succeeds. Default: the action's estimate ('runbookpilot adapters list').")]
+    [Range(0, 1440)]
+    public int? ManualMinutes { get; init; }
 }
 
 [Description("Retry policy of a step.")]

@@ -18,14 +18,18 @@ public sealed record DecisionOutcome(string ExecutionId, string? StepId, Command
 /// <summary>An execution as every front end shows it: its row, state, steps, timeline, ATT&amp;CK context and enrichments.</summary>
 public sealed record ExecutionDetail(ExecutionRow Row, ExecutionState State, IReadOnlyList<StepView> Steps, IReadOnlyList<ExecutionLogRow> Timeline,
     IReadOnlyList<AttackTechnique> Attack, IReadOnlyList<EnrichmentView> Enrichments, IReadOnlyList<ApprovalRow> Approvals, IReadOnlyList<SimulationRow> Simulations,
-    string AlertLine, bool Settled);
+    string AlertLine, bool Settled)
+{
+    /// <summary>The shared effects of the execution's reversible steps and who else holds them (the effect ledger).</summary>
+    public IReadOnlyList<StepEffect> Effects { get; init; } = [];
+}
 
 /// <summary>
 /// Executions and the decisions people take on them: the one place that sends approve, reject, rollback, execute and
 /// dismiss a simulation, and bulk approval. An id that names no execution is answered not_found without creating an
 /// entity for it (a lookup of random ids must not leave live actors behind); starting one is the intake's job.
 /// </summary>
-public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ReadModelDb db, ReadApi read)
+public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ReadModelDb db, ReadApi read, EffectsApi effects)
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
@@ -71,6 +75,22 @@ public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ReadMo
         }
     }
 
+    /// <summary>
+    /// After a decision that runs a step (approve, execute now, rollback): waits up to <paramref name="timeout"/> for
+    /// the step's result and says what it was. A decision that was refused or only recorded a vote is returned as is.
+    /// </summary>
+    public async Task<CommandResult> ResultAsync(DecisionOutcome decided, bool rollback, TimeSpan timeout, CancellationToken ct = default)
+    {
+        if (decided.Result is not { Ok: true, Code: "ok" } || decided.ExecutionId == "-") return decided.Result;
+        var state = (await SettledOrCurrentAsync(decided.ExecutionId, timeout, ct).ConfigureAwait(false)).State;
+        var steps = decided.StepId is { } one ? [one]
+            : rollback ? state.Playbook!.Steps.Where(s => state.Step(s.Id).Rollback != RollbackStatus.None).Select(s => s.Id).ToList()
+            : state.Playbook!.Steps.Where(s => state.Step(s.Id).Approval?.Approvers.Count > 0).Select(s => s.Id).TakeLast(1).ToList();
+        var results = steps.Select(id => StepOutcome.Describe(state, id, rollback)).ToList();
+        if (results.Count == 0) return decided.Result;
+        return new CommandResult(results.All(r => r.Ok), results.All(r => r.Ok) ? "ok" : "step_failed", string.Join("; ", results.Select(r => r.Message)));
+    }
+
     /// <summary>Settled within the timeout, or as it stands when the timeout passes.</summary>
     public async Task<ExecutionSnapshot> SettledOrCurrentAsync(string executionId, TimeSpan timeout, CancellationToken ct = default)
     {
@@ -92,7 +112,10 @@ public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ReadMo
         var state = snapshot.State;
         var q = read.Tables;
         return new ExecutionDetail(row, state, StepView.Of(state), q.Log(executionId), state.Techniques(), state.Enrichments.Select(EnrichmentView.Of).ToList(),
-            q.Approvals(null, executionId: executionId), q.Simulations(null, executionId), Presenters.AlertLine(state.Alert), snapshot.Settled);
+            q.Approvals(null, executionId: executionId), q.Simulations(null, executionId), Presenters.AlertLine(state.Alert), snapshot.Settled)
+        {
+            Effects = await effects.ForExecutionAsync(state, ct).ConfigureAwait(false),
+        };
     }
 
     public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string by, string? comment, CancellationToken ct = default)

@@ -11,7 +11,7 @@ namespace RunbookPilot.Engine.Api;
 /// projector singleton; requests arriving together are served by one run), so what a page, a command or a response
 /// shows includes everything journaled before it asked.
 /// </summary>
-public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadModelDb db)
+public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadModelDb db, Hosting.PlaybookCatalog catalog, Domain.Adapters.AdapterRegistry adapters)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -61,7 +61,14 @@ public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadMo
     public Task<AuditVerification> VerifyAuditAsync(CancellationToken ct = default) => Fresh(_ => AuditChain.Verify(db), ct);
 
     /// <summary>The metrics page's history (per playbook MTTD/MTTR, approval and rollback rates, volume per day).</summary>
-    public Task<MetricsSummary> SummaryAsync(DateTimeOffset now, CancellationToken ct = default) => Fresh(_ => MetricsSummary.Compute(db, now), ct);
+    public Task<MetricsSummary> SummaryAsync(DateTimeOffset now, CancellationToken ct = default) => Fresh(_ => MetricsSummary.Compute(db, now, ManualMinutes), ct);
+
+    /// <summary>A step's minutes by hand: its own <c>manual_minutes</c>, else its action's estimate (5 for a step no longer in the playbooks).</summary>
+    private int ManualMinutes(string playbookId, string stepId)
+    {
+        var step = catalog.Current.Library.Playbooks.FirstOrDefault(p => p.Id == playbookId)?.FindStep(stepId);
+        return step is null ? 5 : step.ManualMinutes ?? adapters.Catalog.Find(step.Adapter)?.Find(step.ActionType)?.ManualMinutes ?? 5;
+    }
 
     /// <summary>The projector's offset and lag (a gauge, /health, ops status).</summary>
     public Task<ReadModelProjector.Position> PositionAsync(CancellationToken ct = default) =>

@@ -29,6 +29,7 @@ public sealed class RunbookPilotEngine(
     ApprovalsApi approvals,
     BindingsApi bindings,
     ReadApi read,
+    EffectsApi effects,
     LiveUpdates live)
 {
     public RunbookPilotOptions Options { get; } = options;
@@ -38,6 +39,9 @@ public sealed class RunbookPilotEngine(
     public ApprovalsApi Approvals { get; } = approvals;
     public BindingsApi Bindings { get; } = bindings;
     public ReadApi Read { get; } = read;
+
+    /// <summary>The effect ledger: which executions hold a live effect at a vendor.</summary>
+    public EffectsApi Effects { get; } = effects;
 
     /// <summary>Live changes for the front ends of this process.</summary>
     public LiveUpdates Live { get; } = live;

@@ -14,6 +14,7 @@ using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Domain.Core;
+using RunbookPilot.Domain.Adapters;
 
 namespace RunbookPilot.Engine.ReadModel;
 
@@ -181,6 +182,7 @@ public sealed class ReadModelProjection
                         Format = a.Format,
                         Source = a.Source,
                         ReceivedAt = a.At,
+                        AlertTime = AlertTime(a.Alert),
                         Status = a.Selected.Count == 0 ? "no_match" : "pending",
                         Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
                         Document = a.Alert.ToJsonString(),
@@ -334,6 +336,21 @@ public sealed class ReadModelProjection
         }
     }
 
+    private static readonly string[] AlertTimeFields = ["@timestamp", "event.created"];
+
+    /// <summary>The alert's own time: <c>@timestamp</c>, else <c>event.created</c> (null when neither is a time).</summary>
+    private static DateTimeOffset? AlertTime(System.Text.Json.Nodes.JsonObject alert) =>
+        AlertTimeFields.Select(f => Domain.Alerts.AlertFields.Text(alert, f))
+            .Select(t => DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null)
+            .FirstOrDefault(t => t is not null);
+
+    /// <summary>When the last state-changing step (a block, a containment, a ticket) succeeded; null in a dry run or when none did.
+    /// An adapter outside the built-in catalogue (a plugin) counts as state-changing above L0.</summary>
+    private static DateTimeOffset? RespondedAt(ExecutionState state) =>
+        state.DryRun ? null : state.Playbook!.Steps
+            .Where(s => AdapterCatalog.BuiltIn.Find(s.Adapter)?.Find(s.ActionType)?.ChangesState ?? s.AutonomyLevel != Domain.Playbooks.AutonomyLevel.L0)
+            .Select(s => state.Step(s.Id).SucceededAt).Max();
+
     private static async Task ProjectAsync(DataConnection db, string executionId, EventEnvelope envelope, IExecutionEvent e, ExecutionState state, AuditWriter audit, CancellationToken ct)
     {
         var seq = envelope.SequenceNr;
@@ -352,6 +369,8 @@ public sealed class ReadModelProjection
             UpdatedAt = e.At,
             Summary = string.Join(", ", state.Steps.Values.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}")),
             OpenWork = state.HasOpenWork,
+            DryRun = state.DryRun,
+            RespondedAt = RespondedAt(state),
         }, token: ct).ConfigureAwait(false);
 
         var entry = Timeline.Describe(e);

@@ -10,6 +10,8 @@ public sealed class EventRow
     [Column("format"), NotNull] public string Format { get; set; } = "";
     [Column("source"), NotNull] public string Source { get; set; } = "";
     [Column("received_at")] public DateTimeOffset ReceivedAt { get; set; }
+    /// <summary>The alert's own time (<c>@timestamp</c>, else <c>event.created</c>): MTTD runs from it to <see cref="ReceivedAt"/>.</summary>
+    [Column("alert_time"), Nullable] public DateTimeOffset? AlertTime { get; set; }
     [Column("status"), NotNull] public string Status { get; set; } = "pending";
     [Column("playbooks"), NotNull] public string Playbooks { get; set; } = "";
     [Column("document"), NotNull] public string Document { get; set; } = "";
@@ -31,6 +33,9 @@ public sealed class ExecutionRow
     [Column("summary"), NotNull] public string Summary { get; set; } = "";
     /// <summary>Something is in progress or waiting (a step, a retry, an approval, a rollback): resumed at start-up.</summary>
     [Column("open_work")] public bool OpenWork { get; set; }
+    [Column("dry_run")] public bool DryRun { get; set; }
+    /// <summary>When the last state-changing step succeeded (the response): MTTR runs to it, else to the execution's end.</summary>
+    [Column("responded_at"), Nullable] public DateTimeOffset? RespondedAt { get; set; }
 }
 
 /// <summary>

@@ -10,7 +10,11 @@ using RunbookPilot.Engine.ReadModel;
 namespace RunbookPilot.Web.Services;
 
 /// <summary>An approval waiting for an analyst, with what the queue shows beside it.</summary>
-public sealed record QueueItem(ApprovalRow Approval, DateTimeOffset? StartedAt, string AlertLine, IReadOnlyList<EnrichmentAttached> Enrichments, IReadOnlyList<AttackTechnique> Attack);
+public sealed record QueueItem(ApprovalRow Approval, DateTimeOffset? StartedAt, string AlertLine, IReadOnlyList<EnrichmentAttached> Enrichments, IReadOnlyList<AttackTechnique> Attack)
+{
+    /// <summary>The effect ledger's notice for the step ("203.0.113.9 blocked on paloalto: already held by ex-…"), when another execution holds the same effect.</summary>
+    public string? EffectNotice { get; init; }
+}
 
 /// <summary>An L2 simulation waiting for "Execute Now" or "Dismiss".</summary>
 public sealed record SimulationItem(SimulationRow Simulation, string AlertLine, IReadOnlyList<EnrichmentAttached> Enrichments);
@@ -38,7 +42,10 @@ public sealed class DashboardData(RunbookPilotEngine engine)
     {
         var q = await engine.Approvals.QueueAsync(QueueLimit, ct);
         return new ApprovalQueue(
-            q.Pending.Select(a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())).ToList(),
+            await Task.WhenAll(q.Pending.Select(async a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())
+            {
+                EffectNotice = (await engine.Effects.ForExecutionAsync(a.State, ct)).FirstOrDefault(e => e.StepId == a.Approval.StepId && e.OtherHolders.Count > 0)?.Notice(rollingBack: false),
+            })),
             q.Simulations.Select(s => new SimulationItem(s.Simulation, Presenters.AlertLine(s.State!.Alert), s.State.Enrichments)).ToList(),
             q.Refused, q.RefusedSimulations, q.TotalPending, q.TotalSimulations, q.OldestPendingAt);
     }
@@ -54,10 +61,18 @@ public sealed class DashboardData(RunbookPilotEngine engine)
 
     public Task<CommandResult> RollbackAsync(string executionId, string? stepId, string user) => Decide(DecisionKind.Rollback, executionId, stepId, user, null);
 
-    private async Task<CommandResult> Decide(DecisionKind kind, string executionId, string? stepId, string user, string? comment) =>
-        (await engine.Executions.DecideAsync(kind, executionId, stepId, user, comment)).Result;
+    /// <summary>How long a decision waits for the step it started before it says "still running".</summary>
+    public static readonly TimeSpan ResultWait = TimeSpan.FromSeconds(15);
 
-    public async Task<CommandResult> ExecuteSimulationAsync(SimulationRow s, string user) => (await engine.Executions.DecideSimulationAsync(true, s.SimulationId, user, null)).Result;
+    /// <summary>Approve, reject or roll back, and tell the person the step's result once it is known.</summary>
+    private async Task<CommandResult> Decide(DecisionKind kind, string executionId, string? stepId, string user, string? comment)
+    {
+        var decided = await engine.Executions.DecideAsync(kind, executionId, stepId, user, comment);
+        return kind == DecisionKind.Reject ? decided.Result : await engine.Executions.ResultAsync(decided, kind == DecisionKind.Rollback, ResultWait);
+    }
+
+    public async Task<CommandResult> ExecuteSimulationAsync(SimulationRow s, string user) =>
+        await engine.Executions.ResultAsync(await engine.Executions.DecideSimulationAsync(true, s.SimulationId, user, null), rollback: false, ResultWait);
 
     public async Task<CommandResult> DismissSimulationAsync(SimulationRow s, string user) => (await engine.Executions.DecideSimulationAsync(false, s.SimulationId, user, null)).Result;
 

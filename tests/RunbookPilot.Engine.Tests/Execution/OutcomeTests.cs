@@ -46,4 +46,72 @@ public sealed class OutcomeTests
         var id = (await f.SubmitAsync(Alert)).Selected.Single().ExecutionId;
         Assert.Equal("completed", (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State.Status);
     }
+
+    private const string Block = """
+        id: block
+        name: Block
+        version: 1.0.0
+        autonomy_level: L1
+        trigger: { techniques: [T1021] }
+        steps:
+          - { id: vt, name: VT, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
+          - { id: block, name: Block, action_type: block_ip, adapter: paloalto, autonomy_level: L1, manual_minutes: 20, params: { ip: "{{source.ip}}" } }
+        """;
+
+    private static string BlockAlert(string id, DateTimeOffset at) =>
+        new System.Text.Json.Nodes.JsonObject
+        {
+            ["@timestamp"] = at.ToString("O"), ["event"] = new System.Text.Json.Nodes.JsonObject { ["id"] = id }, ["source"] = new System.Text.Json.Nodes.JsonObject { ["ip"] = "203.0.113.5" },
+            ["threat"] = new System.Text.Json.Nodes.JsonObject { ["technique"] = new System.Text.Json.Nodes.JsonObject { ["id"] = "T1021.001" } },
+        }.ToJsonString();
+
+    [Fact]
+    public async Task Rejected_and_expired_are_outcomes_of_their_own_not_failures()
+    {
+        await using var f = await new EngineFixture(Block).StartAsync();
+        var rejected = (await f.SubmitAsync(BlockAlert("r-1", f.Clock.GetUtcNow()))).Selected.Single().ExecutionId;
+        var expired = (await f.SubmitAsync(BlockAlert("r-2", f.Clock.GetUtcNow()))).Selected.Single().ExecutionId;
+        await f.Engine.Executions.WaitSettledAsync(rejected, TimeSpan.FromSeconds(20));
+        await f.Engine.Executions.WaitSettledAsync(expired, TimeSpan.FromSeconds(20));
+        await f.Engine.Executions.SendAsync(new RejectStep(rejected, null, "alice", "benign"));
+        f.Clock.Advance(TimeSpan.FromHours(5)); // past the 4 h approval timeout
+        await f.Engine.Executions.WaitSettledAsync(expired, TimeSpan.FromSeconds(20));
+        var p = (await f.Engine.Read.SummaryAsync(f.Clock.GetUtcNow())).Playbooks.Single();
+        Assert.Equal((0, 0, 1, 1), (p.Completed, p.Failed, p.Rejected, p.Expired));
+        Assert.Null(p.SuccessRate); // nothing completed or failed: no rate, not 0 %
+    }
+
+    [Fact]
+    public async Task Mttd_runs_from_the_alerts_own_time_mttr_to_the_response_and_time_saved_counts_succeeded_steps()
+    {
+        await using var f = await new EngineFixture(Block).StartAsync();
+        var id = (await f.SubmitAsync(BlockAlert("m-1", f.Clock.GetUtcNow().AddMinutes(-10)))).Selected.Single().ExecutionId; // detected 10 min after it happened
+        await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        f.Clock.Advance(TimeSpan.FromMinutes(5)); // the analyst approves 5 min after acceptance
+        var decided = await f.Engine.Executions.DecideAsync(Api.DecisionKind.Approve, id, "block", "alice", null);
+        var told = await f.Engine.Executions.ResultAsync(decided, rollback: false, TimeSpan.FromSeconds(20));
+        Assert.Equal("step block (paloalto.block_ip) succeeded", told.Message);
+
+        var p = (await f.Engine.Read.SummaryAsync(f.Clock.GetUtcNow())).Playbooks.Single();
+        Assert.Equal(600, p.MttdSeconds!.Value, 0.5);
+        Assert.Equal(300, p.MttrSeconds!.Value, 0.5);
+        Assert.Equal(5 + 20, p.MinutesSaved); // lookup_ip's estimate + the step's manual_minutes
+        Assert.Equal(1.0, p.SuccessRate);
+    }
+
+    [Fact]
+    public async Task The_analyst_who_approved_is_told_the_step_failed_and_why_not_only_running()
+    {
+        await using var f = new EngineFixture(Block);
+        f.Adapters["paloalto"].Then(_ => Task.FromResult(AdapterResult.Fail("paloalto: Invalid Credential (code 403)", retryable: false)));
+        await f.StartAsync();
+        var id = (await f.SubmitAsync(BlockAlert("f-1", f.Clock.GetUtcNow()))).Selected.Single().ExecutionId;
+        await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        var decided = await f.Engine.Executions.DecideAsync(Api.DecisionKind.Approve, id, null, "alice", null);
+        Assert.Contains("running", decided.Result.Message);
+        var told = await f.Engine.Executions.ResultAsync(decided, rollback: false, TimeSpan.FromSeconds(20));
+        Assert.False(told.Ok);
+        Assert.Equal("step block (paloalto.block_ip) failed: paloalto: Invalid Credential (code 403)", told.Message);
+        Assert.Equal("failed", (await f.Engine.Executions.GetAsync(id)).State.Status);
+    }
 }
