@@ -109,14 +109,15 @@ public sealed class AdapterCatalog
         ]),
         new("splunk", "Splunk search (log pulls)",
         [
-            Read("query", "Run a search and return its results as JSON", ["query"], "earliest", "latest", "output_format", "max_results"),
+            Read("query", "Run a search and return its results as JSON", ["query"], "earliest", "latest", "max_results"),
         ]),
         new("paloalto", "Palo Alto Networks PAN-OS firewall",
         [
-            new("block_ip", ActionKind.Reversible, "Block an IP (dynamic address group tag, or address object + group + commit)", ["ip"], ["zone", "policy_name", "tag", "timeout"], "unblock_ip",
-                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, NotTargets: ["zone", "policy_name", "tag", "timeout"]),
-            new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "zone", "policy_name", "tag"], "block_ip",
-                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true, NotTargets: ["zone", "policy_name", "tag"]),
+            // No zone or policy_name: a block is a tag (or a group member) that a security rule matches; the rule owns the zones.
+            new("block_ip", ActionKind.Reversible, "Block an IP (dynamic address group tag, or address object + group + commit)", ["ip"], ["tag", "timeout"], "unblock_ip",
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, NotTargets: ["tag", "timeout"]),
+            new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "tag"], "block_ip",
+                new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true, NotTargets: ["tag"]),
         ]),
         new("crowdstrike", "CrowdStrike Falcon EDR",
         [

@@ -327,7 +327,7 @@ public sealed class ChronicleNormalizer : IAlertNormalizer
     {
         var path = AlertFields.Text(e, $"{udm}.file.fullPath");
         ecs.Set($"{prefix}.name", Siem.Basename(path));
-        if (path is not null && path.IndexOfAny(Siem.PathSeparators) >= 0) ecs.Set($"{prefix}.executable", path);
+        if (path is not null && Siem.IsPath(path)) ecs.Set($"{prefix}.executable", path);
         ecs.Set($"{prefix}.command_line", AlertFields.Text(e, $"{udm}.commandLine"));
         ecs.SetNumber($"{prefix}.pid", Siem.Number(AlertFields.Text(e, $"{udm}.pid")));
         ecs.Set($"{prefix}.hash.sha256", AlertFields.Text(e, $"{udm}.file.sha256"));
@@ -383,7 +383,7 @@ public sealed class SumoLogicNormalizer : IAlertNormalizer
     {
         var o = Unwrap(document) ?? document;
         var insight = IsInsight(o);
-        var signals = insight ? (o["signals"] as JsonArray ?? []).OfType<JsonObject>().ToList() : [o];
+        var signals = insight ? (o["signals"] as JsonArray ?? []).OfType<JsonObject>().ToList() : new List<JsonObject> { o };
         var records = signals.SelectMany(s => AlertFields.Values(s, "allRecords")).OfType<JsonObject>().ToList();
         var hostRecords = records.FindAll(r => !(Siem.Key(r, "objectType")?.StartsWith("Network", StringComparison.OrdinalIgnoreCase) ?? false));
         var ecs = new EcsDraft();
@@ -415,7 +415,7 @@ public sealed class SumoLogicNormalizer : IAlertNormalizer
             if (Siem.Key(r, "baseImage") is { } image)
             {
                 ecs.Set("process.name", Siem.Basename(image));
-                if (image.IndexOfAny(Siem.PathSeparators) >= 0) ecs.Set("process.executable", image);
+                if (Siem.IsPath(image)) ecs.Set("process.executable", image);
                 ecs.Set("process.command_line", Siem.Key(r, "commandLine"));
                 ecs.SetNumber("process.pid", Siem.Number(Siem.Key(r, "pid")));
                 ecs.Set("process.hash.sha256", Siem.Key(r, "file_hash_sha256"));
@@ -513,7 +513,7 @@ internal sealed class EcsDraft
         var text = value.Trim();
         if (parent[leaf] is JsonArray array)
         {
-            if (!array.Any(v => AlertFields.AsText(v) == text)) array.Add(text);
+            if (!array.Any(v => AlertFields.AsText(v) == text)) array.Add(JsonValue.Create(text));
         }
         else if (parent[leaf] is null) parent[leaf] = new JsonArray(JsonValue.Create(text));
     }
@@ -577,7 +577,7 @@ internal sealed class ThreatDraft
     /// <summary>Every technique id in the text of <paramref name="node"/> (strings, arrays, object values; JSON written as a string too).</summary>
     public void Techniques(JsonNode? node) => Techniques(node, 0);
 
-    public void Techniques(IEnumerable<JsonNode> nodes)
+    public void Techniques(List<JsonNode> nodes)
     {
         foreach (var node in nodes) Techniques(node, 0);
     }
@@ -602,7 +602,7 @@ internal sealed class ThreatDraft
         }
     }
 
-    public void Tactics(IEnumerable<JsonNode> nodes)
+    public void Tactics(List<JsonNode> nodes)
     {
         foreach (var node in nodes) Tactics(node);
     }
@@ -746,6 +746,9 @@ internal static partial class Siem
         if (!IPAddress.TryParse(trimmed, out var ip)) return null;
         return ip.AddressFamily == AddressFamily.InterNetworkV6 || trimmed.Count(ch => ch == '.') == 3 ? trimmed : null;
     }
+
+    /// <summary>True when the text contains a path separator (a full path rather than a bare file name).</summary>
+    public static bool IsPath(string text) => text.Contains('\\') || text.Contains('/');
 
     /// <summary>A DNS name without the root's trailing dot.</summary>
     public static string? DnsName(string? text)

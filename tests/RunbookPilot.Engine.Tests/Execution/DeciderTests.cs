@@ -34,7 +34,7 @@ public class DeciderTests
             autonomy_level: L1
             approval_required: false
             rollback_available: true
-            params: { ip: "{{source.ip}}", policy_name: "AUTO_{{execution_id}}_{{steps.vt.output.malicious}}" }
+            params: { ip: "{{source.ip}}", tag: "AUTO_{{execution_id}}_{{steps.vt.output.malicious}}" }
           - id: isolate
             name: Isolate
             action_type: isolate_host
@@ -113,7 +113,7 @@ public class DeciderTests
         var requested = Assert.IsType<ApprovalRequested>(d.Events[1]);
         Assert.Equal(("block", ApprovalReason.L1Action, 1), (requested.StepId, requested.Reason, requested.RequiredApprovers));
         Assert.Equal(T0 + TimeSpan.FromHours(4), requested.Deadline);
-        Assert.Equal("AUTO_ex1_3", requested.Parameters["policy_name"]!.GetValue<string>());
+        Assert.Equal("AUTO_ex1_3", requested.Parameters["tag"]!.GetValue<string>());
         Assert.Contains("rbp-ex1-block", requested.Request!.Headers["Idempotency-Key"], StringComparison.Ordinal);
         Assert.Equal(T0 + TimeSpan.FromHours(4), Single<ArmDeadline>(d).At);
         Assert.Empty(d.Effects.OfType<RunStep>());
@@ -532,7 +532,7 @@ public class DeciderTests
     {
         Start();
         var d = Ok("vt", 1, new JsonObject { ["malicious"] = 42 });
-        Assert.Equal("AUTO_ex1_42", Assert.IsType<ApprovalRequested>(d.Events[1]).Parameters["policy_name"]!.GetValue<string>());
+        Assert.Equal("AUTO_ex1_42", Assert.IsType<ApprovalRequested>(d.Events[1]).Parameters["tag"]!.GetValue<string>());
     }
 
     [Fact]

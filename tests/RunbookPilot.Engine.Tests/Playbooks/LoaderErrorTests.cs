@@ -121,7 +121,7 @@ public class LoaderErrorTests
 
     [Fact]
     public void Template_naming_unknown_step() =>
-        AssertError(Swap("steps.lookup.output", "steps.lokup.output"), "policy_name", "refers to unknown step 'lokup' (did you mean 'lookup'?)");
+        AssertError(Swap("steps.lookup.output", "steps.lokup.output"), "tag", "refers to unknown step 'lokup' (did you mean 'lookup'?)");
 
     [Fact]
     public void Template_naming_a_later_step() =>
@@ -129,11 +129,11 @@ public class LoaderErrorTests
 
     [Fact]
     public void Template_naming_its_own_step() =>
-        AssertError(Swap("steps.lookup.output", "steps.block.output"), "policy_name", "refers to its own step 'block'");
+        AssertError(Swap("steps.lookup.output", "steps.block.output"), "tag", "refers to its own step 'block'");
 
     [Fact]
     public void Template_with_bad_step_path() =>
-        AssertError(Swap("steps.lookup.output.malicious", "steps.lookup.result"), "policy_name", "must look like steps.<id>.output.<path>");
+        AssertError(Swap("steps.lookup.output.malicious", "steps.lookup.result"), "tag", "must look like steps.<id>.output.<path>");
 
     [Fact]
     public void Template_that_is_not_a_path() =>
@@ -169,7 +169,7 @@ public class LoaderErrorTests
     [Fact]
     public void Rollback_available_on_irreversible_action() =>
         AssertError(Swap("    action_type: block_ip\n    adapter: paloalto", "    action_type: create_issue\n    adapter: jira")
-            .Replace("      ip: \"{{source.ip}}\"\n      policy_name", "      project: SOC\n      summary", StringComparison.Ordinal), "rollback_available: true", "jira.create_issue cannot be undone");
+            .Replace("      ip: \"{{source.ip}}\"\n      tag", "      project: SOC\n      summary", StringComparison.Ordinal), "rollback_available: true", "jira.create_issue cannot be undone");
 
     [Fact]
     public void L2_step_that_is_not_simulated()
@@ -203,11 +203,15 @@ public class LoaderErrorTests
     [Fact]
     public void Missing_action_parameter()
     {
-        var result = Load(Swap("      ip: \"{{source.ip}}\"\n      policy_name", "      policy_name"));
+        var result = Load(Swap("      ip: \"{{source.ip}}\"\n      tag", "      tag"));
         var e = Assert.Single(result.Errors);
         Assert.Equal("steps[1].params", e.Path);
         Assert.Contains("paloalto.block_ip needs the parameter 'ip'", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_parameter_the_adapter_would_ignore_is_an_error_pan_os_zone_and_policy_name() =>
+        AssertError(Swap("      tag: \"AUTO_", "      zone: external\n      policy_name: AUTO_BLOCK\n      tag: \"AUTO_"), "zone", "paloalto.block_ip has no parameter 'zone'");
 
     [Fact]
     public void Unknown_action_parameter() => AssertError(Swap("resource: \"{{source.ip}}\"", "resorce: x\n      resource: y"), "resorce", "has no parameter 'resorce' (did you mean 'resource'?)");
@@ -274,7 +278,7 @@ public class LoaderErrorTests
     public void Wrong_shapes_are_named()
     {
         AssertError(Swap("    name: Block\n", "    name: [a]\n"), "name: [a]", "'name' must be text, not a list");
-        AssertError(Swap("      ip: \"{{source.ip}}\"\n      policy_name: \"AUTO_{{execution_id}}_{{steps.lookup.output.malicious}}\"\n", "").Replace("    params:\nrollback", "    params: [a]\nrollback", StringComparison.Ordinal), "params: [a]", "'params' must be a mapping of names to values");
+        AssertError(Swap("      ip: \"{{source.ip}}\"\n      tag: \"AUTO_{{execution_id}}_{{steps.lookup.output.malicious}}\"\n", "").Replace("    params:\nrollback", "    params: [a]\nrollback", StringComparison.Ordinal), "params: [a]", "'params' must be a mapping of names to values");
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public static class Samples
             rollback_available: true
             params:
               ip: "{{source.ip}}"
-              policy_name: "AUTO_{{execution_id}}_{{steps.lookup.output.malicious}}"
+              tag: "AUTO_{{execution_id}}_{{steps.lookup.output.malicious}}"
         rollback:
           block:
             action_type: unblock_ip

@@ -52,7 +52,9 @@ public sealed class JiraAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterC
                     ["project"] = new JsonObject { ["key"] = Text(call, "project") },
                     ["issuetype"] = new JsonObject { ["name"] = call.Parameters["issue_type"]?.ToString() ?? "Task" },
                     ["summary"] = Text(call, "summary"),
-                    ["labels"] = new JsonArray("runbookpilot", call.IdempotencyKey),
+                    // Our two labels find the issue again on a retry; the playbook's own labels (one, or a list) follow them.
+                    ["labels"] = new JsonArray([(JsonNode)"runbookpilot", call.IdempotencyKey,
+                        .. (call.Parameters["labels"] is JsonArray given ? given.Select(l => (JsonNode)(l?.ToString() ?? "")) : call.Parameters["labels"] is { } one ? [(JsonNode)one.ToString()] : [])]),
                 };
                 if (call.Parameters["description"] is { } d) fields["description"] = Adf(d.ToString());
                 if (call.Parameters["priority"] is { } p) fields["priority"] = new JsonObject { ["name"] = p.ToString() };
