@@ -39,6 +39,7 @@ public static class CliApp
         root.Subcommands.Add(AdaptersCommand.TestAdapter(services));
         root.Subcommands.Add(AuditCommands.Audit(services));
         root.Subcommands.Add(SchemaCommand.Build());
+        root.Subcommands.Add(ExplainCommand.Build(services));
         foreach (var command in EngineCommands.Build(services)) root.Subcommands.Add(command);
         foreach (var command in BindingsCommands.Build(services)) root.Subcommands.Add(command);
         root.Subcommands.Add(OpsCommands.Build(services));

@@ -54,6 +54,8 @@ public static class BindingsEndpoints
                 ? Results.Json(new JsonObject { ["decision"] = BindingJson.Write(d) })
                 : Problem(result.Error!.StartsWith("no binding", StringComparison.Ordinal) ? 404 : 400, result.Error);
         });
+        api.MapGet("/alerts/{id}/selection", async (RunbookPilotEngine engine, string id, CancellationToken ct) =>
+            await engine.Selection.ExplainAsync(id, ct) is { } selection ? Results.Json(selection.ToJson()) : Problem(404, $"no alert {id}"));
         api.MapGet("/alerts/{id}/bindings/audit", async (RunbookPilotEngine engine, string id, CancellationToken ct) =>
             Results.Json(new JsonObject { ["alert_id"] = id, ["audit"] = BindingJson.Write(await engine.Read.RunAuditAsync(alertId: id, ct: ct)) }));
 

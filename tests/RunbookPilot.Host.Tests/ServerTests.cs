@@ -73,6 +73,27 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Equal(execution, again.GetProperty("executions")[0].GetProperty("execution_id").GetString());
     }
 
+    [Fact]
+    public async Task The_selection_api_explains_a_selected_and_an_unmatched_alert()
+    {
+        await Post(Lateral);
+        var selected = await Json(await _http.GetAsync("/api/v1/alerts/evt-1/selection"));
+        Assert.Equal(["lateral_movement_L1"], selected.GetProperty("selected").EnumerateArray().Select(e => e.GetString()));
+        Assert.NotEqual("no_match", selected.GetProperty("recorded").GetProperty("status").GetString());
+
+        // The same alert from a sensor that names another tactic: the technique matches, a condition does not.
+        await Post(Lateral.Replace("evt-1", "evt-2", StringComparison.Ordinal).Replace("Lateral Movement", "Discovery", StringComparison.Ordinal));
+        var missed = await Json(await _http.GetAsync("/api/v1/alerts/evt-2/selection"));
+        Assert.Equal(0, missed.GetProperty("selected").GetArrayLength());
+        Assert.Equal("no_match", missed.GetProperty("recorded").GetProperty("status").GetString());
+        Assert.Equal("lateral_movement_L1", missed.GetProperty("near_misses")[0].GetString()); // closest first: its technique matched
+        var verdict = missed.GetProperty("playbooks").EnumerateArray().Single(p => p.GetProperty("playbook_id").GetString() == "lateral_movement_L1");
+        var tactic = verdict.GetProperty("conditions").EnumerateArray().Single(c => c.GetProperty("field").GetString() == "threat.tactic.name");
+        Assert.Equal(("Discovery", false), (tactic.GetProperty("actual").GetString(), tactic.GetProperty("holds").GetBoolean()));
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/alerts/nope/selection")).StatusCode);
+    }
+
     public static TheoryData<string, string> Malformed => new()
     {
         { "{\"event\": ", "body is not valid JSON" },

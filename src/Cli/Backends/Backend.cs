@@ -68,6 +68,8 @@ public interface IEngineBackend : IAsyncDisposable
     /// <summary>Turns a kill switch on or off; returns what happened (and how many held decisions were taken on resume).</summary>
     Task<string> PauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct);
     Task<IReadOnlyList<string>> PlaybookIdsAsync(CancellationToken ct);
+    /// <summary>Why an alert received earlier ran what it ran, as <c>GET /api/v1/alerts/{id}/selection</c> answers; null when there is no such alert.</summary>
+    Task<JsonObject?> SelectionAsync(string alertId, CancellationToken ct);
 }
 
 /// <summary>The engine started in this process over the database file (holding its lock), through the application layer.</summary>
@@ -138,6 +140,8 @@ public sealed class EmbeddedBackend(RunbookPilotHost host) : IEngineBackend
     }
 
     public async Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct) => BindingJson.Write(await Engine.Read.RunAuditAsync(alertId, bindingId, ct: ct));
+
+    public async Task<JsonObject?> SelectionAsync(string alertId, CancellationToken ct) => (await Engine.Selection.ExplainAsync(alertId, ct))?.ToJson();
 
     public async Task<string> PauseAsync(PauseScope scope, string target, bool paused, string by, string? reason, CancellationToken ct)
     {
@@ -261,6 +265,12 @@ public sealed class ServerBackend : IEngineBackend
     public async Task<JsonObject> RunBindingAsync(string alertId, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct) =>
         Ok(await SendAsync(HttpMethod.Post, $"api/v1/alerts/{Uri.EscapeDataString(alertId)}/bindings/run",
             new { binding_id = bindingId, mode = mode is { } m ? BindingDecision.Name(m) : null, reason }, ct))["decision"]!.AsObject();
+
+    public async Task<JsonObject?> SelectionAsync(string alertId, CancellationToken ct)
+    {
+        var answer = await SendAsync(HttpMethod.Get, $"api/v1/alerts/{Uri.EscapeDataString(alertId)}/selection", null, ct);
+        return answer.Status == HttpStatusCode.NotFound ? null : Ok(answer).AsObject();
+    }
 
     public async Task<JsonArray> RunAuditAsync(string? alertId, int? bindingId, CancellationToken ct) =>
         Ok(await SendAsync(HttpMethod.Get, alertId is not null

@@ -37,6 +37,8 @@ public sealed class CompiledCondition
         }
     }
 
+    public TriggerCondition Condition => _c;
+
     /// <summary>True when the field satisfies the condition; on an array field, when any element does.</summary>
     public bool Holds(Alert alert)
     {

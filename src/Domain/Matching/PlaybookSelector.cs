@@ -78,6 +78,51 @@ public sealed class PlaybookSelector
         return selected;
     }
 
+    /// <summary>
+    /// Why each playbook was selected or not for this alert: the tier that decided, the techniques that matched, each
+    /// condition with the alert's actual value (or "field absent"), the severity threshold. Playbooks that were not
+    /// selected but came close (a technique matched, or a condition held) are the near misses, closest first.
+    /// </summary>
+    public SelectionExplanation Explain(Alert alert)
+    {
+        var selected = Select(alert);
+        var ruleTechniques = alert.RuleIds.Select(_sigma.Find).OfType<SigmaRule>().SelectMany(r => r.Techniques.Concat(r.DetectForgeTechniques)).ToList();
+        var alertTechniques = alert.Techniques.Concat(ruleTechniques).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var verdicts = new List<PlaybookVerdict>();
+        foreach (var pb in _byId.Values.OrderBy(p => p.Id, StringComparer.Ordinal))
+        {
+            var hits = alertTechniques.Where(t => pb.Trigger.Techniques.Any(w => string.Equals(w, t, StringComparison.OrdinalIgnoreCase)
+                || (t.IndexOf('.', StringComparison.Ordinal) is var dot and > 0 && string.Equals(w, t[..dot], StringComparison.OrdinalIgnoreCase)))).ToList();
+            var checks = _conditions[pb].Select(c => new ConditionCheck(c.Condition.Field, ModelName(c.Condition.Operator.ToString()), c.Condition.Value?.ToJsonString(),
+                AlertFields.Values(alert.Document, c.Condition.Field) is { Count: > 0 } values ? string.Join(", ", values.Select(v => AlertFields.AsText(v) ?? v.ToJsonString())) : null,
+                c.Holds(alert))).ToList();
+            var severityOk = pb.Trigger.Severity is not { } min || alert.Severity is { } s && s >= min;
+            var severity = pb.Trigger.Severity is { } need
+                ? $"needs {ModelName(need.ToString())} or higher; the alert's is {(alert.Severity is { } have ? ModelName(have.ToString()) : "absent")}"
+                : null;
+            var conditionsOk = checks.Count == 0 || (pb.Trigger.Match == MatchMode.All ? checks.All(c => c.Holds) : checks.Any(c => c.Holds));
+            var pick = selected.FirstOrDefault(x => x.Playbook.Id == pb.Id);
+            string why;
+            if (pick is not null) why = pick.Detail;
+            else if (pb.Trigger.Techniques.Count > 0 && hits.Count == 0)
+                why = $"no technique matches: the playbook wants {string.Join(", ", pb.Trigger.Techniques)}; the alert has {(alertTechniques.Count > 0 ? string.Join(", ", alertTechniques) : "none")}";
+            else if (!severityOk) why = "severity: " + severity;
+            else if (!conditionsOk)
+                why = (pb.Trigger.Match == MatchMode.All ? "condition failed: " : "no condition holds: ")
+                    + string.Join("; ", checks.Where(c => !c.Holds).Select(c => c.Describe()));
+            else if (pb.Trigger.Techniques.Count == 0 && pb.Trigger.Conditions.Count == 0 && pb.Trigger.Rules.Count == 0) why = "the playbook has no trigger";
+            else if (selected.Count > 0) why = $"not needed: an earlier tier selected {string.Join(", ", selected.Select(x => x.Playbook.Id))} ({ModelName(selected[0].Reason.ToString())})";
+            else why = pb.Trigger.Rules.Count > 0 ? $"the alert names none of its rules ({string.Join(", ", pb.Trigger.Rules)})" : "not selected";
+            verdicts.Add(new PlaybookVerdict(pb.Id, pb.Version, pick is not null, pick is null ? null : ModelName(pick.Reason.ToString()), why, hits, checks, severity, severityOk));
+        }
+        var near = verdicts.Where(v => !v.Selected && (v.TechniquesMatched.Count > 0 || v.Conditions.Any(c => c.Holds)))
+            .OrderByDescending(v => v.TechniquesMatched.Count > 0).ThenBy(v => v.Conditions.Count(c => !c.Holds) + (v.SeverityOk ? 0 : 1)).ThenBy(v => v.PlaybookId, StringComparer.Ordinal)
+            .Select(v => v.PlaybookId).ToList();
+        return new SelectionExplanation(alert.Id, alert.Format, alertTechniques, alert.RuleIds.ToList(), alert.Severity is { } sv ? ModelName(sv.ToString()) : null, verdicts, near);
+    }
+
+    private static string ModelName(string pascal) => Yaml.ModelShape.SnakeCase(pascal);
+
     private bool Filters(Playbook pb, Alert alert)
     {
         if (pb.Trigger.Severity is { } min && (alert.Severity is not { } severity || severity < min)) return false;
@@ -96,5 +141,42 @@ public sealed class PlaybookSelector
     {
         if (!index.TryGetValue(key, out var list)) index[key] = list = [];
         list.Add(pb);
+    }
+}
+
+/// <summary>One trigger condition checked against an alert: the alert's actual value, or null when the field is absent.</summary>
+public sealed record ConditionCheck(string Field, string Operator, string? Expected, string? Actual, bool Holds)
+{
+    public string Describe() => $"{Field} {Operator} {Expected ?? "true"}: {(Actual is null ? "field absent" : "the alert has " + Actual)}";
+}
+
+/// <summary>Why one playbook was selected for an alert or not (<see cref="PlaybookSelector.Explain"/>).</summary>
+public sealed record PlaybookVerdict(string PlaybookId, string Version, bool Selected, string? Tier, string Why, IReadOnlyList<string> TechniquesMatched,
+    IReadOnlyList<ConditionCheck> Conditions, string? Severity, bool SeverityOk);
+
+/// <summary>Every playbook's verdict for one alert, and the near misses when nothing (or not everything) matched.</summary>
+public sealed record SelectionExplanation(string AlertId, string Format, IReadOnlyList<string> Techniques, IReadOnlyList<string> RuleIds, string? Severity,
+    IReadOnlyList<PlaybookVerdict> Playbooks, IReadOnlyList<string> NearMisses)
+{
+    public IEnumerable<PlaybookVerdict> Selected => Playbooks.Where(p => p.Selected);
+
+    /// <summary>Plain text, as <c>runbookpilot explain</c> prints it.</summary>
+    public string ToText()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine($"alert {AlertId} ({Format}) · techniques: {(Techniques.Count > 0 ? string.Join(", ", Techniques) : "none")} · rules: {(RuleIds.Count > 0 ? string.Join(", ", RuleIds) : "none")} · severity: {Severity ?? "absent"}");
+        var selected = Selected.ToList();
+        sb.AppendLine(selected.Count > 0 ? $"selected: {string.Join(", ", selected.Select(p => $"{p.PlaybookId} ({p.Tier}: {p.Why})"))}" : "no playbook matched");
+        var misses = NearMisses.Select(id => Playbooks.First(p => p.PlaybookId == id)).ToList();
+        if (misses.Count > 0) sb.AppendLine("near misses:");
+        foreach (var v in misses) sb.AppendLine($"  {v.PlaybookId}: {v.Why}");
+        sb.AppendLine("every playbook:");
+        foreach (var v in Playbooks)
+        {
+            sb.AppendLine($"  {(v.Selected ? "✓" : "✗")} {v.PlaybookId} {v.Version}: {v.Why}");
+            foreach (var c in v.Conditions) sb.AppendLine($"      {(c.Holds ? "holds" : "fails")}  {c.Describe()}");
+            if (v.Severity is { } s) sb.AppendLine($"      {(v.SeverityOk ? "holds" : "fails")}  severity {s}");
+        }
+        return sb.ToString();
     }
 }

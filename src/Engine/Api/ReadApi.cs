@@ -45,6 +45,8 @@ public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadMo
 
     public Task<SimulationRow?> SimulationAsync(string simulationId, CancellationToken ct = default) => Fresh(q => q.Simulation(simulationId), ct);
 
+    public Task<EventRow?> EventAsync(string alertId, CancellationToken ct = default) => Fresh(q => q.Event(alertId), ct);
+
     public Task<IReadOnlyList<EventRow>> EventsAsync(int limit = 100, CancellationToken ct = default) => Fresh(q => q.Events(limit), ct);
 
     public Task<IReadOnlyList<RunAuditRow>> RunAuditAsync(string? alertId = null, int? bindingId = null, int limit = 1000, CancellationToken ct = default) =>

@@ -30,6 +30,7 @@ public sealed class RunbookPilotEngine(
     BindingsApi bindings,
     ReadApi read,
     EffectsApi effects,
+    SelectionApi selection,
     LiveUpdates live)
 {
     public RunbookPilotOptions Options { get; } = options;
@@ -42,6 +43,9 @@ public sealed class RunbookPilotEngine(
 
     /// <summary>The effect ledger: which executions hold a live effect at a vendor.</summary>
     public EffectsApi Effects { get; } = effects;
+
+    /// <summary>Why an alert ran what it ran (every playbook's verdict, near misses, binding decisions).</summary>
+    public SelectionApi Selection { get; } = selection;
 
     /// <summary>Live changes for the front ends of this process.</summary>
     public LiveUpdates Live { get; } = live;

@@ -78,6 +78,7 @@ public static class RunbookPilotServices
         services.AddSingleton<ExecutionsApi>();
         services.AddSingleton<ApprovalsApi>();
         services.AddSingleton<EffectsApi>();
+        services.AddSingleton<SelectionApi>();
         services.AddSingleton<BindingsApi>();
         services.AddSingleton<RunbookPilotEngine>();
         // After the actor system: the node is up, open executions resume, checkpoints are written (the last at shutdown).
