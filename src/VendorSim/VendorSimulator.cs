@@ -20,8 +20,9 @@ internal delegate Task HandleRequest(HttpContext c, string vendor, Func<Task<IRe
 
 /// <summary>
 /// Local stand-ins for the vendors, speaking their wire formats (as the vendors document them) on 127.0.0.1: VirusTotal v3,
-/// PAN-OS User-ID XML API, CrowdStrike Falcon (OAuth2, hosts), Splunk oneshot search. Each checks credentials like its
-/// vendor, keeps state (registered IPs, containment) readable at <c>/_admin/state</c>, records every request
+/// PAN-OS XML API (User-ID, address objects and groups, security rules, commits), CrowdStrike Falcon (OAuth2, hosts, RTR
+/// process kill), Splunk search, AbuseIPDB, Jira, MISP, PagerDuty Events API v2. Each checks credentials like its
+/// vendor, keeps state (registered IPs, rules, containment, processes, PagerDuty alerts) readable at <c>/_admin/state</c>, records every request
 /// (<c>/_admin/requests</c>) and injects faults on request (<c>POST /_admin/faults</c>: status, rate_limit, latency,
 /// hang, malformed, drop). Each simulated vendor's routes are in a file of its own under <c>Vendors/</c>; this class
 /// starts and stops them, and holds what they share: the request-safety step, the demo credentials and the settings
@@ -41,6 +42,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["RBPILOT_SIM_JIRA_EMAIL"] = "soc-bot@example.com",
         ["RBPILOT_SIM_JIRA_TOKEN"] = "sim-jira-ATATT3xFfGF0T1m2n3",
         ["RBPILOT_SIM_MISP_KEY"] = "sim-misp-0123456789abcdefABCDEF01234567",
+        ["RBPILOT_SIM_PAGERDUTY_KEY"] = "sim-pagerduty-0123456789abcdef01", // 32 characters, like an Events API v2 integration key
         ["RBPILOT_SIM_LLM_KEY"] = "sim-llm-sk-or-v1-0123456789abcdef",
     };
 
@@ -58,7 +60,7 @@ public sealed class VendorSimulator : IAsyncDisposable
     public SimState State { get; }
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>Base URL of one vendor (virustotal, paloalto, crowdstrike, splunk) as an adapter should be configured.</summary>
+    /// <summary>Base URL of one vendor (virustotal, paloalto, crowdstrike, splunk, pagerduty, ...) as an adapter should be configured.</summary>
     public string UrlOf(string vendor) => new Uri(BaseAddress, vendor switch
     {
         "virustotal" => "virustotal/api/v3",
@@ -78,6 +80,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         ["abuseipdb"] = new() { BaseUrl = UrlOf("abuseipdb"), Credentials = new Dictionary<string, string> { ["api_key"] = "RBPILOT_SIM_ABUSEIPDB_KEY" } },
         ["jira"] = new() { BaseUrl = UrlOf("jira"), Credentials = new Dictionary<string, string> { ["email"] = "RBPILOT_SIM_JIRA_EMAIL", ["api_token"] = "RBPILOT_SIM_JIRA_TOKEN" } },
         ["misp"] = new() { BaseUrl = UrlOf("misp"), Credentials = new Dictionary<string, string> { ["auth_key"] = "RBPILOT_SIM_MISP_KEY" } },
+        ["pagerduty"] = new() { BaseUrl = UrlOf("pagerduty"), Credentials = new Dictionary<string, string> { ["routing_key"] = "RBPILOT_SIM_PAGERDUTY_KEY" } },
         ["http"] = new()
         {
             BaseUrl = UrlOf("http"),
@@ -133,6 +136,7 @@ public sealed class VendorSimulator : IAsyncDisposable
         AbuseIpDbSim.Map(app, Handle);
         JiraSim.Map(app, () => BaseAddress, Handle);
         MispSim.Map(app, Handle);
+        PagerDutySim.Map(app, State, Handle);
         LlmSim.Map(app, State, Handle);
         HttpTargetSim.Map(app, Handle);
     }

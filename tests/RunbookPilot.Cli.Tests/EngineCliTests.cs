@@ -208,7 +208,7 @@ public sealed class EngineCliTests : IDisposable
     {
         var (code, output, error) = await Run(false, Lateral, "execute", "--output", "json");
         Assert.Equal(0, code);
-        Assert.Contains("DEMO MODE: abuseipdb, crowdstrike, http, jira, misp, paloalto, splunk, virustotal not configured", error, StringComparison.Ordinal);
+        Assert.Contains("DEMO MODE: abuseipdb, crowdstrike, http, jira, misp, pagerduty, paloalto, splunk, virustotal not configured", error, StringComparison.Ordinal);
         var id = JsonDocument.Parse(output).RootElement.GetProperty("alerts")[0].GetProperty("executions")[0].GetProperty("execution_id").GetString()!;
         var show = JsonDocument.Parse((await Run(false, null, "show", id, "--output", "json")).Out).RootElement;
         var vt = show.GetProperty("timeline").EnumerateArray().First(t => t.GetProperty("step_id").GetString() == "step_1" && t.GetProperty("kind").GetString() == "step_succeeded");

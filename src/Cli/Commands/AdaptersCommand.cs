@@ -39,6 +39,7 @@ internal static class AdaptersCommand
                             required_params = x.RequiredParams,
                             optional_params = x.OptionalParams,
                             rollback_action = x.Inverse,
+                            min_autonomy_level = ModelShape.EnumName(x.MinimumAutonomy),
                         }),
                     }),
                 });
@@ -57,7 +58,7 @@ internal static class AdaptersCommand
     /// <summary><c>runbookpilot test-adapter &lt;name&gt;</c> (PRD F5.5): HTTP status, API version, authentication status.</summary>
     public static Command TestAdapter(CliServices services)
     {
-        var name = new Argument<string>("name") { Description = "Adapter to check (virustotal, abuseipdb, splunk, paloalto, crowdstrike, jira, misp, http)" };
+        var name = new Argument<string>("name") { Description = "Adapter to check (virustotal, abuseipdb, splunk, paloalto, crowdstrike, jira, misp, pagerduty, http)" };
         var playbooks = Common.PlaybooksOption();
         var adaptersFile = Common.AdaptersOption();
         var output = Common.OutputOption();

@@ -1,3 +1,5 @@
+using RunbookPilot.Domain.Playbooks;
+
 namespace RunbookPilot.Domain.Adapters;
 
 /// <summary>What an action does to the world: read-only actions may run at L0; reversible ones can be rolled back.</summary>
@@ -12,6 +14,12 @@ public enum TargetKind { Ip, Cidr, Host, DeviceId, User, Domain, Email, Hash }
 /// parameters are targets of which kind. Every action that is not <see cref="ActionKind.ReadOnly"/> changes state: the
 /// engine checks its targets (declared, plus any parameter with a well-known target name such as <c>ip</c> or
 /// <c>hostname</c>) and never calls it in dry-run, built-in adapter and plugin alike.
+/// <para><see cref="MinimumAutonomy"/>: the lowest autonomy level a step may name this action at (the validator refuses
+/// a playbook below it); <c>kill_process</c> cannot be undone and is L2, so it is simulated and only an analyst's
+/// "Execute Now" runs it.</para>
+/// <para><see cref="EffectParam"/>: the parameter that names the lasting effect this action makes when that is not a
+/// target (a rule's name, an alert's dedup key); two calls with the same value hold the same effect in the effect
+/// ledger. When the call leaves it empty, the effect is the call's own and nothing shares it.</para>
 /// </summary>
 public sealed record ActionDescriptor(
     string Name,
@@ -22,7 +30,9 @@ public sealed record ActionDescriptor(
     string? Inverse = null,
     IReadOnlyDictionary<string, TargetKind>? Targets = null,
     bool Releases = false,
-    IReadOnlyList<string>? NotTargets = null)
+    IReadOnlyList<string>? NotTargets = null,
+    AutonomyLevel MinimumAutonomy = AutonomyLevel.L0,
+    string? EffectParam = null)
 {
     /// <summary>
     /// Parameters of a state-changing action that are declared neither as targets nor as not targets. An adapter with
@@ -93,7 +103,7 @@ public sealed class AdapterCatalog
     private static ActionDescriptor Read(string name, string description, string[] required, params string[] optional) =>
         new(name, ActionKind.ReadOnly, description, required, optional);
 
-    /// <summary>The built-in vendor adapters (PRD F5, I3-I6) and the generic HTTP adapter.</summary>
+    /// <summary>The built-in vendor adapters (PRD F5, I3-I6: PAN-OS block and rule add, CrowdStrike containment and RTR process kill, PagerDuty) and the generic HTTP adapter.</summary>
     public static AdapterCatalog BuiltIn { get; } = new(
     [
         new("virustotal", "VirusTotal v3 reputation of IPs, domains and file hashes",
@@ -118,6 +128,13 @@ public sealed class AdapterCatalog
                 new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, NotTargets: ["tag", "timeout"]),
             new("unblock_ip", ActionKind.Reversible, "Remove an IP block", [], ["ip", "tag"], "block_ip",
                 new Dictionary<string, TargetKind> { ["ip"] = TargetKind.Cidr }, Releases: true, NotTargets: ["tag"]),
+            new("add_rule", ActionKind.Reversible,
+                "Add a security policy rule (XML API set; PAN-OS appends it at the end of the rulebase) from source (IP or CIDR), rule_action deny by default, then commit and poll the job",
+                ["rule_name", "source"], ["from_zone", "to_zone", "destination", "application", "service", "rule_action", "description"], "delete_rule",
+                new Dictionary<string, TargetKind> { ["source"] = TargetKind.Cidr },
+                NotTargets: ["rule_name", "from_zone", "to_zone", "destination", "application", "service", "rule_action", "description"], EffectParam: "rule_name"),
+            new("delete_rule", ActionKind.Reversible, "Delete a security policy rule by name, then commit (a rule already gone is success)", ["rule_name"], [], "add_rule",
+                Releases: true, NotTargets: ["rule_name"]),
         ]),
         new("crowdstrike", "CrowdStrike Falcon EDR",
         [
@@ -126,6 +143,11 @@ public sealed class AdapterCatalog
                 new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }),
             new("un_isolate_host", ActionKind.Reversible, "Lift network containment", [], ["hostname", "device_id"], "isolate_host",
                 new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }, Releases: true),
+            new("kill_process", ActionKind.Irreversible,
+                "Kill a process (pid) on a host, by hostname or device_id, through a Real Time Response admin session (RTR kill). Cannot be undone: steps must be L2 (simulated; an analyst's 'Execute Now' runs it)",
+                ["pid"], ["hostname", "device_id"],
+                Targets: new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }, NotTargets: ["pid"],
+                MinimumAutonomy: AutonomyLevel.L2),
         ]),
         new("jira", "Jira Cloud tickets",
         [
@@ -133,6 +155,16 @@ public sealed class AdapterCatalog
                 NotTargets: ["project", "summary", "issue_type", "description", "labels", "priority"]),
             new("add_comment", ActionKind.Irreversible, "Comment on an issue", ["issue", "body"], [], NotTargets: ["issue", "body"]),
             new("transition_issue", ActionKind.Irreversible, "Move an issue through its workflow", ["issue", "transition"], [], NotTargets: ["issue", "transition"]),
+        ]),
+        new("pagerduty", "PagerDuty Events API v2 (page the on-call responder of a service)",
+        [
+            new("trigger_incident", ActionKind.Reversible,
+                "Trigger an alert on the routing key's service; dedup_key defaults to the step's idempotency key, so a retry does not page twice",
+                ["summary", "severity"], ["source", "dedup_key", "component", "group", "class", "custom_details"], "resolve_incident",
+                NotTargets: ["summary", "severity", "source", "dedup_key", "component", "group", "class", "custom_details"], EffectParam: "dedup_key"),
+            new("acknowledge_incident", ActionKind.Irreversible, "Acknowledge the alert with this dedup key", ["dedup_key"], [], NotTargets: ["dedup_key"]),
+            new("resolve_incident", ActionKind.Reversible, "Resolve the alert with this dedup key", ["dedup_key"], [], "trigger_incident",
+                Releases: true, NotTargets: ["dedup_key"]),
         ]),
         new("misp", "MISP threat intelligence",
         [

@@ -20,7 +20,9 @@ namespace RunbookPilot.Domain.Alerts;
 /// Entities carry no role, so an IP address only becomes <c>source.ip</c>/<c>destination.ip</c> when Sentinel says which end it is:
 /// a <c>Custom Details</c> key with an ASIM field name (<c>SrcIpAddr</c>, <c>DstIpAddr</c>/<c>TargetIpAddr</c>, <c>SrcHostname</c>,
 /// <c>DnsQuery</c>) or the querying host / server of a DNS entity. Every IP, host, account and hash entity is also listed under
-/// <c>related.*</c>. Sentinel states no event category, so <c>event.category</c> is left out. The original document is kept under <c>sentinel</c>.
+/// <c>related.*</c>. <c>@timestamp</c> is when the detected activity started (<c>StartTime</c>, an incident's <c>firstActivityTimeUtc</c>)
+/// and <c>event.created</c> when Sentinel generated the alert or incident, as the Elastic normaliser reads an alert's original time.
+/// Sentinel states no event category, so <c>event.category</c> is left out. The original document is kept under <c>sentinel</c>.
 /// </summary>
 public sealed class SentinelNormalizer : IAlertNormalizer
 {
@@ -39,6 +41,7 @@ public sealed class SentinelNormalizer : IAlertNormalizer
             // Incident values first: the draft keeps the first value written for a field.
             ecs.Set("event.id", Siem.Key(incident, "name") ?? Siem.LastSegment(Siem.Key(incident, "id")));
             ecs.Set("event.severity", Siem.SeverityLabel(Siem.Key(properties, "severity")));
+            ecs.Set("@timestamp", Siem.Key(properties, "firstActivityTimeUtc"));
             ecs.Set("event.created", Siem.Key(properties, "createdTimeUtc"));
             ecs.Set("event.start", Siem.Key(properties, "firstActivityTimeUtc"));
             ecs.Set("event.end", Siem.Key(properties, "lastActivityTimeUtc"));
@@ -92,8 +95,8 @@ public sealed class SentinelNormalizer : IAlertNormalizer
         var extended = Siem.Embedded(Siem.Node(a, "ExtendedProperties", "additionalData")) as JsonObject;
         ecs.Set("event.id", Siem.Key(a, "SystemAlertId", "systemAlertId"));
         ecs.Set("event.severity", Siem.SeverityLabel(Siem.Key(a, "AlertSeverity", "Severity", "severity")));
-        ecs.Set("@timestamp", Siem.Key(a, "TimeGenerated", "timeGenerated", "StartTime", "StartTimeUtc", "startTimeUtc"));
-        ecs.Set("event.created", Siem.Key(a, "ProcessingEndTime", "processingEndTime", "TimeGenerated", "timeGenerated"));
+        ecs.Set("@timestamp", Siem.Key(a, "StartTime", "StartTimeUtc", "startTimeUtc", "TimeGenerated", "timeGenerated"));
+        ecs.Set("event.created", Siem.Key(a, "TimeGenerated", "timeGenerated", "ProcessingEndTime", "processingEndTime"));
         ecs.Set("event.start", Siem.Key(a, "StartTime", "StartTimeUtc", "startTimeUtc"));
         ecs.Set("event.end", Siem.Key(a, "EndTime", "EndTimeUtc", "endTimeUtc"));
         ecs.Set("event.url", Siem.Key(a, "AlertLink", "alertLink"));

@@ -19,7 +19,7 @@ public sealed record EffectKey(string Adapter, string Action, string Target)
     {
         "block_ip" => "blocked",
         "isolate_host" => "contained",
-        "add_rule" => "allowed by a rule",
+        "add_rule" => "added as a security rule",
         "trigger_incident" => "paged",
         _ => "changed by " + action,
     };
@@ -27,8 +27,9 @@ public sealed record EffectKey(string Adapter, string Action, string Target)
     /// <summary>
     /// The effect of <paramref name="action"/> (a reversible action that makes an effect, or the action that releases
     /// one: then the effect is its inverse's) with these parameters, or null when the action makes no lasting effect.
-    /// The target is the first target parameter, in the making action's declared order, that has a value, in its
-    /// canonical spelling.
+    /// The target is the making action's <see cref="ActionDescriptor.EffectParam"/> when it declares one (a rule's name,
+    /// an alert's dedup key; empty: the call's own effect, shared with no one, so null), else the first target parameter,
+    /// in the making action's declared order, that has a value, in its canonical spelling.
     /// </summary>
     public static EffectKey? For(AdapterDescriptor? adapter, string action, JsonObject parameters)
     {
@@ -36,6 +37,8 @@ public sealed record EffectKey(string Adapter, string Action, string Target)
         if (adapter is null || descriptor is null || descriptor.Kind != ActionKind.Reversible) return null;
         var maker = descriptor.Releases ? adapter.Find(descriptor.Inverse ?? "") : descriptor;
         if (maker is null) return null;
+        if (maker.EffectParam is { } named)
+            return AlertFields.AsText(parameters[named]) is { Length: > 0 } id ? new EffectKey(adapter.Name, maker.Name, id) : null;
         var targets = maker.TargetParams;
         foreach (var name in maker.AllParams)
         {

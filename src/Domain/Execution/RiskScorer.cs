@@ -20,6 +20,9 @@ public static class RiskScorer
         ["request"] = "The HTTP request is sent to the target service and changes its state",
         ["create_issue"] = "A ticket is created",
         ["add_sighting"] = "A sighting is recorded in MISP",
+        ["kill_process"] = "The process is terminated on the host through a CrowdStrike RTR session; it is not restarted and its unsaved work is lost",
+        ["add_rule"] = "A security rule is added to the firewall and committed; traffic from the source that reaches it gets the rule's action",
+        ["trigger_incident"] = "An alert is opened in PagerDuty and the service's on-call responder is notified",
     };
 
     private static readonly string[] SharedInfrastructureHints = ["srv", "server", "dc", "sql", "db", "prod", "exchange", "fw", "vpn"];

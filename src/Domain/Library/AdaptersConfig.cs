@@ -20,7 +20,7 @@ public sealed record AdaptersConfig
             ? uri
             : null;
 
-    [Description("Adapter settings keyed by adapter name (virustotal, abuseipdb, splunk, paloalto, crowdstrike, jira, misp, http).")]
+    [Description("Adapter settings keyed by adapter name (virustotal, abuseipdb, splunk, paloalto, crowdstrike, jira, misp, pagerduty, http).")]
     public IReadOnlyDictionary<string, AdapterSettings> Adapters { get; init; } = new Dictionary<string, AdapterSettings>();
 
     public static AdaptersConfig Empty { get; } = new();

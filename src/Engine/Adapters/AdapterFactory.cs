@@ -11,7 +11,7 @@ public static class AdapterFactory
     /// <summary>The vendor adapters built in (every adapter of the catalogue).</summary>
     public static readonly IReadOnlySet<string> Implemented = new HashSet<string>(StringComparer.Ordinal)
     {
-        "virustotal", "abuseipdb", "splunk", "paloalto", "crowdstrike", "jira", "misp", "http",
+        "virustotal", "abuseipdb", "splunk", "paloalto", "crowdstrike", "jira", "misp", "pagerduty", "http",
     };
 
     public static IReadOnlyList<IAdapter> Create(IReadOnlyDictionary<string, AdapterSettings> settings, Func<string, string?> environment, TimeProvider time)
@@ -29,6 +29,7 @@ public static class AdapterFactory
                 "abuseipdb" => new AbuseIpDbAdapter(endpoint),
                 "jira" => new JiraAdapter(endpoint),
                 "misp" => new MispAdapter(endpoint),
+                "pagerduty" => new PagerDutyAdapter(endpoint),
                 "http" => new GenericHttpAdapter(endpoint),
                 _ => new SplunkAdapter(endpoint),
             });

@@ -6,7 +6,7 @@ using static RunbookPilot.VendorSim.VendorSimulator;
 
 namespace RunbookPilot.VendorSim;
 
-/// <summary>PAN-OS XML API (<c>/paloalto/api</c>, <c>X-PAN-KEY</c>): User-ID registered IPs, address objects and static groups, commit jobs.</summary>
+/// <summary>PAN-OS XML API (<c>/paloalto/api</c>, <c>X-PAN-KEY</c>): User-ID registered IPs, address objects and static groups, security rules, commit jobs.</summary>
 internal sealed class PaloAltoSim
 {
     private readonly Dictionary<string, int> _commitJobs = [];
@@ -82,7 +82,7 @@ internal sealed class PaloAltoSim
                 new XElement("uid-response", new XElement("version", "2.0"), new XElement("payload", new XElement("register", failures)))))));
     }
 
-    /// <summary>XML API configuration (§4.2): set/delete of address objects and static group members, commit jobs.</summary>
+    /// <summary>XML API configuration (§4.2): set/delete of address objects, static group members and security rules, commit jobs.</summary>
     private IResult PanConfigCall(string type, string action, string xpath, string element, string cmd)
     {
         static IResult Xml(XElement x) => Results.Text(x.ToString(SaveOptions.DisableFormatting), "application/xml", Encoding.UTF8, 200);
@@ -112,6 +112,35 @@ internal sealed class PaloAltoSim
                 return Xml(new XElement("response", new XAttribute("status", "success"), new XElement("result", new XElement("job",
                     new XElement("id", id), new XElement("type", "Commit"), new XElement("status", state), new XElement("result", state == "FIN" ? "OK" : "PEND"),
                     new XElement("details", new XElement("line", "Configuration committed successfully"))))));
+            }
+            if (xpath.Contains("/rulebase/security/rules/entry", StringComparison.Ordinal))
+            {
+                if (Name(xpath, "@name") is not { } ruleName) return Xml(Error("6", "Bad Xpath"));
+                if (action == "delete")
+                    return config.Rules.RemoveAll(r => r.Name == ruleName) > 0 ? Xml(Ok("20")) : Xml(Error("7", "No such node"));
+                if (action != "set") return Xml(Error("6", "Bad Xpath"));
+                XElement parsed;
+                try
+                {
+                    parsed = XElement.Parse("<entry>" + element + "</entry>");
+                }
+                catch (System.Xml.XmlException)
+                {
+                    return Xml(Error("18", "Malformed Command"));
+                }
+                // "set" merges into an existing rule: member lists gain members, action and description are replaced.
+                var rule = config.Rule(ruleName);
+                if (rule is null) config.Rules.Add(rule = new SecurityRule(ruleName));
+                foreach (var list in SecurityRule.MemberLists)
+                {
+                    var members = parsed.Element(list)?.Elements("member").Select(m => m.Value).ToList() ?? [];
+                    if (members.Count == 0) continue;
+                    if (!rule.Members.TryGetValue(list, out var existing)) rule.Members[list] = existing = new SortedSet<string>(StringComparer.Ordinal);
+                    existing.UnionWith(members);
+                }
+                if (parsed.Element("action")?.Value is { } ruleAction) rule.Action = ruleAction;
+                if (parsed.Element("description")?.Value is { } description) rule.Description = description;
+                return Xml(Ok("20"));
             }
             var group = xpath.Contains("/address-group/", StringComparison.Ordinal) ? Name(xpath, "@name") : null;
             if (action == "set" && group is null && Name(xpath, "@name") is { } address)

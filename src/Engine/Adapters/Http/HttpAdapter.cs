@@ -44,6 +44,12 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
 
     public const string NotReported = "not reported";
 
+    /// <summary>Whether the answer to <see cref="HealthProbe"/> shows the vendor reachable (default: 2xx, or 404 for a lookup of nothing).</summary>
+    protected virtual bool ProbeHealthy(int status, string body) => status is >= 200 and < 300 || status == 404;
+
+    /// <summary>Whether the answer to <see cref="HealthProbe"/> shows the credentials accepted (default: not 401 or 403); null when the probe cannot tell.</summary>
+    protected virtual bool? ProbeAuthenticated(int status, string body) => status is not (401 or 403);
+
     /// <summary>What the vendor itself says it runs, or <see cref="NotReported"/>; never a string of our own.</summary>
     private async Task<string> ReportedVersionAsync(CancellationToken ct)
     {
@@ -74,10 +80,11 @@ public abstract class HttpAdapter(AdapterDescriptor descriptor, AdapterEndpoint 
             using var message = http.ToMessage();
             using var response = await Endpoint.Http.SendAsync(message, cancellationToken).ConfigureAwait(false);
             var code = (int)response.StatusCode;
-            var authenticated = code is not (401 or 403);
-            var healthy = code is >= 200 and < 300 || code == 404;
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var authenticated = ProbeAuthenticated(code, body);
+            var healthy = ProbeHealthy(code, body);
             var error = missing ?? (healthy ? null : $"HTTP {code}");
-            var version = healthy && authenticated ? await ReportedVersionAsync(cancellationToken).ConfigureAwait(false) : NotReported;
+            var version = healthy && authenticated != false ? await ReportedVersionAsync(cancellationToken).ConfigureAwait(false) : NotReported;
             return new AdapterHealth(Descriptor.Name, Endpoint.BaseUrl, healthy && missing is null, code, authenticated, version,
                 (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, error);
         }

@@ -1,4 +1,4 @@
-using System.Net.Http.Headers;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using RunbookPilot.Engine.Adapters.Http;
 using RunbookPilot.Domain.Adapters;
@@ -8,6 +8,12 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// <summary>
 /// CrowdStrike Falcon: OAuth2 client credentials with a cached token renewed before it expires (and
 /// once more on a 401), hostname → device id through FQL, then contain / lift containment (202 Accepted).
+/// Process kill (PRD I3.1) goes through Real Time Response: open a session on the device
+/// (<c>POST /real-time-response/entities/sessions/v1</c>), send the admin command <c>kill &lt;pid&gt;</c>
+/// (<c>POST /real-time-response/entities/admin-command/v1</c>), then read the command's status by its
+/// <c>cloud_request_id</c> until it is complete (<c>options.poll_interval_ms</c> between reads, default 1000); a
+/// complete command with <c>stderr</c> is a failure. The pid is checked to be a whole number before any call, since
+/// it becomes part of the command string.
 /// </summary>
 public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider time) : HttpAdapter(AdapterCatalog.BuiltIn.Find("crowdstrike")!, endpoint), IDisposable, ITargetResolver
 {
@@ -24,8 +30,97 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
         if (call.Action == "health") return TokenCall();
         if (call.Action == "find_device") return DeviceQuery(Text(call, "hostname"), _token?.Token ?? "");
         var device = call.Parameters["device_id"]?.ToString() is { Length: > 0 } id ? id : $"<device id of host {Text(call, "hostname")}>";
+        if (call.Action == "kill_process") return KillCall(device, "<RTR session id>", Pid(call)?.ToString(CultureInfo.InvariantCulture) ?? Text(call, "pid"), _token?.Token ?? "");
         return ActionCall(call, device, _token?.Token ?? "");
     }
+
+    /// <summary>The pid as a positive whole number, or null (then nothing is sent: it would become part of an RTR command line).</summary>
+    private static long? Pid(AdapterCall call) =>
+        long.TryParse(Text(call, "pid"), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
+
+    private static IReadOnlyList<(string, string, bool)> Bearer(string token) => [("Authorization", "Bearer " + token, true), ("Accept", "application/json", false)];
+
+    private HttpCall SessionCall(string deviceId, string token) =>
+        new(HttpMethod.Post, $"{Endpoint.BaseUrl}/real-time-response/entities/sessions/v1", Bearer(token),
+            new JsonObject { ["device_id"] = deviceId, ["queue_offline"] = false }.ToJsonString(), "application/json");
+
+    private HttpCall KillCall(string deviceId, string sessionId, string pid, string token) =>
+        new(HttpMethod.Post, $"{Endpoint.BaseUrl}/real-time-response/entities/admin-command/v1", Bearer(token),
+            new JsonObject
+            {
+                ["base_command"] = "kill", ["command_string"] = "kill " + pid, ["session_id"] = sessionId, ["device_id"] = deviceId, ["persist"] = false,
+            }.ToJsonString(), "application/json");
+
+    private HttpCall CommandStatusCall(string cloudRequestId, string token) =>
+        new(HttpMethod.Get, $"{Endpoint.BaseUrl}/real-time-response/entities/admin-command/v1?cloud_request_id={Q(cloudRequestId)}&sequence_id=0", Bearer(token), null, null);
+
+    /// <summary>
+    /// RTR kill: device id (looked up by host name when not given), session, admin command, then its status until complete.
+    /// Not undoable; the engine has already checked the host against the allow-list (device ids resolved through the EDR).
+    /// </summary>
+    private async Task<AdapterResult> KillAsync(AdapterCall call, CancellationToken ct)
+    {
+        var described = Describe(call);
+        var hostname = Text(call, "hostname");
+        var device = Text(call, "device_id");
+        if (device.Length == 0 && hostname.Length == 0)
+            return AdapterResult.Fail("crowdstrike: kill_process needs hostname or device_id (neither was given); refused before any call", retryable: false, request: described);
+        if (Pid(call) is not { } pid)
+            return AdapterResult.Fail($"crowdstrike: pid '{Text(call, "pid")}' is not a process id (a positive whole number); refused before any call", retryable: false, request: described);
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var token = await TokenAsync(renew: attempt > 0, ct).ConfigureAwait(false);
+            if (token.Failure is { } tokenFailure) return tokenFailure with { Request = described };
+            if (device.Length == 0)
+            {
+                var query = DeviceQuery(hostname, token.Value!);
+                var found = await SendAsync(query, ct).ConfigureAwait(false);
+                if (found.Code == 401 && attempt == 0) continue;
+                if (Failure(found, query.Describe(Endpoint.Redact)) is { } f) return f;
+                if (found.Json()?["resources"] is not JsonArray ids) return Malformed(found, query.Describe(Endpoint.Redact));
+                if (ids.Count == 0) return AdapterResult.Fail($"crowdstrike: no device with hostname '{hostname}'", retryable: false, request: described);
+                device = ids[0]!.ToString();
+            }
+
+            var init = SessionCall(device, token.Value!);
+            var opened = await SendAsync(init, ct).ConfigureAwait(false);
+            if (opened.Code == 401 && attempt == 0) continue;
+            if (Failure(opened, init.Describe(Endpoint.Redact)) is { } sessionFailure) return sessionFailure;
+            if (First(opened)?["session_id"]?.ToString() is not { Length: > 0 } session) return Malformed(opened, init.Describe(Endpoint.Redact));
+
+            var kill = KillCall(device, session, pid.ToString(CultureInfo.InvariantCulture), token.Value!);
+            var request = kill.Describe(Endpoint.Redact);
+            var sent = await SendAsync(kill, ct).ConfigureAwait(false);
+            if (sent.Code == 401 && attempt == 0) continue;
+            if (Failure(sent, request) is { } killFailure) return killFailure;
+            if (First(sent)?["cloud_request_id"]?.ToString() is not { Length: > 0 } cloudRequest) return Malformed(sent, request);
+
+            var interval = TimeSpan.FromMilliseconds(double.TryParse(Endpoint.Settings.Options.GetValueOrDefault("poll_interval_ms")?.ToString(), CultureInfo.InvariantCulture, out var ms) ? ms : 1000);
+            while (true)
+            {
+                var status = CommandStatusCall(cloudRequest, token.Value!);
+                var answer = await SendAsync(status, ct).ConfigureAwait(false);
+                if (Failure(answer, status.Describe(Endpoint.Redact)) is { } statusFailure) return statusFailure;
+                if (First(answer) is not { } result) return Malformed(answer, status.Describe(Endpoint.Redact));
+                if (result["complete"] is JsonValue complete && complete.TryGetValue<bool>(out var done) && done)
+                {
+                    var stderr = result["stderr"]?.ToString() ?? "";
+                    if (stderr.Length > 0)
+                        return AdapterResult.Fail($"crowdstrike: kill {pid} on device {device} failed: {Endpoint.Redact(stderr)}", retryable: false, request: request);
+                    return Ok(new JsonObject
+                    {
+                        ["device_id"] = device, ["hostname"] = hostname.Length > 0 ? hostname : null, ["pid"] = pid, ["killed"] = true,
+                        ["session_id"] = session, ["cloud_request_id"] = cloudRequest, ["stdout"] = result["stdout"]?.ToString() ?? "",
+                    }, request);
+                }
+                await Task.Delay(interval, ct).ConfigureAwait(false);
+            }
+        }
+        return AdapterResult.Fail("crowdstrike: access denied after renewing the token", retryable: false, request: described);
+    }
+
+    /// <summary>The first entry of a Falcon envelope's <c>resources</c>, or null.</summary>
+    private static JsonObject? First(HttpAnswer answer) => answer.Json()?["resources"] is JsonArray { Count: > 0 } resources ? resources[0] as JsonObject : null;
 
     private HttpCall ActionCall(AdapterCall call, string deviceId, string token) =>
         new(HttpMethod.Post, $"{Endpoint.BaseUrl}/devices/entities/devices-actions/v2?action_name={ActionName(call)}",
@@ -34,6 +129,7 @@ public sealed class CrowdStrikeAdapter(AdapterEndpoint endpoint, TimeProvider ti
 
     protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
+        if (call.Action == "kill_process") return await KillAsync(call, cancellationToken).ConfigureAwait(false);
         var described = Describe(call);
         for (var attempt = 0; attempt < 2; attempt++)
         {

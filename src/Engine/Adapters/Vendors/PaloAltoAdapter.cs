@@ -13,8 +13,12 @@ namespace RunbookPilot.Engine.Adapters.Vendors;
 /// exists, ignore" is success). Option <c>block_mode: address_group</c>: an address object, a member of a static
 /// group (<c>options.group</c>, default RBP-Blocklist) and a commit whose job is polled until it finishes. The XML is built
 /// as a document, so a value from an alert can never add elements.
+/// Security policy rules (PRD I4.1): <c>add_rule</c> sets a rule under the vsys rulebase (XML API <c>action=set</c>; PAN-OS
+/// appends a new rule at the end of the rulebase) and <c>delete_rule</c> deletes it, each followed by the same commit and
+/// job polling as the address-group mode. Rule names are checked (PAN-OS rule-name rules) before any call, since the
+/// XPath is built from them.
 /// </summary>
-public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("paloalto")!, endpoint)
+public sealed partial class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(AdapterCatalog.BuiltIn.Find("paloalto")!, endpoint)
 {
     public const string DefaultTag = "runbookpilot-block";
     public const string DefaultGroup = "RBP-Blocklist";
@@ -39,6 +43,62 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
     private HttpCall DeleteMember(string ip) => Xml($"type=config&action=delete&xpath={Q($"{Vsys}/address-group/entry[@name={XPathLiteral(Group)}]/static/member[text()={XPathLiteral(ObjectName(ip))}]")}");
 
     private HttpCall DeleteAddress(string ip) => Xml($"type=config&action=delete&xpath={Q($"{Vsys}/address/entry[@name={XPathLiteral(ObjectName(ip))}]")}");
+
+    private static string RuleXPath(string name) => $"{Vsys}/rulebase/security/rules/entry[@name={XPathLiteral(name)}]";
+
+    /// <summary>PAN-OS rule names: at most 63 characters, letters, digits, space, hyphen, underscore and dot, starting with a letter or digit.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex RuleName();
+
+    public static readonly IReadOnlySet<string> RuleActions = new HashSet<string>(StringComparer.Ordinal) { "deny", "drop", "reset-client", "allow" };
+
+    /// <summary>A parameter's values (a list, or one value), or <paramref name="fallback"/> when it is absent or empty.</summary>
+    private static List<string> Values(AdapterCall call, string name, string fallback)
+    {
+        List<string> values = call.Parameters[name] switch
+        {
+            JsonArray list => list.Select(v => v?.ToString() ?? "").Where(v => v.Length > 0).ToList(),
+            { } one when one.ToString() is { Length: > 0 } text => [text],
+            _ => [],
+        };
+        return values.Count > 0 ? values : [fallback];
+    }
+
+    private static XElement Members(string element, List<string> values) => new(element, values.Select(v => new XElement("member", v)));
+
+    /// <summary>The rule's elements, each a document node (a value can never add or close an element).</summary>
+    private static string RuleElement(AdapterCall call) => string.Concat(new[]
+    {
+        Members("from", Values(call, "from_zone", "any")),
+        Members("to", Values(call, "to_zone", "any")),
+        Members("source", Values(call, "source", "")),
+        Members("destination", Values(call, "destination", "any")),
+        Members("application", Values(call, "application", "any")),
+        Members("service", Values(call, "service", "application-default")),
+        new XElement("action", Values(call, "rule_action", "deny")[0]),
+        new XElement("description", Values(call, "description", "Added by RunbookPilot")[0]),
+    }.Select(e => e.ToString(SaveOptions.DisableFormatting)));
+
+    private HttpCall SetRule(AdapterCall call) =>
+        Xml($"type=config&action=set&xpath={Q(RuleXPath(Text(call, "rule_name")))}&element={Q(RuleElement(call))}");
+
+    private HttpCall DeleteRule(AdapterCall call) => Xml($"type=config&action=delete&xpath={Q(RuleXPath(Text(call, "rule_name")))}");
+
+    /// <summary>Why this rule call must not be sent (its name becomes an XPath, its source a rule's match), or null.</summary>
+    private static string? RuleProblem(AdapterCall call)
+    {
+        var name = Text(call, "rule_name");
+        if (!RuleName().IsMatch(name))
+            return $"rule_name '{name}' is not a PAN-OS rule name (at most 63 letters, digits, spaces, '-', '_' or '.', starting with a letter or digit)";
+        if (call.Action != "add_rule") return null;
+        foreach (var source in Values(call, "source", ""))
+            if (!System.Net.IPAddress.TryParse(source, out _) && !System.Net.IPNetwork.TryParse(source, out _))
+                return $"source '{source}' is not an IP address or CIDR network";
+        var action = Values(call, "rule_action", "deny");
+        if (action.Count != 1 || !RuleActions.Contains(action[0]))
+            return $"rule_action '{string.Join(",", action)}' is not one of deny, drop, reset-client, allow";
+        return null;
+    }
 
     private HttpCall Commit() => Xml($"type=commit&cmd={Q("<commit></commit>")}");
 
@@ -69,6 +129,8 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
         if (call.Action == "health")
             return new HttpCall(HttpMethod.Get, $"{Endpoint.BaseUrl}/api/?type=op&cmd={Q("<show><object><registered-ip><all></all></registered-ip></object></show>")}",
                 [("X-PAN-KEY", Endpoint.Secret("api_key") ?? "", true)], null, null);
+        if (call.Action == "add_rule") return SetRule(call);
+        if (call.Action == "delete_rule") return DeleteRule(call);
         if (AddressGroupMode) return call.Action == "block_ip" ? SetMember(Text(call, "ip")) : DeleteMember(Text(call, "ip")); // the change that blocks or unblocks
         var register = call.Action == "block_ip";
         var member = new XElement("member", Tag(call));
@@ -85,6 +147,7 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
 
     protected override async Task<AdapterResult> RunAsync(AdapterCall call, CancellationToken cancellationToken)
     {
+        if (call.Action is "add_rule" or "delete_rule") return await RuleAsync(call, cancellationToken).ConfigureAwait(false);
         if (AddressGroupMode) return await AddressGroupAsync(call, cancellationToken).ConfigureAwait(false);
         var http = Build(call);
         var request = http.Describe(Endpoint.Redact);
@@ -129,18 +192,61 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
             if ((string?)response.Attribute("status") != "success" && code is not ("7" or "13") && !response.Value.Contains("No such node", StringComparison.Ordinal))
                 return AdapterResult.Fail($"paloalto: {Endpoint.Redact(response.Value)} (code {code})", retryable: false, request: change.Describe(Endpoint.Redact));
         }
+        return await CommitAsync(described, (committed, job) =>
+        {
+            var output = new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = committed };
+            if (job is not null) output["job"] = job;
+            return Blocked(call, Ok(output, described));
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A security rule: set (add_rule) or delete (delete_rule; a rule already gone is success), then commit and poll the
+    /// job. add_rule records the rule's name for its undo.
+    /// </summary>
+    private async Task<AdapterResult> RuleAsync(AdapterCall call, CancellationToken ct)
+    {
+        var described = Describe(call);
+        if (RuleProblem(call) is { } problem) return AdapterResult.Fail($"paloalto: {problem}; refused before any call", retryable: false, request: described);
+        var name = Text(call, "rule_name");
+        var add = call.Action == "add_rule";
+        var change = add ? SetRule(call) : DeleteRule(call);
+        var (response, failure) = await XmlCallAsync(change, ct).ConfigureAwait(false);
+        if (failure is not null) return failure;
+        var code = (string?)response!.Attribute("code");
+        if ((string?)response.Attribute("status") != "success" && (add || (code is not ("7" or "13") && !response.Value.Contains("No such node", StringComparison.Ordinal))))
+            return AdapterResult.Fail($"paloalto: {Endpoint.Redact(response.Value)} (code {code})", retryable: false, request: described);
+        return await CommitAsync(described, (committed, job) =>
+        {
+            var output = new JsonObject { ["rule_name"] = name, [add ? "added" : "deleted"] = true, ["committed"] = committed };
+            if (add)
+            {
+                output["source"] = new JsonArray(Values(call, "source", "").Select(v => (JsonNode)v).ToArray());
+                output["rule_action"] = Values(call, "rule_action", "deny")[0];
+            }
+            if (job is not null) output["job"] = job;
+            var result = Ok(output, described);
+            return add ? result with { Undo = new JsonObject { ["rule_name"] = name } } : result;
+        }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Commits the candidate configuration and polls the commit job until it finishes. <paramref name="done"/> makes the
+    /// result: (false, null) when there was nothing to commit, (true, job) when the job finished OK.
+    /// </summary>
+    private async Task<AdapterResult> CommitAsync(AdapterRequest described, Func<bool, string?, AdapterResult> done, CancellationToken ct)
+    {
         var commit = Commit();
         var (enqueued, commitFailure) = await XmlCallAsync(commit, ct).ConfigureAwait(false);
         if (commitFailure is not null) return commitFailure;
-        if (enqueued!.Value.Contains("There are no changes to commit", StringComparison.Ordinal))
-            return Blocked(call, Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = false }, described));
+        if (enqueued!.Value.Contains("There are no changes to commit", StringComparison.Ordinal)) return done(false, null);
         if ((string?)enqueued.Attribute("status") == "success" && enqueued.Descendants("job").FirstOrDefault()?.Value is { Length: > 0 } job)
-            return await WaitForCommitAsync(job, ip, call, described, ct).ConfigureAwait(false);
+            return await WaitForCommitAsync(job, described, done, ct).ConfigureAwait(false);
         // "Another commit/validate is in progress": the management plane serialises commits; the step's retry waits and tries again.
         return AdapterResult.Fail($"paloalto: commit not accepted: {Endpoint.Redact(enqueued.Value)}", retryable: true, request: commit.Describe(Endpoint.Redact));
     }
 
-    private async Task<AdapterResult> WaitForCommitAsync(string job, string ip, AdapterCall call, AdapterRequest described, CancellationToken ct)
+    private async Task<AdapterResult> WaitForCommitAsync(string job, AdapterRequest described, Func<bool, string?, AdapterResult> done, CancellationToken ct)
     {
         var interval = TimeSpan.FromMilliseconds(double.TryParse(Endpoint.Settings.Options.GetValueOrDefault("poll_interval_ms")?.ToString(), CultureInfo.InvariantCulture, out var ms) ? ms : 1000);
         while (true)
@@ -152,7 +258,7 @@ public sealed class PaloAltoAdapter(AdapterEndpoint endpoint) : HttpAdapter(Adap
             {
                 var result = status.Descendants("result").LastOrDefault(r => r.Value is "OK" or "FAIL")?.Value;
                 return result == "OK"
-                    ? Blocked(call, Ok(new JsonObject { ["ip"] = ip, ["registered"] = call.Action == "block_ip", ["committed"] = true, ["job"] = job }, described))
+                    ? done(true, job)
                     : AdapterResult.Fail($"paloalto: commit job {job} failed: {Endpoint.Redact(string.Join("; ", status.Descendants("line").Select(l => l.Value)))}", retryable: true, request: described);
             }
             await Task.Delay(interval, ct).ConfigureAwait(false);
