@@ -94,6 +94,19 @@ public sealed class ServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/v1/alerts/nope/selection")).StatusCode);
     }
 
+    [Fact]
+    public async Task An_alert_in_a_format_nobody_recognises_is_accepted_and_recorded_as_unrecognised_never_silently_unmatched()
+    {
+        var offense = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "tests", "fixtures", "siem", "unrecognised", "qradar_offense.json"));
+        var response = await Post(offense);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await Json(response)).GetProperty("accepted")[0].GetProperty("alert_id").GetString()!;
+        var row = (await Json(await _http.GetAsync("/api/v1/events"))).GetProperty("events").EnumerateArray().Single(e => e.GetProperty("alert_id").GetString() == id);
+        Assert.Equal(("unrecognised", "unrecognised_format"), (row.GetProperty("format").GetString(), row.GetProperty("status").GetString()));
+        var selection = await Json(await _http.GetAsync($"/api/v1/alerts/{Uri.EscapeDataString(id)}/selection"));
+        Assert.Contains("unrecognised format", selection.GetProperty("text").GetString(), StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string> Malformed => new()
     {
         { "{\"event\": ", "body is not valid JSON" },

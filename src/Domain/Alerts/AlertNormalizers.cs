@@ -24,12 +24,23 @@ public sealed class AlertNormalizers(IEnumerable<IAlertNormalizer> normalizers)
 
     public static AlertNormalizers Default { get; } = new([new ElasticSignalNormalizer(), new SplunkNotableNormalizer()]);
 
+    /// <summary>The format of a document no normaliser recognises and that carries no ECS field set: accepted, recorded as such, never silently unmatched.</summary>
+    public const string Unrecognised = "unrecognised";
+
     public Alert Normalize(JsonObject document)
     {
         foreach (var n in _normalizers)
             if (n.Recognises(document)) return Alert.From(n.Normalize(document), n.Format);
-        return Alert.From(document, "ecs");
+        return Alert.From(document, document.Any(kv => EcsFieldSets.Contains(kv.Key)) ? "ecs" : Unrecognised);
     }
+
+    /// <summary>Top-level names of ECS (field sets and base fields): a document with none of them is not ECS.</summary>
+    private static readonly HashSet<string> EcsFieldSets = new(StringComparer.Ordinal)
+    {
+        "@timestamp", "message", "tags", "labels", "agent", "client", "cloud", "container", "data_stream", "destination", "device", "dll", "dns", "ecs",
+        "email", "error", "event", "faas", "file", "group", "host", "http", "log", "network", "observer", "orchestrator", "organization", "package",
+        "process", "registry", "related", "rule", "server", "service", "source", "threat", "tls", "url", "user", "user_agent", "vulnerability",
+    };
 }
 
 /// <summary>Elastic Security alert documents (<c>event.kind: signal</c>), mapped from the fields Elastic Security writes on a signal.</summary>

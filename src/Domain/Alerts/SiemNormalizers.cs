@@ -232,8 +232,8 @@ public sealed class SentinelNormalizer : IAlertNormalizer
 /// collection <c>tags</c> such as <c>TA0043</c> or <c>T1595.001</c>.
 /// </para>
 /// <para>
-/// Roles follow UDM: the host is the <c>principal</c>, except for <c>USER_*</c> events (a logon), where it is the <c>target</c> the
-/// account logged on to. For <c>NETWORK_*</c> and <c>USER_*</c> events the principal is <c>source</c> and the target's IP
+/// Roles follow UDM: the host is the <c>principal</c>, except for <c>USER_LOGIN</c>/<c>USER_LOGOUT</c>, where it is the <c>target</c>
+/// the account logged on to. For <c>NETWORK_*</c> and logon events the principal is <c>source</c> and the target's IP
 /// <c>destination.ip</c>. The process is <c>target.process</c> for <c>PROCESS_LAUNCH</c> (the principal is its parent), else
 /// <c>principal.process</c>. <c>event.category</c> comes from <c>metadata.eventType</c> (NETWORK_* network, USER_LOGIN/LOGOUT
 /// authentication, PROCESS_* process, FILE_* file, REGISTRY_* registry). The original document is kept under <c>chronicle</c>.
@@ -293,7 +293,7 @@ public sealed class ChronicleNormalizer : IAlertNormalizer
         foreach (var e in events)
         {
             var type = AlertFields.Text(e, "metadata.eventType") ?? "";
-            var logon = type.StartsWith("USER_", StringComparison.OrdinalIgnoreCase);
+            var logon = type.Equals("USER_LOGIN", StringComparison.OrdinalIgnoreCase) || type.Equals("USER_LOGOUT", StringComparison.OrdinalIgnoreCase);
             var network = type.StartsWith("NETWORK_", StringComparison.OrdinalIgnoreCase);
             var host = logon ? "target" : "principal";
             var peer = logon ? "principal" : "target";

@@ -166,6 +166,8 @@ public sealed record SelectionExplanation(string AlertId, string Format, IReadOn
         var sb = new System.Text.StringBuilder();
         sb.AppendLine($"alert {AlertId} ({Format}) · techniques: {(Techniques.Count > 0 ? string.Join(", ", Techniques) : "none")} · rules: {(RuleIds.Count > 0 ? string.Join(", ", RuleIds) : "none")} · severity: {Severity ?? "absent"}");
         var selected = Selected.ToList();
+        if (Format == AlertNormalizers.Unrecognised)
+            sb.AppendLine("unrecognised format: no normaliser (Elastic, Splunk, Sentinel, Chronicle, Sumo Logic) claims this document and it has no ECS field, so nothing in it could be read");
         sb.AppendLine(selected.Count > 0 ? $"selected: {string.Join(", ", selected.Select(p => $"{p.PlaybookId} ({p.Tier}: {p.Why})"))}" : "no playbook matched");
         var misses = NearMisses.Select(id => Playbooks.First(p => p.PlaybookId == id)).ToList();
         if (misses.Count > 0) sb.AppendLine("near misses:");

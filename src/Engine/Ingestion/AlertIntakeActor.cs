@@ -158,6 +158,9 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         var replyTo = Sender;
         Write(received, e =>
         {
+            if (e.Format == Domain.Alerts.AlertNormalizers.Unrecognised)
+                _log.Warning("Alert {0} from {1} is in a format no normaliser recognises (no ECS field, not Elastic, Splunk, Sentinel, Chronicle or Sumo Logic): recorded as unrecognised_format, no playbook considered",
+                    e.AlertId, e.Source);
             replyTo.Tell(new AlertAccepted(e.AlertId, false, e.Selected, e.Decisions));
             _outbox.Decided(e.AlertId, e.Decisions ?? [], _state.Book, Now);
             if (_state.Pending(e.AlertId) is { } batch) Dispatch(batch);

@@ -183,7 +183,7 @@ public sealed class ReadModelProjection
                         Source = a.Source,
                         ReceivedAt = a.At,
                         AlertTime = AlertTime(a.Alert),
-                        Status = a.Selected.Count == 0 ? "no_match" : "pending",
+                        Status = a.Format == Domain.Alerts.AlertNormalizers.Unrecognised ? "unrecognised_format" : a.Selected.Count == 0 ? "no_match" : "pending",
                         Playbooks = string.Join(",", a.Selected.Select(s => s.PlaybookId)),
                         Document = a.Alert.ToJsonString(),
                     }, token: ct).ConfigureAwait(false);

@@ -2,7 +2,7 @@ using LinqToDB.Mapping;
 
 namespace RunbookPilot.Engine.ReadModel;
 
-/// <summary>An accepted alert (PRD F2.5): its status follows its executions (pending, running, completed, failed, no_match).</summary>
+/// <summary>An accepted alert (PRD F2.5): its status follows its executions (pending, running, completed, failed, no_match, unrecognised_format).</summary>
 [Table("events")]
 public sealed class EventRow
 {
