@@ -22,7 +22,8 @@ public sealed class AlertNormalizers(IEnumerable<IAlertNormalizer> normalizers)
 {
     private readonly IReadOnlyList<IAlertNormalizer> _normalizers = normalizers.ToList();
 
-    public static AlertNormalizers Default { get; } = new([new ElasticSignalNormalizer(), new SplunkNotableNormalizer()]);
+    public static AlertNormalizers Default { get; } =
+        new([new ElasticSignalNormalizer(), new SplunkNotableNormalizer(), new SentinelNormalizer(), new ChronicleNormalizer(), new SumoLogicNormalizer()]);
 
     /// <summary>The format of a document no normaliser recognises and that carries no ECS field set: accepted, recorded as such, never silently unmatched.</summary>
     public const string Unrecognised = "unrecognised";
@@ -56,13 +57,22 @@ public sealed class ElasticSignalNormalizer : IAlertNormalizer
         var ecs = (JsonObject)document.DeepClone();
         var evt = ecs["event"] as JsonObject ?? [];
         ecs["event"] = evt;
+        // Alerts-as-data documents carry the source event's fields as flat "event.x" keys: fold them into the one event
+        // object, so "event.kind" and "event.id" below are the alert's and no stale flat copy is read before them.
+        foreach (var flat in ecs.Where(kv => kv.Key.StartsWith("event.", StringComparison.Ordinal)).Select(kv => kv.Key).ToList())
+        {
+            var value = ecs[flat];
+            ecs.Remove(flat);
+            if (evt[flat["event.".Length..]] is null) evt[flat["event.".Length..]] = value;
+        }
         evt["kind"] = "alert";
-        if (AlertFields.Text(document, "kibana.alert.uuid") is { } uuid && evt["id"] is null) evt["id"] = uuid;
+        // The alert's own id (one per alert), not the id of the source event it was raised on.
+        if (AlertFields.Text(document, "kibana.alert.uuid") is { } uuid) evt["id"] = uuid;
         if (AlertFields.Values(document, "kibana.alert.risk_score").FirstOrDefault() is { } risk) evt["risk_score"] = risk.DeepClone();
         if (AlertFields.Text(document, "kibana.alert.severity") is { } severity && evt["severity"] is null) evt["severity"] = severity;
         if (AlertFields.Text(document, "kibana.alert.original_time") is { } original)
         {
-            ecs["event.detected"] = ecs["@timestamp"]?.DeepClone();
+            evt["detected"] = ecs["@timestamp"]?.DeepClone();
             ecs["@timestamp"] = original;
         }
 
@@ -105,8 +115,10 @@ public sealed class ElasticSignalNormalizer : IAlertNormalizer
 }
 
 /// <summary>
-/// Splunk notable events and webhook alert-action payloads (<c>{"result": {...}, "search_name": ...}</c>),
-/// with CIM field names (src, dest, user, dest_host, urgency, annotations.mitre_attack) mapped to ECS.
+/// Splunk notable events and webhook alert-action payloads (<c>{"result": {...}, "search_name": ...}</c>), with CIM
+/// field names mapped to ECS: src/src_ip, dest_ip (dest when it is an address, else the host), user, dest_nt_host,
+/// urgency, process_name, process (the command line), process_hash (its SHA256=), query (DNS), and the ES
+/// <c>annotations.mitre_attack</c> techniques and tactics.
 /// </summary>
 public sealed class SplunkNotableNormalizer : IAlertNormalizer
 {
@@ -120,6 +132,7 @@ public sealed class SplunkNotableNormalizer : IAlertNormalizer
     {
         var result = document["result"] as JsonObject ?? document;
         string? F(params string[] names) => names.Select(n => AlertFields.Text(result, n)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+        static bool IsIp(string? v) => v is not null && System.Net.IPAddress.TryParse(v, out _);
 
         var ecs = new JsonObject { ["splunk"] = document.DeepClone() };
         var evt = new JsonObject { ["kind"] = "alert" };
@@ -128,27 +141,62 @@ public sealed class SplunkNotableNormalizer : IAlertNormalizer
         if (F("category") is { } cat) evt["category"] = new JsonArray(cat);
         ecs["event"] = evt;
         if (F("_time") is { } time) ecs["@timestamp"] = time;
-        if (F("src_ip", "src") is { } src) ecs["source"] = new JsonObject { ["ip"] = src };
-        if (F("dest_ip", "dest") is { } dest) ecs["destination"] = new JsonObject { ["ip"] = dest };
+        var source = new JsonObject();
+        if (F("src_ip", "src") is { } src && IsIp(src)) source["ip"] = src;
+        if (F("src_nt_host", "src_dns") is { } srcHost) source["host"] = new JsonObject { ["name"] = srcHost };
+        if (source.Count > 0) ecs["source"] = source;
+        var dest = F("dest");
+        if ((F("dest_ip") ?? (IsIp(dest) ? dest : null)) is { } destIp && IsIp(destIp)) ecs["destination"] = new JsonObject { ["ip"] = destIp };
         if (F("user", "src_user") is { } user) ecs["user"] = new JsonObject { ["name"] = user };
-        if (F("dest_host", "host", "dest_nt_host") is { } host) ecs["host"] = new JsonObject { ["name"] = host };
-        if (F("process", "process_name") is { } proc) ecs["process"] = new JsonObject { ["name"] = proc };
+        var host = new JsonObject();
+        if ((F("dest_nt_host", "dest_host", "host") ?? (IsIp(dest) ? null : dest)) is { } hostName) host["name"] = hostName;
+        if (F("dest_os", "os") is { } os) host["os"] = new JsonObject { ["type"] = Os(os) };
+        if (host.Count > 0) ecs["host"] = host;
+        var process = new JsonObject();
+        if (F("process_name") is { } procName) process["name"] = procName;
+        if (F("process") is { } commandLine) process["command_line"] = commandLine; // CIM process is the full command line
+        if (F("process_hash", "file_hash") is { } hashes && Sha256(hashes) is { } sha256) process["hash"] = new JsonObject { ["sha256"] = sha256 };
+        if (process.Count > 0) ecs["process"] = process;
+        if (F("query", "query_domain") is { } query) ecs["dns"] = new JsonObject { ["question"] = new JsonObject { ["name"] = query.TrimEnd('.') } };
         var rule = new JsonObject();
         if ((F("rule_name", "search_name") ?? AlertFields.Text(document, "search_name")) is { } name) rule["name"] = name;
         if (F("rule_id", "savedsearch_id") is { } ruleId) rule["id"] = ruleId;
         if (rule.Count > 0) ecs["rule"] = rule;
-        var techniques = AlertFields.Texts(result, "annotations.mitre_attack").Concat(AlertFields.Texts(result, "annotations.mitre_attack.mitre_technique_id")).ToList();
+        var techniques = AlertFields.Texts(result, "annotations.mitre_attack").Concat(AlertFields.Texts(result, "annotations.mitre_attack.mitre_technique_id"))
+            .Where(t => t.StartsWith('T')).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (techniques.Count > 0)
         {
-            var parents = techniques.Select(t => t.Split('.')[0]).Distinct().Select(t => (JsonNode)t).ToArray();
+            var parents = techniques.Select(t => t.Split('.')[0]).Distinct(StringComparer.OrdinalIgnoreCase).Select(t => (JsonNode)t).ToArray();
             var subs = techniques.Where(t => t.Contains('.', StringComparison.Ordinal)).Select(t => (JsonNode)t).ToArray();
-            ecs["threat"] = new JsonObject
+            var threat = new JsonObject
             {
                 ["framework"] = "MITRE ATT&CK",
                 ["technique"] = new JsonObject { ["id"] = new JsonArray(parents), ["subtechnique"] = new JsonObject { ["id"] = new JsonArray(subs) } },
             };
+            var tacticNames = AlertFields.Texts(result, "annotations.mitre_attack.mitre_tactic").Distinct(StringComparer.OrdinalIgnoreCase).Select(t => (JsonNode)t).ToArray();
+            var tacticIds = AlertFields.Texts(result, "annotations.mitre_attack.mitre_tactic_id").Distinct(StringComparer.OrdinalIgnoreCase).Select(t => (JsonNode)t).ToArray();
+            if (tacticNames.Length + tacticIds.Length > 0) threat["tactic"] = new JsonObject { ["id"] = new JsonArray(tacticIds), ["name"] = new JsonArray(tacticNames) };
+            ecs["threat"] = threat;
         }
         return ecs;
+    }
+
+    /// <summary>ECS host.os.type from a CIM OS name ("Microsoft Windows 10 Enterprise" → windows).</summary>
+    private static string Os(string os) =>
+        os.Contains("windows", StringComparison.OrdinalIgnoreCase) ? "windows"
+        : os.Contains("mac", StringComparison.OrdinalIgnoreCase) || os.Contains("darwin", StringComparison.OrdinalIgnoreCase) ? "macos"
+        : os.Contains("linux", StringComparison.OrdinalIgnoreCase) ? "linux"
+        : os.ToLowerInvariant();
+
+    /// <summary>The SHA-256 of a CIM hash field: a bare 64-hex value, or the SHA256= part of "SHA1=…,MD5=…,SHA256=…".</summary>
+    private static string? Sha256(string hashes)
+    {
+        foreach (var part in hashes.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var value = part.StartsWith("SHA256=", StringComparison.OrdinalIgnoreCase) ? part[7..] : part;
+            if (value.Length == 64 && value.All(char.IsAsciiHexDigit)) return value.ToLowerInvariant();
+        }
+        return null;
     }
 }
 

@@ -27,11 +27,13 @@ public static partial class EcsValidator
     /// </summary>
     public static (Alert? Alert, List<AlertProblem> Problems) Prepare(JsonObject document, string root)
     {
-        var problems = Check(document, root);
-        if (problems.Count > 0) return (null, problems);
+        if (Unreadable(document, root) is { } unreadable) return (null, [unreadable]);
         var alert = AlertNormalizers.Default.Normalize((JsonObject)document.DeepClone());
-        if (alert.Format != "ecs")
-            problems.AddRange(Check(alert.Document, root).Select(p => p with { Message = $"{p.Message} (after reading the {alert.Format} alert as ECS)" }));
+        // A vendor format is checked as the ECS it was read into (a Sumo Logic insight's top-level "source" is a word,
+        // not ECS source); a document read as ECS is checked as sent.
+        var problems = alert.Format is "ecs" or AlertNormalizers.Unrecognised
+            ? Check(alert.Document, root)
+            : Check(alert.Document, root).Select(p => p with { Message = $"{p.Message} (after reading the {alert.Format} alert as ECS)" }).ToList();
         if (alert.Id.Length > MaxAlertIdLength || alert.Id.Any(char.IsControl))
             problems.Add(new AlertProblem(root, $"the alert id ('{alert.Format}' format) is longer than {MaxAlertIdLength} characters or contains a control character"));
         return (problems.Count == 0 ? alert : null, problems);

@@ -115,7 +115,8 @@ public sealed class PlaybookSelector
             else why = pb.Trigger.Rules.Count > 0 ? $"the alert names none of its rules ({string.Join(", ", pb.Trigger.Rules)})" : "not selected";
             verdicts.Add(new PlaybookVerdict(pb.Id, pb.Version, pick is not null, pick is null ? null : ModelName(pick.Reason.ToString()), why, hits, checks, severity, severityOk));
         }
-        var near = verdicts.Where(v => !v.Selected && (v.TechniquesMatched.Count > 0 || v.Conditions.Any(c => c.Holds)))
+        // Close: its technique matched (a playbook with techniques), or one of its conditions held (a playbook without).
+        var near = verdicts.Where(v => !v.Selected && (v.TechniquesMatched.Count > 0 || _byId[v.PlaybookId].Trigger.Techniques.Count == 0 && v.Conditions.Any(c => c.Holds)))
             .OrderByDescending(v => v.TechniquesMatched.Count > 0).ThenBy(v => v.Conditions.Count(c => !c.Holds) + (v.SeverityOk ? 0 : 1)).ThenBy(v => v.PlaybookId, StringComparer.Ordinal)
             .Select(v => v.PlaybookId).ToList();
         return new SelectionExplanation(alert.Id, alert.Format, alertTechniques, alert.RuleIds.ToList(), alert.Severity is { } sv ? ModelName(sv.ToString()) : null, verdicts, near);
