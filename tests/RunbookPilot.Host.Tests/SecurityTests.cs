@@ -239,7 +239,7 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"result":{"event_id":"n-1","src":"not-an-ip"},"search_name":"Brute force"}""")]
+    [InlineData("""{"result":{"event_id":"n-1","src_ip":"not-an-ip"},"search_name":"Brute force"}""")]
     [InlineData("""{"result":{"event_id":"n-2\r\nX","src":"203.0.113.9"},"search_name":"Brute force"}""")]
     [InlineData("""{"event":{"id":["n-3","n-4"]}}""")]
     public async Task Alerts_are_checked_after_they_are_read_as_ECS(string body)

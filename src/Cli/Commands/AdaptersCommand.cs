@@ -39,7 +39,7 @@ internal static class AdaptersCommand
                             required_params = x.RequiredParams,
                             optional_params = x.OptionalParams,
                             rollback_action = x.Inverse,
-                            min_autonomy_level = ModelShape.EnumName(x.MinimumAutonomy),
+                            min_autonomy_level = x.SimulateFirst ? "l2" : "l0",
                         }),
                     }),
                 });

@@ -1,4 +1,3 @@
-using RunbookPilot.Domain.Playbooks;
 
 namespace RunbookPilot.Domain.Adapters;
 
@@ -14,9 +13,8 @@ public enum TargetKind { Ip, Cidr, Host, DeviceId, User, Domain, Email, Hash }
 /// parameters are targets of which kind. Every action that is not <see cref="ActionKind.ReadOnly"/> changes state: the
 /// engine checks its targets (declared, plus any parameter with a well-known target name such as <c>ip</c> or
 /// <c>hostname</c>) and never calls it in dry-run, built-in adapter and plugin alike.
-/// <para><see cref="MinimumAutonomy"/>: the lowest autonomy level a step may name this action at (the validator refuses
-/// a playbook below it); <c>kill_process</c> cannot be undone and is L2, so it is simulated and only an analyst's
-/// "Execute Now" runs it.</para>
+/// <para><see cref="SimulateFirst"/>: a step of this action must be L2 (the validator refuses a playbook below it);
+/// <c>kill_process</c> cannot be undone, so it is simulated and only an analyst's "Execute Now" runs it.</para>
 /// <para><see cref="EffectParam"/>: the parameter that names the lasting effect this action makes when that is not a
 /// target (a rule's name, an alert's dedup key); two calls with the same value hold the same effect in the effect
 /// ledger. When the call leaves it empty, the effect is the call's own and nothing shares it.</para>
@@ -31,7 +29,7 @@ public sealed record ActionDescriptor(
     IReadOnlyDictionary<string, TargetKind>? Targets = null,
     bool Releases = false,
     IReadOnlyList<string>? NotTargets = null,
-    AutonomyLevel MinimumAutonomy = AutonomyLevel.L0,
+    bool SimulateFirst = false,
     string? EffectParam = null)
 {
     /// <summary>
@@ -147,7 +145,7 @@ public sealed class AdapterCatalog
                 "Kill a process (pid) on a host, by hostname or device_id, through a Real Time Response admin session (RTR kill). Cannot be undone: steps must be L2 (simulated; an analyst's 'Execute Now' runs it)",
                 ["pid"], ["hostname", "device_id"],
                 Targets: new Dictionary<string, TargetKind> { ["hostname"] = TargetKind.Host, ["device_id"] = TargetKind.DeviceId }, NotTargets: ["pid"],
-                MinimumAutonomy: AutonomyLevel.L2),
+                SimulateFirst: true),
         ]),
         new("jira", "Jira Cloud tickets",
         [

@@ -142,11 +142,13 @@ public sealed class SplunkNotableNormalizer : IAlertNormalizer
         ecs["event"] = evt;
         if (F("_time") is { } time) ecs["@timestamp"] = time;
         var source = new JsonObject();
-        if (F("src_ip", "src") is { } src && IsIp(src)) source["ip"] = src;
-        if (F("src_nt_host", "src_dns") is { } srcHost) source["host"] = new JsonObject { ["name"] = srcHost };
+        // src_ip is an address (a bad one is refused by validation); CIM src may be an address or a host name.
+        var src = F("src");
+        if ((F("src_ip") ?? (IsIp(src) ? src : null)) is { } srcIp) source["ip"] = srcIp;
+        if ((F("src_nt_host", "src_dns") ?? (IsIp(src) ? null : src)) is { } srcHost) source["host"] = new JsonObject { ["name"] = srcHost };
         if (source.Count > 0) ecs["source"] = source;
         var dest = F("dest");
-        if ((F("dest_ip") ?? (IsIp(dest) ? dest : null)) is { } destIp && IsIp(destIp)) ecs["destination"] = new JsonObject { ["ip"] = destIp };
+        if ((F("dest_ip") ?? (IsIp(dest) ? dest : null)) is { } destIp) ecs["destination"] = new JsonObject { ["ip"] = destIp };
         if (F("user", "src_user") is { } user) ecs["user"] = new JsonObject { ["name"] = user };
         var host = new JsonObject();
         if ((F("dest_nt_host", "dest_host", "host") ?? (IsIp(dest) ? null : dest)) is { } hostName) host["name"] = hostName;

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RunbookPilot.Domain.Attack;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Domain.Alerts;
 

@@ -105,7 +105,7 @@ public sealed partial class SigmaIndex
             {
                 var m = TechniqueTag().Match(tag.Value.Trim());
                 if (m.Success) techniques.Add("T" + m.Groups[1].Value + (m.Groups[2].Success ? "." + m.Groups[2].Value : ""));
-                else if (tag.Value.StartsWith("attack.", StringComparison.OrdinalIgnoreCase) && Attack.Tactics.FromSigmaTag(tag.Value[7..]) is { } tactic)
+                else if (tag.Value.StartsWith("attack.", StringComparison.OrdinalIgnoreCase) && Core.Tactics.FromSigmaTag(tag.Value[7..]) is { } tactic)
                     tactics.Add(tactic);
             }
         }

@@ -116,10 +116,10 @@ public static class PlaybookValidator
         {
             if (step.AutonomyLevel == AutonomyLevel.L0 && action.Kind != ActionKind.ReadOnly)
                 ctx.Error(path + ".autonomy_level", $"step '{step.Id}' is L0, but {step.Adapter}.{step.ActionType} changes state; L0 is for read-only actions (use L1 or L2)");
-            if (step.AutonomyLevel < action.MinimumAutonomy)
-                ctx.Error(path + ".autonomy_level", $"step '{step.Id}' is {step.AutonomyLevel}, but {step.Adapter}.{step.ActionType} must be {action.MinimumAutonomy} at least"
+            if (action.SimulateFirst && step.AutonomyLevel < AutonomyLevel.L2)
+                ctx.Error(path + ".autonomy_level", $"step '{step.Id}' is {step.AutonomyLevel}, but {step.Adapter}.{step.ActionType} must be L2 at least"
                     + (action.Kind == ActionKind.Irreversible ? " (it cannot be undone: it is simulated first and only an analyst's 'Execute Now' runs it)" : "")
-                    + $"; set autonomy_level: {action.MinimumAutonomy} (and the playbook's autonomy_level too)");
+                    + "; set autonomy_level: L2 (and the playbook's autonomy_level too)");
             if (step.RollbackAvailable && action.Kind != ActionKind.Reversible)
                 ctx.Error(path + ".rollback_available", $"{step.Adapter}.{step.ActionType} cannot be undone, so rollback_available must not be true");
         }

@@ -11,7 +11,7 @@ namespace RunbookPilot.Engine.Api;
 /// projector singleton; requests arriving together are served by one run), so what a page, a command or a response
 /// shows includes everything journaled before it asked.
 /// </summary>
-public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadModelDb db, Hosting.PlaybookCatalog catalog, Domain.Adapters.AdapterRegistry adapters)
+public sealed class ReadApi(IRequiredActor<ReadModelProjector> projector, ReadModelDb db, Configuration.PlaybookCatalog catalog, Domain.Adapters.AdapterRegistry adapters)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using RunbookPilot.Domain.Alerts;
 using RunbookPilot.Domain.Matching;
-using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Configuration;
 using RunbookPilot.Engine.ReadModel;
 
 namespace RunbookPilot.Engine.Api;

@@ -35,9 +35,9 @@ public class SelectionTests
     [Fact]
     public void Technique_match_applies_conditions_and_parent_ids_match_sub_techniques()
     {
-        var alert = A("""{"event":{"category":["network","intrusion_detection"]},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":["T1021"],"subtechnique":{"id":["T1021.002"]}}}}""");
+        var alert = A("""{"event":{"category":["network","intrusion_detection"]},"source":{"ip":"203.0.113.9"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":["T1021"],"subtechnique":{"id":["T1021.002"]}}}}""");
         Assert.Equal(["lateral_movement_L1"], Selector.Select(alert).Select(s => s.Playbook.Id));
-        var wrongTactic = A("""{"event":{"category":"intrusion_detection"},"threat":{"tactic":{"name":"Execution"},"technique":{"id":"T1021.001"}}}""");
+        var wrongTactic = A("""{"event":{"category":"intrusion_detection"},"source":{"ip":"203.0.113.9"},"threat":{"tactic":{"name":"Execution"},"technique":{"id":"T1021.001"}}}""");
         Assert.Empty(Selector.Select(wrongTactic));
         // credential_dumping_L0 lists the parent T1003: a sub-technique alert matches it
         var cred = A("""{"event":{"severity":80},"host":{"os":{"type":"windows"}},"threat":{"technique":{"subtechnique":{"id":"T1003.006"}}}}""");
@@ -56,7 +56,7 @@ public class SelectionTests
     {
         var extra = PlaybookLoader.Parse(Tests.Playbooks.Samples.Valid, "s.yaml").Value!;
         var selector = new PlaybookSelector([.. Library.Playbooks, extra], Library.Sigma);
-        var alert = A("""{"event":{"category":["intrusion_detection"]},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021.001"}}}""");
+        var alert = A("""{"event":{"category":["intrusion_detection"]},"source":{"ip":"203.0.113.9"},"threat":{"tactic":{"name":"Lateral Movement"},"technique":{"id":"T1021.001"}}}""");
         Assert.Equal(["lateral_movement_L1", "sample"], selector.Select(alert).Select(s => s.Playbook.Id).Order(StringComparer.Ordinal));
         Assert.Empty(selector.Select(A("""{"message":"hello"}""")));
     }
@@ -90,7 +90,7 @@ public class SelectionTests
         dir.Write("sigma/r.yml", "title: R\nid: low-conf\ntags: [attack.t1021.001]\nx-detectforge:\n  suggested_runbook: lateral_movement_L1\n  confidence: low\n");
         var selector = new PlaybookSelector(Library.Playbooks, SigmaIndex.LoadFolder(Path.Combine(dir.Path, "sigma")));
         Assert.Empty(selector.Select(A("""{"rule":{"id":"low-conf"}}""")));
-        var s = Assert.Single(selector.Select(A("""{"rule":{"id":"low-conf"},"event":{"category":"intrusion_detection"},"threat":{"tactic":{"name":"Lateral Movement"}}}""")));
+        var s = Assert.Single(selector.Select(A("""{"rule":{"id":"low-conf"},"event":{"category":"intrusion_detection"},"source":{"ip":"203.0.113.9"},"threat":{"tactic":{"name":"Lateral Movement"}}}""")));
         Assert.Equal(SelectionReason.Technique, s.Reason);
     }
 

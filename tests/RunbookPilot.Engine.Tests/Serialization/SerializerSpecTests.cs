@@ -1,3 +1,4 @@
+using RunbookPilot.Domain.Effects;
 using System.Runtime.Serialization;
 using System.Text;
 using System.Text.Json;
@@ -49,7 +50,8 @@ public sealed class SerializerSpecTests(SerializerSpecFixture fixture) : IClassF
     }
 
     private static Dictionary<Type, string> Manifests() =>
-        EventManifests.ByType.Concat(IntakeManifests.ByType).ToDictionary(kv => kv.Key, kv => kv.Value);
+        EventManifests.ByType.Concat(IntakeManifests.ByType).Concat(EffectLedgerState.Manifests)
+            .Append(KeyValuePair.Create(typeof(EffectLedgerSnapshot), EffectLedgerSnapshot.Manifest)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     [Fact]
     public void There_is_a_sample_for_every_manifested_type_and_for_no_other()
@@ -108,6 +110,8 @@ public sealed class SerializerSpecTests(SerializerSpecFixture fixture) : IClassF
         };
     }
 
+    private static EffectKey Effect() => new("paloalto", "block_ip", "203.0.113.5");
+
     private static UsageSnapshot Usage() => new(4.5, T0, new DateOnly(2026, 3, 10), 12, T0.AddMinutes(-7));
 
     private static SelectedPlaybook Selected() => new("lateral_movement_L1", "1.0.0", "binding 3 (rule abc123-lateral-rdp)", "ex-1", false, 3);
@@ -140,7 +144,7 @@ public sealed class SerializerSpecTests(SerializerSpecFixture fixture) : IClassF
         [
             // execution journal
             new ExecutionStarted("ex-1", "a-1", Alert(), playbook, "technique T1021.001 (binding 3)", T0, DryRun: true),
-            new StepSucceeded("step_1", 2, Output(), Request(), 412, T0.AddSeconds(1)),
+            new StepSucceeded("step_1", 2, Output(), Request(), 412, T0.AddSeconds(1), new JsonObject { ["ip"] = "203.0.113.5", ["tag"] = "runbookpilot-block" }),
             new StepAttemptFailed("step_2", 1, "splunk: 503 Service Unavailable", Request(), T0.AddSeconds(4), T0.AddSeconds(2)),
             new StepFailed("step_2", "splunk: 503 Service Unavailable (retries exhausted)", T0.AddSeconds(20)),
             new ApprovalRequested("step_3", "apr-1", ApprovalReason.L1Action, 2, Request(), BlockParameters(), T0.AddHours(4), T0.AddSeconds(21)),
@@ -160,6 +164,15 @@ public sealed class SerializerSpecTests(SerializerSpecFixture fixture) : IClassF
             new StepRollbackFailed("step_4", "crowdstrike: 404 device not found", T0.AddMinutes(31)),
             new EnrichmentAttached("technique_context", "ready", "AI-GENERATED: T1021.001 is Remote Desktop Protocol...", "served from cache",
                 "openrouter/some-model", true, 812, 164, T0.AddSeconds(9)),
+
+            // effect ledger journal
+            new EffectAcquiring(Effect(), "ex-1", "step_3", T0),
+            new EffectHeld(Effect(), "ex-1", "step_3", T0.AddSeconds(1)),
+            new EffectAbandoned(Effect(), "ex-2", "step_3", T0.AddSeconds(2)),
+            new EffectReleasing(Effect(), "ex-1", "step_3", T0.AddMinutes(30)),
+            new EffectReleased(Effect(), "ex-1", "step_3", true, T0.AddMinutes(31)),
+            new EffectReleaseFailed(Effect(), "ex-1", "step_3", T0.AddMinutes(31)),
+            new EffectLedgerSnapshot([new EffectSnapshotEntry(Effect(), new EffectHold("ex-1", "step_3", HoldState.Held, T0))]),
 
             // intake journal
             new AlertReceived("a-1", "ecs", "webhook", Alert(), [Selected()], T0, [Decision()]),

@@ -1,4 +1,4 @@
-namespace RunbookPilot.Domain.Attack;
+namespace RunbookPilot.Domain.Core;
 
 /// <summary>The ATT&amp;CK enterprise tactics, by id and name; Sigma tags name them in either spelling (v1 '_' or v2 '-').</summary>
 public static class Tactics

@@ -4,7 +4,7 @@ using RunbookPilot.Domain.Core;
 using RunbookPilot.Domain.Library;
 using RunbookPilot.Engine.Configuration;
 
-namespace RunbookPilot.Engine.Hosting;
+namespace RunbookPilot.Engine.Configuration;
 
 /// <summary>
 /// The playbooks, policy and Sigma rules in force. Running executions keep the playbook version they started with. When
