@@ -99,6 +99,20 @@ public static class OperatorApi
                 ["projector_lag_events"] = (await engine.Read.PositionAsync(ct)).Lag,
             });
         });
+        ops.MapGet("/effects", async (RunbookPilotEngine engine, CancellationToken ct) => Results.Json(new JsonObject
+        {
+            ["effects"] = new JsonArray([.. (await engine.Effects.HoldsAsync([], ct)).Holds.Select(h => (JsonNode)new JsonObject
+            {
+                ["adapter"] = h.Key.Adapter, ["action"] = h.Key.Action, ["target"] = h.Key.Target, ["effect"] = h.Key.ToString(),
+                ["execution_id"] = h.Hold.ExecutionId, ["step_id"] = h.Hold.StepId, ["state"] = h.Hold.State.ToString().ToLowerInvariant(), ["since"] = h.Hold.Since,
+            })]),
+        }));
+        ops.MapPost("/effects/forget", async (HttpContext c, RunbookPilotEngine engine, ForgetBody body, CancellationToken ct) =>
+            Results.Json(new JsonObject
+            {
+                ["message"] = await engine.Effects.ForgetAsync(new Domain.Effects.EffectKey(body.Adapter, body.Action, body.Target), body.ExecutionId, body.StepId,
+                    Http.Analyst(c), ct),
+            }));
         ops.MapGet("/log", (int? lines) => Results.Json(new JsonObject
         {
             ["lines"] = new JsonArray([.. log.Last(Math.Clamp(lines ?? 100, 1, RecentLog.Capacity)).Select(l => (JsonNode)l)]),
@@ -140,3 +154,6 @@ public sealed class RecentLog : ILogEventSink
 
     public IReadOnlyList<string> Last(int count) => _lines.ToArray().TakeLast(count).ToList();
 }
+
+/// <summary>Body of <c>POST /api/v1/ops/effects/forget</c>: the effect (as <c>GET /api/v1/ops/effects</c> lists it) and the hold to drop.</summary>
+public sealed record ForgetBody(string Adapter, string Action, string Target, string ExecutionId, string StepId);

@@ -141,4 +141,50 @@ public sealed class EffectLedgerTests : IAsyncLifetime
         Assert.Equal(device.Id, state.Step("isolate").Undo!["device_id"]!.GetValue<string>());
         Assert.Equal("normal", device.Status);
     }
+
+    private const string UnblockPlaybook = """
+        id: unblock
+        name: Unblock
+        version: 1.0.0
+        autonomy_level: L1
+        trigger: { techniques: [T1190] }
+        steps:
+          - id: unblock
+            name: Lift the block of a cleared address
+            action_type: unblock_ip
+            adapter: paloalto
+            autonomy_level: L1
+            params: { ip: "{{source.ip}}" }
+        """;
+
+    [Fact]
+    public async Task A_playbook_step_that_unblocks_does_not_lift_a_block_another_execution_holds()
+    {
+        var f = new EngineFixture(BlockPlaybook, UnblockPlaybook);
+        f.Adapters.Remove("paloalto");
+        f.Plugins.AddRange(AdapterFactory.Create(new Dictionary<string, Domain.Library.AdapterSettings> { ["paloalto"] = _sim.DemoSettings()["paloalto"] },
+            n => VendorSimulator.Credentials.GetValueOrDefault(n), TimeProvider.System));
+        await using var _ = await f.StartAsync();
+        var blocker = await RunApprovedAsync(f, """{"event":{"id":"b1"},"source":{"ip":"203.0.113.44"},"threat":{"technique":{"id":"T1021.001"}}}""");
+        var unblocker = await RunApprovedAsync(f, """{"event":{"id":"u1"},"source":{"ip":"203.0.113.44"},"threat":{"technique":{"id":"T1190"}}}""");
+        Assert.True(_sim.State.RegisteredIps.ContainsKey("203.0.113.44")); // still held by the blocking execution
+        Assert.Equal(0, Unregisters);
+        var output = (await f.Engine.Executions.GetAsync(unblocker)).State.Step("unblock").Output!;
+        Assert.Equal(blocker, output["still_held_by"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_crashing_adapter_leaves_no_hold_behind_that_would_block_others()
+    {
+        await using var f = new EngineFixture(BlockPlaybook.Replace("rollback_available: true", "rollback_available: true\n    retry: { max_retries: 0 }", StringComparison.Ordinal));
+        for (var i = 0; i < 4; i++) f.Adapters["paloalto"].ThenCrash();
+        await f.StartAsync();
+        var id = Assert.Single((await f.SubmitAsync("""{"event":{"id":"k1"},"source":{"ip":"203.0.113.45"},"threat":{"technique":{"id":"T1021.001"}}}""")).Selected).ExecutionId;
+        await f.Engine.Executions.WaitSettledAsync(id, Wait);
+        await f.Engine.Executions.SendAsync(new ApproveStep(id, null, "alice", null));
+        var state = (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(60))).State;
+        Assert.Equal(StepStatus.Failed, state.Step("block").Status);
+        var effect = new EffectKey("paloalto", "block_ip", "203.0.113.45");
+        Assert.Empty((await f.Engine.Effects.HoldsAsync([effect])).For(effect));
+    }
 }

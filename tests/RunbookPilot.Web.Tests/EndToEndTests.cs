@@ -253,6 +253,11 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         // The alert's run timeline names the execution (waited for: the live page loads its data after it connects).
         await page.WaitForFunctionAsync($"() => [...document.querySelectorAll('[data-testid=run-timeline]')].some(e => e.innerText.includes('{execution}'))", null,
             new PageWaitForFunctionOptions { Timeout = 15000 });
+        // The Selection tab explains why the alert ran its playbook, condition by condition.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Selection" }).ClickAsync();
+        await page.WaitForSelectorAsync("[data-testid=selection-summary]", new() { Timeout = 10000 });
+        Assert.Contains("Selected: contain_source", await page.InnerTextAsync("[data-testid=selection-summary]"), StringComparison.Ordinal);
+        await server.ShotAsync(page, "10-alert-selection");
     }
 
     [Fact]

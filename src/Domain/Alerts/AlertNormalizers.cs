@@ -32,7 +32,8 @@ public sealed class AlertNormalizers(IEnumerable<IAlertNormalizer> normalizers)
     {
         foreach (var n in _normalizers)
             if (n.Recognises(document)) return Alert.From(n.Normalize(document), n.Format);
-        return Alert.From(document, document.Any(kv => EcsFieldSets.Contains(kv.Key)) ? "ecs" : Unrecognised);
+        // Flattened ECS ("source.ip": …) counts by its field set.
+        return Alert.From(document, document.Any(kv => EcsFieldSets.Contains(kv.Key.Split('.')[0])) ? "ecs" : Unrecognised);
     }
 
     /// <summary>Top-level names of ECS (field sets and base fields): a document with none of them is not ECS.</summary>

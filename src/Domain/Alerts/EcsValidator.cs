@@ -28,7 +28,17 @@ public static partial class EcsValidator
     public static (Alert? Alert, List<AlertProblem> Problems) Prepare(JsonObject document, string root)
     {
         if (Unreadable(document, root) is { } unreadable) return (null, [unreadable]);
-        var alert = AlertNormalizers.Default.Normalize((JsonObject)document.DeepClone());
+        Alert alert;
+        try
+        {
+            alert = AlertNormalizers.Default.Normalize((JsonObject)document.DeepClone());
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException or ArgumentException)
+        {
+            // JSON a vendor embeds as text (Sentinel Entities, ExtendedProperties) is read while normalising: a string in
+            // it that is not valid text is refused here like one in the document itself.
+            return (null, [new AlertProblem(root, "the alert could not be read: " + ex.Message)]);
+        }
         // A vendor format is checked as the ECS it was read into (a Sumo Logic insight's top-level "source" is a word,
         // not ECS source); a document read as ECS is checked as sent.
         var problems = alert.Format is "ecs" or AlertNormalizers.Unrecognised

@@ -516,7 +516,8 @@ internal sealed class EcsDraft
         var text = value.Trim();
         if (parent[leaf] is JsonArray array)
         {
-            if (!array.Any(v => AlertFields.AsText(v) == text)) array.Add(JsonValue.Create(text));
+            // Bounded: a related.* list of a crafted alert stays small, so this check stays cheap.
+            if (array.Count < ThreatDraft.MaxTechniques && !array.Any(v => AlertFields.AsText(v) == text)) array.Add(JsonValue.Create(text));
         }
         else if (parent[leaf] is null) parent[leaf] = new JsonArray(JsonValue.Create(text));
     }
@@ -571,7 +572,11 @@ internal sealed class EcsDraft
 /// </summary>
 internal sealed class ThreatDraft
 {
+    /// <summary>At most this many technique ids are read from one alert (a real one names a handful; a crafted one must not cost CPU).</summary>
+    public const int MaxTechniques = 256;
+
     private readonly List<string> _techniques = [];
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly List<string> _tacticIds = [];
     private readonly List<string> _tacticNames = [];
 
@@ -647,7 +652,7 @@ internal sealed class ThreatDraft
             default:
                 if (AlertFields.AsText(node) is { } text)
                     foreach (var id in Siem.TechniqueIds(text))
-                        if (!_techniques.Contains(id)) _techniques.Add(id);
+                        if (_techniques.Count < MaxTechniques && _seen.Add(id)) _techniques.Add(id);
                 break;
         }
     }

@@ -7,29 +7,41 @@ using RunbookPilot.Domain.Policy;
 namespace RunbookPilot.Domain.Effects;
 
 /// <summary>
-/// One live effect at a vendor: the adapter, the reversible action that made it, and its canonical target — for
-/// example "10.20.8.45 blocked on paloalto". Two executions that block the same address on the same firewall hold
-/// the same effect, whatever spelling their alerts used.
+/// One live effect at a vendor: the adapter, the reversible action that made it, and its target in a comparable form —
+/// for example "203.0.113.9 blocked on paloalto". Two executions that block the same address on the same firewall hold
+/// the same effect, whatever spelling their alerts used. Hosts are keyed by their short name in lower case
+/// (<c>WS-01</c> and <c>ws-01.corp.example</c> are one host: a collision keeps a containment in place, which is the safe
+/// side); a device id is keyed as such until the step runner resolves it to its host (<see cref="Kind"/>).
 /// </summary>
 public sealed record EffectKey(string Adapter, string Action, string Target)
 {
+    /// <summary>What <see cref="Target"/> is; a device id is turned into its host before the ledger is asked. Not part of the key's identity.</summary>
+    public TargetKind? Kind { get; init; }
+
+    public bool Equals(EffectKey? other) => other is not null && Adapter == other.Adapter && Action == other.Action && Target == other.Target;
+
+    public override int GetHashCode() => HashCode.Combine(Adapter, Action, Target);
+
     public override string ToString() => $"{Target} {Label(Action)} on {Adapter}";
 
     private static string Label(string action) => action switch
     {
         "block_ip" => "blocked",
         "isolate_host" => "contained",
-        "add_rule" => "added as a security rule",
+        "add_rule" => "allowed by a rule",
         "trigger_incident" => "paged",
         _ => "changed by " + action,
     };
 
+    /// <summary>The key of a host, by its name as the EDR reports it.</summary>
+    public EffectKey ForHost(string hostName) =>
+        Targets.TryParse(TargetKind.Host, hostName, out var host, out _) ? this with { Target = host.ShortName!, Kind = TargetKind.Host } : this;
+
     /// <summary>
     /// The effect of <paramref name="action"/> (a reversible action that makes an effect, or the action that releases
-    /// one: then the effect is its inverse's) with these parameters, or null when the action makes no lasting effect.
-    /// The target is the making action's <see cref="ActionDescriptor.EffectParam"/> when it declares one (a rule's name,
-    /// an alert's dedup key; empty: the call's own effect, shared with no one, so null), else the first target parameter,
-    /// in the making action's declared order, that has a value, in its canonical spelling.
+    /// one: then the effect is its inverse's) with these parameters, or null when the action makes no lasting effect
+    /// that others could share. The target is the making action's <c>EffectParam</c> when it has one (a rule name, a
+    /// dedup key), else its device id when given (what an EDR acts on), else its first target parameter with a value.
     /// </summary>
     public static EffectKey? For(AdapterDescriptor? adapter, string action, JsonObject parameters)
     {
@@ -38,18 +50,17 @@ public sealed record EffectKey(string Adapter, string Action, string Target)
         var maker = descriptor.Releases ? adapter.Find(descriptor.Inverse ?? "") : descriptor;
         if (maker is null) return null;
         if (maker.EffectParam is { } named)
-            return AlertFields.AsText(parameters[named]) is { Length: > 0 } id ? new EffectKey(adapter.Name, maker.Name, id) : null;
+            return AlertFields.AsText(parameters[named]) is { Length: > 0 } value ? new EffectKey(adapter.Name, maker.Name, value) : null;
         var targets = maker.TargetParams;
-        foreach (var name in maker.AllParams)
-        {
-            if (!targets.TryGetValue(name, out var kind) || AlertFields.AsText(parameters[name]) is not { Length: > 0 } text) continue;
-            var canonical = Targets.TryParse(kind, text, out var target, out _) ? target.Text : text;
-            return new EffectKey(adapter.Name, maker.Name, canonical);
-        }
-        // An effect without a target parameter (a page, a rule): the first required parameter names it.
-        return maker.RequiredParams.Count > 0 && AlertFields.AsText(parameters[maker.RequiredParams[0]]) is { Length: > 0 } value
-            ? new EffectKey(adapter.Name, maker.Name, value)
-            : null;
+        var candidates = maker.AllParams.Where(p => targets.ContainsKey(p) && AlertFields.AsText(parameters[p]) is { Length: > 0 }).ToList();
+        if (candidates.FirstOrDefault(p => targets[p] == TargetKind.DeviceId) is { } device)
+            return new EffectKey(adapter.Name, maker.Name, AlertFields.AsText(parameters[device])!.ToLowerInvariant()) { Kind = TargetKind.DeviceId };
+        if (candidates.FirstOrDefault() is not { } name) return null; // no target: the call's own effect, shared with nobody
+        var kind = targets[name];
+        var text = AlertFields.AsText(parameters[name])!;
+        if (!Targets.TryParse(kind, text, out var target, out _)) return new EffectKey(adapter.Name, maker.Name, text) { Kind = kind };
+        var comparable = kind is TargetKind.Ip or TargetKind.Cidr ? target.Text : (target.ShortName ?? target.Text).ToLowerInvariant();
+        return new EffectKey(adapter.Name, maker.Name, comparable) { Kind = kind };
     }
 }
 
@@ -64,6 +75,7 @@ public enum HoldState
     Releasing,
 }
 
+/// <summary>One execution's hold; <see cref="Since"/> is when it reached <see cref="State"/>.</summary>
 public sealed record EffectHold(string ExecutionId, string StepId, HoldState State, DateTimeOffset Since)
 {
     public string Holder => ExecutionId + "/" + StepId;
@@ -102,6 +114,8 @@ public sealed record ConfirmEffect(EffectKey Key, string ExecutionId, string Ste
 public sealed record AbandonEffect(EffectKey Key, string ExecutionId, string StepId) : IEffectCommand;
 /// <summary>Before the undoing call. Answer: <see cref="LedgerAnswer.StillHeld"/> (released, call nothing), <see cref="LedgerAnswer.Last"/> (call the vendor) or <see cref="LedgerAnswer.Busy"/>.</summary>
 public sealed record ReleaseEffect(EffectKey Key, string ExecutionId, string StepId) : IEffectCommand;
+/// <summary>An operator drops a hold the ledger keeps but the vendor no longer has (undone in the vendor's console, expired there); nothing is called.</summary>
+public sealed record ForgetEffect(EffectKey Key, string ExecutionId, string StepId, string By) : IEffectCommand;
 /// <summary>After the undoing call: <see cref="Undone"/> when it succeeded.</summary>
 public sealed record FinishRelease(EffectKey Key, string ExecutionId, string StepId, bool Undone) : IEffectCommand;
 
@@ -130,7 +144,7 @@ public sealed record EffectLedgerState
         var holds = Effects.GetValueOrDefault(e.Key) ?? [];
         var mine = holds.FirstOrDefault(h => h.ExecutionId == e.ExecutionId && h.StepId == e.StepId);
         var others = mine is null ? holds : holds.Remove(mine);
-        ImmutableList<EffectHold> With(HoldState state) => others.Add(new EffectHold(e.ExecutionId, e.StepId, state, mine?.Since ?? e.At));
+        ImmutableList<EffectHold> With(HoldState state) => others.Add(new EffectHold(e.ExecutionId, e.StepId, state, mine?.State == state ? mine.Since : e.At));
         var updated = e switch
         {
             EffectAcquiring => With(mine?.State ?? HoldState.Acquiring),
@@ -142,12 +156,19 @@ public sealed record EffectLedgerState
         return this with { Effects = updated.IsEmpty ? Effects.Remove(e.Key) : Effects.SetItem(e.Key, updated) };
     }
 
+    /// <summary>
+    /// A call in flight longer than this (the longest attempt a step may take, 1 h, and a margin) is taken to have
+    /// ended without a word (its process died, its runner crashed): its hold counts as held — the effect may exist — and
+    /// no longer makes others wait.
+    /// </summary>
+    public static readonly TimeSpan InFlightLimit = TimeSpan.FromMinutes(65);
+
     /// <summary>The events and the answer for a command, at <paramref name="now"/>. Repeating a command is safe (a restarted step repeats it).</summary>
     public (IReadOnlyList<IEffectEvent> Events, LedgerReply Reply) Decide(IEffectCommand c, DateTimeOffset now)
     {
         var holds = Holds(c.Key);
         var mine = holds.FirstOrDefault(h => h.ExecutionId == c.ExecutionId && h.StepId == c.StepId);
-        var others = holds.Where(h => h != mine).ToList();
+        var others = holds.Where(h => h != mine).Select(h => h.State != HoldState.Held && now - h.Since > InFlightLimit ? h with { State = HoldState.Held } : h).ToList();
         LedgerReply Reply(LedgerAnswer answer, string message) => new(answer, c.Key, others, message);
         string Names(IEnumerable<EffectHold> hs) => string.Join(", ", hs.Select(h => h.ExecutionId).Distinct(StringComparer.Ordinal));
         switch (c)
@@ -161,6 +182,9 @@ public sealed record EffectLedgerState
                 return (mine?.State == HoldState.Held ? [] : [new EffectHeld(c.Key, c.ExecutionId, c.StepId, now)], Reply(LedgerAnswer.Recorded, $"{c.Key}: held"));
             case AbandonEffect:
                 return (mine is { State: HoldState.Acquiring } ? [new EffectAbandoned(c.Key, c.ExecutionId, c.StepId, now)] : [], Reply(LedgerAnswer.Recorded, $"{c.Key}: not made"));
+            case ForgetEffect f:
+                return (mine is null ? [] : [new EffectReleased(c.Key, c.ExecutionId, c.StepId, false, now)],
+                    Reply(LedgerAnswer.Recorded, mine is null ? $"{c.Key}: {c.ExecutionId} holds nothing" : $"{c.Key}: {c.ExecutionId}'s hold forgotten by {f.By} (no vendor call)"));
             case ReleaseEffect:
                 if (others.FirstOrDefault(h => h.State is HoldState.Acquiring or HoldState.Releasing) is { } inFlight)
                     return ([], Reply(LedgerAnswer.Busy, $"{c.Key}: {inFlight.ExecutionId} is {(inFlight.State == HoldState.Acquiring ? "making" : "undoing")} the same effect right now; trying again once it is done"));

@@ -17,7 +17,11 @@ public interface IExecutionCommand : IWithExecutionId;
 public sealed record StartExecution(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, bool DryRun = false) : IExecutionCommand;
 
 /// <summary>The result of one attempt, sent by the step runner.</summary>
-public sealed record RecordAttempt(string ExecutionId, string StepId, int Attempt, bool Rollback, AdapterResult Result, long DurationMs) : IExecutionCommand;
+/// <summary>An attempt's result, from its step runner. <see cref="Effect"/>: the shared effect as the effect ledger recorded it (a device id resolved to its host).</summary>
+public sealed record RecordAttempt(string ExecutionId, string StepId, int Attempt, bool Rollback, AdapterResult Result, long DurationMs) : IExecutionCommand
+{
+    public Effects.EffectKey? Effect { get; init; }
+}
 
 public sealed record RetryDue(string ExecutionId, string StepId, int Attempt, bool Rollback) : IExecutionCommand;
 

@@ -199,7 +199,7 @@ public static class ExecutionDecider
         var b = new Builder(state);
         if (a.Result.Success)
         {
-            b.Add(new StepSucceeded(a.StepId, a.Attempt, a.Result.Output, a.Result.Request, a.DurationMs, ctx.Now, state.DryRun ? null : a.Result.Undo));
+            b.Add(new StepSucceeded(a.StepId, a.Attempt, a.Result.Output, a.Result.Request, a.DurationMs, ctx.Now, state.DryRun ? null : a.Result.Undo) { Effect = a.Effect });
             if (!st.Promoted) Advance(b, ctx);
             return b.Build(CommandResult.Done($"step {a.StepId} succeeded"));
         }
@@ -451,7 +451,11 @@ public static class ExecutionDecider
         if (state.Step(stepId).Undo is { } undo)
             foreach (var (key, value) in undo) parameters[key] = value?.DeepClone();
         return new RunStep(stepId, attempt, true, spec.Adapter, spec.ActionType, parameters,
-            IdempotencyKey(state.ExecutionId, stepId, rollback: true), step.Timeout ?? TimeSpan.FromSeconds(30)) { Effect = EffectOf(state, step, ctx) };
+            IdempotencyKey(state.ExecutionId, stepId, rollback: true), step.Timeout ?? TimeSpan.FromSeconds(30))
+        {
+            // The key the ledger recorded when the step ran (journals from before the ledger: computed as the step ran).
+            Effect = state.Step(stepId).Effect ?? EffectOf(state, step, ctx),
+        };
     }
 
     private static Decision RollbackAttempt(ExecutionState state, RecordAttempt a, DecisionContext ctx)

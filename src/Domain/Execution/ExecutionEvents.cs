@@ -34,7 +34,11 @@ public sealed record SimulationRecord(
 public sealed record ExecutionStarted(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, DateTimeOffset At, bool DryRun = false) : IExecutionEvent;
 
 /// <summary>The step succeeded. <see cref="Undo"/>: what the adapter recorded for its inverse (a reversible action's rollback uses it).</summary>
-public sealed record StepSucceeded(string StepId, int Attempt, JsonNode? Output, AdapterRequest? Request, long DurationMs, DateTimeOffset At, JsonObject? Undo = null) : IStepEvent;
+public sealed record StepSucceeded(string StepId, int Attempt, JsonNode? Output, AdapterRequest? Request, long DurationMs, DateTimeOffset At, JsonObject? Undo = null) : IStepEvent
+{
+    /// <summary>The shared effect the step made, as the effect ledger recorded it; its rollback releases this very key.</summary>
+    public Effects.EffectKey? Effect { get; init; }
+}
 
 /// <summary>One attempt failed; <see cref="RetryAt"/> is set when another attempt is planned.</summary>
 public sealed record StepAttemptFailed(string StepId, int Attempt, string Error, AdapterRequest? Request, DateTimeOffset? RetryAt, DateTimeOffset At) : IStepEvent;

@@ -50,6 +50,8 @@ public sealed record StepState
     public DateTimeOffset? SucceededAt { get; init; }
     /// <summary>What the adapter recorded for undoing this step (<see cref="AdapterResult.Undo"/>).</summary>
     public JsonObject? Undo { get; init; }
+    /// <summary>The shared effect the step made, as the effect ledger recorded it.</summary>
+    public Effects.EffectKey? Effect { get; init; }
     public RollbackStatus Rollback { get; init; }
     public string? RollbackError { get; init; }
     /// <summary>What the rollback returned: the vendor's answer, or the ledger's note that another execution still holds the effect.</summary>
@@ -130,7 +132,7 @@ public sealed record ExecutionState
             StartedAt = s.At,
             Steps = s.Playbook.Steps.ToImmutableDictionary(x => x.Id, _ => new StepState(), StringComparer.Ordinal),
         },
-        StepSucceeded x => UpdateStep(x.StepId, st => st with { Status = StepStatus.Succeeded, Attempts = x.Attempt, Output = x.Output, Undo = x.Undo, SucceededAt = x.At, RetryAt = null, Error = null }),
+        StepSucceeded x => UpdateStep(x.StepId, st => st with { Status = StepStatus.Succeeded, Attempts = x.Attempt, Output = x.Output, Undo = x.Undo, Effect = x.Effect, SucceededAt = x.At, RetryAt = null, Error = null }),
         StepAttemptFailed x => UpdateStep(x.StepId, st => st with
         {
             Attempts = x.Attempt,

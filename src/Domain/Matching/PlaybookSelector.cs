@@ -102,17 +102,24 @@ public sealed class PlaybookSelector
                 : null;
             var conditionsOk = checks.Count == 0 || (pb.Trigger.Match == MatchMode.All ? checks.All(c => c.Holds) : checks.Any(c => c.Holds));
             var pick = selected.FirstOrDefault(x => x.Playbook.Id == pb.Id);
+            var trigger = pb.Trigger;
             string why;
             if (pick is not null) why = pick.Detail;
-            else if (pb.Trigger.Techniques.Count > 0 && hits.Count == 0)
-                why = $"no technique matches: the playbook wants {string.Join(", ", pb.Trigger.Techniques)}; the alert has {(alertTechniques.Count > 0 ? string.Join(", ", alertTechniques) : "none")}";
+            else if (trigger.Techniques.Count == 0 && trigger.Conditions.Count == 0 && trigger.Rules.Count == 0)
+                why = "its trigger names no rule, technique or condition, so no alert selects it";
+            else if (trigger.Techniques.Count == 0 && trigger.Conditions.Count == 0)
+                why = $"the alert names none of its rules ({string.Join(", ", trigger.Rules)})";
+            else if (trigger.Techniques.Count > 0 && hits.Count == 0)
+                why = $"no technique matches: the playbook wants {string.Join(", ", trigger.Techniques)}; the alert has {(alertTechniques.Count > 0 ? string.Join(", ", alertTechniques) : "none")}";
             else if (!severityOk) why = "severity: " + severity;
             else if (!conditionsOk)
-                why = (pb.Trigger.Match == MatchMode.All ? "condition failed: " : "no condition holds: ")
+                why = (trigger.Match == MatchMode.All ? "condition failed: " : "no condition holds: ")
                     + string.Join("; ", checks.Where(c => !c.Holds).Select(c => c.Describe()));
-            else if (pb.Trigger.Techniques.Count == 0 && pb.Trigger.Conditions.Count == 0 && pb.Trigger.Rules.Count == 0) why = "the playbook has no trigger";
             else if (selected.Count > 0) why = $"not needed: an earlier tier selected {string.Join(", ", selected.Select(x => x.Playbook.Id))} ({ModelName(selected[0].Reason.ToString())})";
-            else why = pb.Trigger.Rules.Count > 0 ? $"the alert names none of its rules ({string.Join(", ", pb.Trigger.Rules)})" : "not selected";
+            else why = "not selected";
+            // A Sigma suggestion refused for its confidence is said, whatever else decided.
+            foreach (var rule in alert.RuleIds.Select(_sigma.Find).OfType<SigmaRule>().Where(r => r.SuggestedRunbook == pb.Id && !ConfidenceOk(pb, r.Confidence)))
+                why += $"; Sigma rule {rule.Id} suggests it, but its confidence ({rule.Confidence ?? "none"}) is below the playbook's min_confidence ({ModelName(pb.DetectForge!.MinConfidence.ToString()!)})";
             verdicts.Add(new PlaybookVerdict(pb.Id, pb.Version, pick is not null, pick is null ? null : ModelName(pick.Reason.ToString()), why, hits, checks, severity, severityOk));
         }
         // Close: its technique matched (a playbook with techniques), or one of its conditions held (a playbook without).

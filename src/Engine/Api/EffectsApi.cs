@@ -27,17 +27,35 @@ public sealed class EffectsApi(IRequiredActor<EffectLedger> ledger, ExecutionRun
     public Task<EffectLedgerView> HoldsAsync(IReadOnlyList<EffectKey> keys, CancellationToken ct = default) =>
         ledger.ActorRef.Ask<EffectLedgerView>(new EffectLedger.Get(keys), AskTimeout, ct);
 
-    /// <summary>The shared effect of each reversible step of the execution that is waiting for approval or has run, with the other holders.</summary>
+    /// <summary>
+    /// An operator drops a hold the vendor no longer has (undone in its console, expired there): released without any
+    /// vendor call, in the ledger's journal with who did it. Returns what the ledger said.
+    /// </summary>
+    public async Task<string> ForgetAsync(EffectKey key, string executionId, string stepId, string by, CancellationToken ct = default) =>
+        (await ledger.ActorRef.Ask<LedgerReply>(new ForgetEffect(key, executionId, stepId, by), AskTimeout, ct).ConfigureAwait(false)).Message;
+
+    /// <summary>
+    /// The shared effect of each reversible step of the execution that is waiting for approval or has run, with the
+    /// other holders; none when the ledger does not answer (the page still shows, without the notice).
+    /// </summary>
     public async Task<IReadOnlyList<StepEffect>> ForExecutionAsync(ExecutionState state, CancellationToken ct = default)
     {
         if (!state.Started || state.DryRun) return [];
         var ctx = new DecisionContext(runtime.Policy(), runtime.Time.GetUtcNow(), runtime.Adapters, runtime.Defaults);
         var steps = state.Playbook!.Steps
             .Where(s => state.Step(s.Id).Status is StepStatus.WaitingApproval or StepStatus.Approved or StepStatus.Succeeded or StepStatus.Simulated)
-            .Select(s => (s.Id, Key: ExecutionDecider.EffectOf(state, s, ctx)))
+            .Select(s => (s.Id, Key: state.Step(s.Id).Effect ?? ExecutionDecider.EffectOf(state, s, ctx)))
             .Where(x => x.Key is not null).Select(x => (x.Id, Key: x.Key!)).ToList();
         if (steps.Count == 0) return [];
-        var view = await HoldsAsync(steps.Select(s => s.Key).Distinct().ToList(), ct).ConfigureAwait(false);
+        EffectLedgerView view;
+        try
+        {
+            view = await HoldsAsync(steps.Select(s => s.Key).Distinct().ToList(), ct).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return [];
+        }
         return steps.Select(s => new StepEffect(s.Id, s.Key,
             view.For(s.Key).Where(h => h.ExecutionId != state.ExecutionId).Select(h => h.ExecutionId).Distinct(StringComparer.Ordinal).ToList())).ToList();
     }

@@ -26,6 +26,7 @@ public sealed class StepRunner : UntypedActor
     private readonly TimeProvider _time;
     private readonly IActorRef? _ledger;
     private static readonly TimeSpan LedgerTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan BusyPoll = TimeSpan.FromSeconds(1);
 
     public StepRunner(string executionId, RunStep work, ExecutionRuntime runtime)
     {
@@ -41,7 +42,7 @@ public sealed class StepRunner : UntypedActor
         switch (message)
         {
             case AttemptDone done:
-                Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs), Self);
+                Context.Parent.Tell(new RecordAttempt(_executionId, _work.StepId, _work.Attempt, _work.Rollback, done.Result, done.DurationMs) { Effect = done.Effect }, Self);
                 Context.Stop(Self);
                 break;
             case Status.Failure f:
@@ -62,51 +63,76 @@ public sealed class StepRunner : UntypedActor
         var started = _time.GetTimestamp();
         var adapter = _runtime.Adapters.Find(_work.Adapter);
         if (adapter is null)
-            return new AttemptDone(AdapterResult.Fail($"adapter {_work.Adapter} is not configured (adapters.yaml); nothing was sent", retryable: false), 0);
+            return new AttemptDone(AdapterResult.Fail($"adapter {_work.Adapter} is not configured (adapters.yaml); nothing was sent", retryable: false), 0, null);
 
         var call = new AdapterCall(_work.Action, _work.Parameters, _work.IdempotencyKey, _work.DryRun);
         var pipeline = Pipelines.GetOrAdd((_time, _work.Timeout), key => new ResiliencePipelineBuilder { TimeProvider = key.Time }.AddTimeout(key.Timeout).Build());
-        if (_work.Effect is { } effect && !_work.DryRun && _ledger is { } ledger)
-            return new AttemptDone(await WithLedgerAsync(ledger, effect, () => CallAsync(adapter, call, pipeline)).ConfigureAwait(false),
-                (long)_time.GetElapsedTime(started).TotalMilliseconds);
-        return new AttemptDone(await CallAsync(adapter, call, pipeline).ConfigureAwait(false), (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        if (_work.Effect is { } effect && !_work.DryRun)
+        {
+            if (_ledger is not { } ledger)
+                return new AttemptDone(AdapterResult.Fail($"{effect}: the effect ledger is not running on this node; nothing was sent", retryable: true), 0, effect);
+            var (result, recorded) = await WithLedgerAsync(ledger, adapter, effect, () => CallAsync(adapter, call, pipeline)).ConfigureAwait(false);
+            return new AttemptDone(result, (long)_time.GetElapsedTime(started).TotalMilliseconds, recorded);
+        }
+        return new AttemptDone(await CallAsync(adapter, call, pipeline).ConfigureAwait(false), (long)_time.GetElapsedTime(started).TotalMilliseconds, null);
     }
 
     /// <summary>
-    /// Around a call that makes or undoes a shared effect, asks the effect ledger first: a making call records its hold
-    /// (and waits while the effect is being undone); an undoing call is made only by the effect's last holder, and
-    /// otherwise releases this execution's hold and calls nothing, saying who still holds it. Fails closed: a ledger
-    /// that does not answer fails the attempt (retryable) before any vendor call.
+    /// Around a call that makes or undoes a shared effect, asks the effect ledger first: a making call records its hold;
+    /// an undoing call is made only by the effect's last holder, and otherwise releases this execution's hold and calls
+    /// nothing, saying who still holds it. While the same effect is being made or undone elsewhere it waits (up to the
+    /// attempt's timeout, not counted as an attempt). Fails closed: a ledger that does not answer fails the attempt
+    /// before any vendor call; whatever the call does (crash included), the ledger hears how it ended.
     /// </summary>
-    private async Task<AdapterResult> WithLedgerAsync(IActorRef ledger, EffectKey effect, Func<Task<AdapterResult>> call)
+    private async Task<(AdapterResult Result, EffectKey Effect)> WithLedgerAsync(IActorRef ledger, IAdapter adapter, EffectKey effect, Func<Task<AdapterResult>> call)
     {
         var (executionId, stepId) = (_executionId, _work.StepId);
+        // The action called decides the direction: a rollback of a block unblocks (releases); a playbook step that
+        // unblocks releases too, and the rollback of that step blocks again (makes).
+        var releasing = adapter.Descriptor.Find(_work.Action)?.Releases ?? _work.Rollback;
+        if (effect.Kind == Domain.Adapters.TargetKind.DeviceId) effect = await ByHostAsync(effect).ConfigureAwait(false);
         LedgerReply answer;
+        var deadline = _time.GetUtcNow() + _work.Timeout;
         try
         {
-            answer = await ledger.Ask<LedgerReply>(_work.Rollback ? new ReleaseEffect(effect, executionId, stepId) : new AcquireEffect(effect, executionId, stepId), LedgerTimeout)
-                .ConfigureAwait(false);
+            while (true)
+            {
+                answer = await ledger.Ask<LedgerReply>(releasing ? new ReleaseEffect(effect, executionId, stepId) : new AcquireEffect(effect, executionId, stepId), LedgerTimeout)
+                    .ConfigureAwait(false);
+                if (answer.Answer != LedgerAnswer.Busy || _time.GetUtcNow() >= deadline) break;
+                await Task.Delay(BusyPoll, _time).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
         {
-            return AdapterResult.Fail($"the effect ledger did not answer about {effect}; nothing was sent", retryable: true);
+            return (AdapterResult.Fail($"the effect ledger did not answer about {effect}; nothing was sent", retryable: true), effect);
         }
         switch (answer.Answer)
         {
             case LedgerAnswer.Busy:
-                return AdapterResult.Fail(answer.Message, retryable: true, retryAfter: TimeSpan.FromSeconds(2));
+                return (AdapterResult.Fail(answer.Message, retryable: true), effect);
             case LedgerAnswer.StillHeld:
-                return AdapterResult.Ok(new JsonObject
+                return (AdapterResult.Ok(new JsonObject
                 {
                     ["effect"] = effect.ToString(),
                     ["still_held_by"] = new JsonArray(answer.Others.Select(o => (JsonNode)o.ExecutionId).Distinct().ToArray()),
                     ["vendor_called"] = false,
                     ["note"] = answer.Message,
-                });
+                }), effect);
         }
-        var result = await call().ConfigureAwait(false);
+        AdapterResult result;
+        try
+        {
+            result = await call().ConfigureAwait(false);
+        }
+        catch
+        {
+            // The runner crashes (and is started again); the ledger must not keep an in-flight hold that blocks others.
+            ledger.Tell(releasing ? new FinishRelease(effect, executionId, stepId, Undone: false) : new AbandonEffect(effect, executionId, stepId));
+            throw;
+        }
         // Recorded before the result is reported: a hold the ledger has not stored is never shown as held.
-        IEffectCommand after = _work.Rollback ? new FinishRelease(effect, executionId, stepId, result.Success)
+        IEffectCommand after = releasing ? new FinishRelease(effect, executionId, stepId, result.Success)
             : result.Success ? new ConfirmEffect(effect, executionId, stepId) : new AbandonEffect(effect, executionId, stepId);
         try
         {
@@ -114,13 +140,28 @@ public sealed class StepRunner : UntypedActor
         }
         catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
         {
-            // The vendor call happened; the hold stays "acquiring"/"releasing", which keeps others from undoing it, and
-            // the execution's retry repeats the call (same idempotency key) and this record.
-            return result.Success ? AdapterResult.Fail($"{effect}: done at the vendor, but the effect ledger did not record it; repeating", retryable: true) : result;
+            // The vendor call happened; the hold stays in flight, which keeps others from undoing it, and the execution's
+            // retry repeats the call (same idempotency key) and this record.
+            return (result.Success ? AdapterResult.Fail($"{effect}: done at the vendor, but the effect ledger did not record it; repeating", retryable: true) : result, effect);
         }
         if (result.Success && answer.Others.Count > 0 && result.Output is JsonObject output)
             output["also_held_by"] = new JsonArray(answer.Others.Select(o => (JsonNode)o.ExecutionId).Distinct().ToArray());
-        return result;
+        return (result, effect);
+    }
+
+    /// <summary>A device id's effect keyed by the host the EDR says it is (one containment, by name or by id); unchanged when it cannot tell.</summary>
+    private async Task<EffectKey> ByHostAsync(EffectKey effect)
+    {
+        if (_runtime.Adapters.All.OfType<ITargetResolver>().FirstOrDefault(r => r.Resolves(Domain.Adapters.TargetKind.DeviceId)) is not { } resolver) return effect;
+        try
+        {
+            var found = await resolver.ResolveAsync(Domain.Adapters.TargetKind.DeviceId, effect.Target, CancellationToken.None).WaitAsync(LedgerTimeout, _time).ConfigureAwait(false);
+            return found.Error is null && found.Found.Count == 1 ? effect.ForHost(found.Found[0]) : effect;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or TaskCanceledException or IOException)
+        {
+            return effect;
+        }
     }
 
     private async Task<AdapterResult> CallAsync(IAdapter adapter, AdapterCall call, ResiliencePipeline pipeline)
@@ -147,7 +188,7 @@ public sealed class StepRunner : UntypedActor
         return result;
     }
 
-    private sealed record AttemptDone(AdapterResult Result, long DurationMs);
+    private sealed record AttemptDone(AdapterResult Result, long DurationMs, EffectKey? Effect);
 
     /// <summary>One timeout pipeline per clock and timeout, built once.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(TimeProvider Time, TimeSpan Timeout), ResiliencePipeline> Pipelines = new();

@@ -40,6 +40,9 @@ public sealed record MetricsSummary(
     public double? SuccessRate => Playbooks.Sum(p => p.Completed + p.Failed) is var f and > 0 ? (double)Playbooks.Sum(p => p.Completed) / f : null;
     public int MinutesSaved => Playbooks.Sum(p => p.MinutesSaved);
 
+    /// <summary>An alert time more than 30 days before acceptance (a replayed or mis-stamped alert) is left out of MTTD.</summary>
+    public const int MaxDetectionSeconds = 30 * 86400;
+
     /// <param name="manualMinutes">Minutes by hand of a playbook's step (playbook id, step id), from the playbooks in force.</param>
     public static MetricsSummary Compute(ReadModelDb readModel, DateTimeOffset now, Func<string, string, int> manualMinutes, int days = 14)
     {
@@ -54,7 +57,7 @@ public sealed record MetricsSummary(
                    SUM(CASE WHEN x.status = 'expired' THEN 1 ELSE 0 END) AS Expired,
                    SUM(CASE WHEN x.status = 'refused' THEN 1 ELSE 0 END) AS Refused,
                    SUM(CASE WHEN x.status IN ('running', 'waiting_approval') THEN 1 ELSE 0 END) AS Waiting,
-                   AVG(CASE WHEN e.alert_time IS NOT NULL AND e.alert_time <= e.received_at THEN {Seconds("e.alert_time", "e.received_at")} END) AS Mttd,
+                   AVG(CASE WHEN e.alert_time IS NOT NULL AND {Seconds("e.alert_time", "e.received_at")} BETWEEN 0 AND {MaxDetectionSeconds} THEN {Seconds("e.alert_time", "e.received_at")} END) AS Mttd,
                    AVG(CASE WHEN COALESCE(x.responded_at, x.completed_at) IS NOT NULL THEN {Seconds("e.received_at", "COALESCE(x.responded_at, x.completed_at)")} END) AS Mttr
             FROM executions x LEFT JOIN events e ON e.alert_id = x.alert_id
             GROUP BY x.playbook_id ORDER BY x.playbook_id

@@ -32,9 +32,10 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.CreateTable<KillSwitchRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<EnrichmentRow>(tableOptions: TableOptions.CreateIfNotExists);
         AddColumn(db, "approvals", "attack_context", "TEXT"); // added after the first release of the table
-        AddColumn(db, "events", "alert_time", "TIMESTAMP");
+        var time = options.IsPostgres ? "TIMESTAMPTZ" : "TEXT"; // what linq2db creates for DateTimeOffset on each
+        AddColumn(db, "events", "alert_time", time);
         AddColumn(db, "executions", "dry_run", "BOOLEAN NOT NULL DEFAULT FALSE");
-        AddColumn(db, "executions", "responded_at", "TIMESTAMP");
+        AddColumn(db, "executions", "responded_at", time);
         // Keyed chain of the run audit and the journal events the audit rows came from (added in 0.3; rebuild once to fill them).
         AddColumn(db, "execution_log", "journal_ordering", "BIGINT");
         AddColumn(db, "execution_log", "journal_hash", "TEXT");

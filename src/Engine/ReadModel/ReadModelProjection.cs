@@ -341,7 +341,7 @@ public sealed class ReadModelProjection
     /// <summary>The alert's own time: <c>@timestamp</c>, else <c>event.created</c> (null when neither is a time).</summary>
     private static DateTimeOffset? AlertTime(System.Text.Json.Nodes.JsonObject alert) =>
         AlertTimeFields.Select(f => Domain.Alerts.AlertFields.Text(alert, f))
-            .Select(t => DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null)
+            .Select(t => DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at.ToUniversalTime() : (DateTimeOffset?)null)
             .FirstOrDefault(t => t is not null);
 
     /// <summary>When the last state-changing step (a block, a containment, a ticket) succeeded; null in a dry run or when none did.

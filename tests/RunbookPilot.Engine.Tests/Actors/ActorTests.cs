@@ -56,12 +56,18 @@ internal static class ActorFixtures
         {
             RunnerBackoff = (TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5)), // crashes are restarted at once in tests
         };
+
+    /// <summary>The effect ledger the step runners of <paramref name="system"/> ask around reversible calls (they fail closed without one).</summary>
+    public static void StartLedger(ActorSystem system, TimeProvider time) =>
+        Akka.Hosting.ActorRegistry.For(system).Register<Engine.Effects.EffectLedger>(system.ActorOf(Engine.Effects.EffectLedgerActor.Props(time), "effect-ledger"));
 }
 
 /// <summary>The execution actor through the TestKit: no shard region, no host, the in-memory journal.</summary>
 public sealed class ExecutionActorTests : TestKit
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 2, 10, 15, 30, 0, TimeSpan.Zero));
+
+    public ExecutionActorTests() => ActorFixtures.StartLedger(Sys, _clock);
 
     [Fact]
     public async Task Runs_the_read_only_step_then_waits_for_the_L1_approval_and_publishes_each_decision()
@@ -216,6 +222,7 @@ public sealed class ApprovalQueueActorTests : TestKit, IDisposable
         Directory.CreateDirectory(Path.Combine(_dir.Path, "data"));
         _db = new ReadModelDb(new RunbookPilotOptions { Database = Path.Combine(_dir.Path, "data", "rbp.db"), AuditKey = TestAudit.Key });
         _db.EnsureCreated();
+        ActorFixtures.StartLedger(Sys, _clock);
     }
 
     private (IActorRef Queue, TestProbe Projector) Queue()

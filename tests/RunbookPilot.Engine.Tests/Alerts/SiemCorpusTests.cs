@@ -154,4 +154,21 @@ public sealed class SiemCorpusTests
             node = path[i] == "[0]" ? node!.AsArray()[0] : node!.AsObject()[path[i]];
         if (node is JsonObject o) o[path[^1]] = value;
     }
+
+    [Fact]
+    public void Embedded_vendor_json_that_is_not_valid_text_is_refused_not_a_crash()
+    {
+        var doc = AlertJson.ParseObject("""{"SystemAlertId":"s-1","AlertName":"x","ProductName":"Azure Sentinel","Entities":"[{\"Type\":\"host\",\"HostName\":\"\\ud800\"}]"}""", out var error)!;
+        Assert.Null(error);
+        Assert.True(new SentinelNormalizer().Recognises(doc));
+        var (alert, problems) = EcsValidator.Prepare(doc, "$");
+        Assert.True(alert is not null || problems.Count > 0);
+    }
+
+    [Fact]
+    public void Flattened_ecs_is_ecs_and_a_document_without_any_ecs_field_is_unrecognised()
+    {
+        Assert.Equal("ecs", AlertNormalizers.Default.Normalize(AlertJson.ParseObject("""{"source.ip":"203.0.113.9","event.id":"f-1"}""", out _)!).Format);
+        Assert.Equal(AlertNormalizers.Unrecognised, AlertNormalizers.Default.Normalize(AlertJson.ParseObject("""{"offense_id":7,"magnitude":4}""", out _)!).Format);
+    }
 }

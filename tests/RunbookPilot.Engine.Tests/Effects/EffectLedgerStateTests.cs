@@ -85,4 +85,34 @@ public class EffectLedgerStateTests
         Assert.Null(EffectKey.For(AdapterCatalog.BuiltIn.Find("virustotal"), "lookup_ip", new() { ["ip"] = "203.0.113.9" }));
         Assert.Null(EffectKey.For(AdapterCatalog.BuiltIn.Find("jira"), "create_issue", new() { ["project"] = "SOC", ["summary"] = "x" }));
     }
+
+    [Fact]
+    public void One_host_is_one_key_whatever_its_case_or_domain_and_a_device_id_is_keyed_until_resolved()
+    {
+        var crowdstrike = AdapterCatalog.BuiltIn.Find("crowdstrike");
+        var shortName = EffectKey.For(crowdstrike, "isolate_host", new() { ["hostname"] = "WS-01" });
+        var fqdn = EffectKey.For(crowdstrike, "un_isolate_host", new() { ["hostname"] = "ws-01.corp.example" });
+        Assert.Equal(shortName, fqdn);
+        Assert.Equal("ws-01", shortName!.Target);
+        // The adapter acts on the device id when both are given: so does the key, until the runner resolves it to its host.
+        var both = EffectKey.For(crowdstrike, "isolate_host", new() { ["hostname"] = "WS-01", ["device_id"] = "ABC123" })!;
+        Assert.Equal((TargetKind.DeviceId, "abc123"), (both.Kind!.Value, both.Target));
+        Assert.Equal(shortName, both.ForHost("WS-01.corp.example"));
+    }
+
+    [Fact]
+    public void A_call_in_flight_past_the_limit_no_longer_makes_others_wait_and_counts_as_held()
+    {
+        var s = Run(EffectLedgerState.Empty, new AcquireEffect(Ip, "ex-a", "block"), out _); // ex-a's process died mid-call
+        s = Run(s, new AcquireEffect(Ip, "ex-b", "block"), out _);
+        s = Run(s, new ConfirmEffect(Ip, "ex-b", "block"), out _);
+        Run(s, new ReleaseEffect(Ip, "ex-b", "block"), out var waiting);
+        Assert.Equal(LedgerAnswer.Busy, waiting.Answer);
+        var (_, later) = s.Decide(new ReleaseEffect(Ip, "ex-b", "block"), Now + EffectLedgerState.InFlightLimit + TimeSpan.FromMinutes(1));
+        Assert.Equal(LedgerAnswer.StillHeld, later.Answer); // the effect may exist: ex-b's rollback does not remove it
+        s = Run(s, new ForgetEffect(Ip, "ex-a", "block", "admin"), out var forgot); // an operator who checked the firewall
+        Assert.Contains("forgotten by admin", forgot.Message);
+        Run(s, new ReleaseEffect(Ip, "ex-b", "block"), out var last);
+        Assert.Equal(LedgerAnswer.Last, last.Answer);
+    }
 }

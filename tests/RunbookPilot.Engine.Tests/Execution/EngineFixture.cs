@@ -44,7 +44,7 @@ public sealed class EngineFixture : IAsyncDisposable
 
     public async Task<EngineFixture> StartAsync()
     {
-        Host = await RunbookPilotHost.StartAsync(Options, Adapters.Values.Concat(Plugins).ToList(), Clock, "test");
+        Host = await RunbookPilotHost.StartAsync(Options, Adapters.Values.Concat(Plugins).ToList(), Clock, "test", FileLog.FromEnvironment());
         return this;
     }
 

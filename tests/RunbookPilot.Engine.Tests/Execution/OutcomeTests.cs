@@ -114,4 +114,33 @@ public sealed class OutcomeTests
         Assert.Equal("step block (paloalto.block_ip) failed: paloalto: Invalid Credential (code 403)", told.Message);
         Assert.Equal("failed", (await f.Engine.Executions.GetAsync(id)).State.Status);
     }
+
+    private const string Contain = """
+        id: contain
+        name: Contain
+        version: 1.0.0
+        autonomy_level: L2
+        trigger: { techniques: [T1071] }
+        steps:
+          - { id: vt, name: VT, action_type: lookup_domain, adapter: virustotal, autonomy_level: L0, params: { domain: "{{dns.question.name}}" } }
+          - { id: isolate, name: Isolate, action_type: isolate_host, adapter: crowdstrike, autonomy_level: L2, simulation_mode: true, params: { hostname: "{{host.name}}" } }
+        """;
+
+    [Fact]
+    public async Task A_failed_execute_now_isolation_reads_completed_with_failures_and_the_analyst_is_told_why()
+    {
+        await using var f = new EngineFixture(Contain);
+        f.Adapters["crowdstrike"].Then(_ => Task.FromResult(AdapterResult.Fail("crowdstrike: no device with hostname 'ws-9'", retryable: false)));
+        await f.StartAsync();
+        var id = (await f.SubmitAsync("""{"event":{"id":"c-1"},"host":{"name":"ws-9"},"dns":{"question":{"name":"bad.example"}},"threat":{"technique":{"id":"T1071.004"}}}""")).Selected.Single().ExecutionId;
+        var simulated = await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("completed", simulated.State.Status); // the L2 step was only simulated: nothing failed yet
+        var simulation = simulated.State.Step("isolate").SimulationId!;
+
+        var decided = await f.Engine.Executions.DecideSimulationAsync(true, simulation, "alice", null);
+        var told = await f.Engine.Executions.ResultAsync(decided, rollback: false, TimeSpan.FromSeconds(20));
+        Assert.Equal("step isolate (crowdstrike.isolate_host) failed: crowdstrike: no device with hostname 'ws-9'", told.Message);
+        Assert.Equal("completed_with_failures", (await f.Engine.Executions.GetAsync(id)).State.Status);
+        Assert.Equal("completed_with_failures", (await f.Engine.Read.ExecutionAsync(id))!.Status);
+    }
 }

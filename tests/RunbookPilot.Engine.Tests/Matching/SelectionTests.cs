@@ -94,6 +94,21 @@ public class SelectionTests
         Assert.Equal(SelectionReason.Technique, s.Reason);
     }
 
+    [Fact]
+    public void Explain_agrees_with_select_and_names_a_sigma_suggestion_refused_for_its_confidence()
+    {
+        using var dir = new TempDir();
+        dir.Write("sigma/r.yml", "title: R\nid: low-conf\ntags: [attack.t1021.001]\nx-detectforge:\n  suggested_runbook: lateral_movement_L1\n  confidence: low\n");
+        var selector = new PlaybookSelector(Library.Playbooks, SigmaIndex.LoadFolder(Path.Combine(dir.Path, "sigma")));
+        var alert = A("""{"rule":{"id":"low-conf"},"threat":{"tactic":{"name":"Lateral Movement"}}}""");
+        var explained = selector.Explain(alert);
+        Assert.Equal(selector.Select(alert).Select(s => s.Playbook.Id), explained.Selected.Select(v => v.PlaybookId));
+        var lateral = explained.Playbooks.Single(p => p.PlaybookId == "lateral_movement_L1");
+        Assert.False(lateral.Selected);
+        Assert.Equal("condition failed: source.ip exists true: field absent; Sigma rule low-conf suggests it, but its confidence (low) is below the playbook's min_confidence (medium)", lateral.Why);
+        Assert.Equal(["lateral_movement_L1"], explained.NearMisses);
+    }
+
     [Theory]
     [InlineData("equals", "\"ABC\"", """{"f":"abc"}""", true)]
     [InlineData("not_equals", "\"abc\"", """{"f":"abd"}""", true)]

@@ -144,7 +144,10 @@ public sealed class SerializerSpecTests(SerializerSpecFixture fixture) : IClassF
         [
             // execution journal
             new ExecutionStarted("ex-1", "a-1", Alert(), playbook, "technique T1021.001 (binding 3)", T0, DryRun: true),
-            new StepSucceeded("step_1", 2, Output(), Request(), 412, T0.AddSeconds(1), new JsonObject { ["ip"] = "203.0.113.5", ["tag"] = "runbookpilot-block" }),
+            new StepSucceeded("step_1", 2, Output(), Request(), 412, T0.AddSeconds(1), new JsonObject { ["ip"] = "203.0.113.5", ["tag"] = "runbookpilot-block" })
+            {
+                Effect = Effect() with { Kind = TargetKind.Cidr },
+            },
             new StepAttemptFailed("step_2", 1, "splunk: 503 Service Unavailable", Request(), T0.AddSeconds(4), T0.AddSeconds(2)),
             new StepFailed("step_2", "splunk: 503 Service Unavailable (retries exhausted)", T0.AddSeconds(20)),
             new ApprovalRequested("step_3", "apr-1", ApprovalReason.L1Action, 2, Request(), BlockParameters(), T0.AddHours(4), T0.AddSeconds(21)),

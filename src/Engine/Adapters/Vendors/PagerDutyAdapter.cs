@@ -127,8 +127,10 @@ public sealed class PagerDutyAdapter(AdapterEndpoint endpoint) : HttpAdapter(Ada
             ["status"] = "success",
             ["message"] = json["message"]?.ToString(),
         }, request);
-        // The resolve must name exactly the alert this trigger opened (PagerDuty's answer, which echoes the key it used).
-        return call.Action == "trigger_incident" ? result with { Undo = new JsonObject { ["dedup_key"] = dedup } } : result;
+        // The resolve must name exactly the alert this trigger opened: the key we sent, which PagerDuty must echo.
+        if (!string.Equals(dedup, DedupKey(call), StringComparison.Ordinal))
+            return AdapterResult.Fail($"pagerduty: answered with dedup_key '{dedup}' for '{DedupKey(call)}'", retryable: false, request: request);
+        return call.Action == "trigger_incident" ? result with { Undo = new JsonObject { ["dedup_key"] = DedupKey(call) } } : result;
     }
 
     /// <summary>PagerDuty's 400: <c>{"status":"invalid event","message":"Event object is invalid","errors":["..."]}</c>, as one line.</summary>
