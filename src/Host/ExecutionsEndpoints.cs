@@ -50,13 +50,22 @@ public static class ExecutionsEndpoints
             });
         });
         api.MapPost("/simulations/{id}/execute", async (HttpContext c, RunbookPilotEngine engine, string id, DecisionBody? d) =>
-            Simulation(await engine.Executions.DecideSimulationAsync(true, id, Http.Analyst(c), d?.Comment, c.RequestAborted), id));
+            Simulation(await WithResultAsync(c, engine, await engine.Executions.DecideSimulationAsync(true, id, Http.Analyst(c), d?.Comment, c.RequestAborted), rollback: false), id));
         api.MapPost("/simulations/{id}/dismiss", async (HttpContext c, RunbookPilotEngine engine, string id, DecisionBody? d) =>
             Simulation(await engine.Executions.DecideSimulationAsync(false, id, Http.Analyst(c), d?.Comment, c.RequestAborted), id));
     }
 
-    private static async Task<IResult> Decide(HttpContext c, RunbookPilotEngine engine, DecisionKind kind, string id, DecisionBody? d) =>
-        Http.Decision(await engine.Executions.DecideAsync(kind, id, d?.Step, Http.Analyst(c), d?.Comment, c.RequestAborted));
+    private static async Task<IResult> Decide(HttpContext c, RunbookPilotEngine engine, DecisionKind kind, string id, DecisionBody? d)
+    {
+        var outcome = await engine.Executions.DecideAsync(kind, id, d?.Step, Http.Analyst(c), d?.Comment, c.RequestAborted);
+        return Http.Decision(kind == DecisionKind.Reject ? outcome : await WithResultAsync(c, engine, outcome, kind == DecisionKind.Rollback));
+    }
+
+    /// <summary>With <c>?wait=N</c> (seconds, at most 120): the answer waits for the step the decision ran and says its result.</summary>
+    private static async Task<DecisionOutcome> WithResultAsync(HttpContext c, RunbookPilotEngine engine, DecisionOutcome outcome, bool rollback) =>
+        int.TryParse(c.Request.Query["wait"], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? outcome with { Result = await engine.Executions.ResultAsync(outcome, rollback, TimeSpan.FromSeconds(Math.Min(seconds, 120)), c.RequestAborted) }
+            : outcome;
 
     private static IResult Simulation(DecisionOutcome outcome, string simulationId) =>
         outcome.ExecutionId == "-" ? Http.Problem(404, $"no simulation {simulationId}") : Http.Decision(outcome);

@@ -106,6 +106,7 @@ public static class Http
         {
             "not_found" => 404,
             "refused" or "expired" => 409,
+            "step_failed" => 200, // the decision was taken; the step it ran failed (the body says how)
             _ when !r.Ok => 400,
             _ => 200,
         };

@@ -77,7 +77,10 @@ public sealed class CliServerModeTests : IAsyncLifetime
         var simulations = Json((await Admin("list-simulations", "--status", "simulated", "--output", "json")).Out).GetProperty("simulations");
         var simulation = simulations.EnumerateArray().Single(s => s.GetProperty("execution_id").GetString() == id).GetProperty("simulation_id").GetString()!;
         var promoted = await Admin("execute-simulation", simulation, "--output", "json");
-        Assert.True(promoted.Code == 0, promoted.Out + promoted.Err);
+        // The analyst is told what the isolation did, not only "running": the EDR does not know the host, so it was refused.
+        Assert.Equal(1, promoted.Code);
+        Assert.Equal("step step_4 (crowdstrike.isolate_host) refused: no device with host name WS-9 at the EDR; isolate_host refused before any call",
+            Json(promoted.Out).GetProperty("results")[0].GetProperty("message").GetString());
         Assert.Equal(id, Json(promoted.Out).GetProperty("results")[0].GetProperty("execution_id").GetString());
         Assert.Equal("waiting_approval", Json(promoted.Out).GetProperty("results")[0].GetProperty("execution_status").GetString()); // step_5 (L1 ticket)
         var ticket = await Admin("approve", "--all-pending", "--playbook", "lateral_movement_L1", "--output", "json");

@@ -90,11 +90,18 @@ public sealed class EmbeddedBackend(RunbookPilotHost host) : IEngineBackend
         return new SubmittedAlert(accepted.AlertId, accepted.Duplicate, executions);
     }
 
-    public async Task<DecisionReport> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct) =>
-        Report(await Engine.Executions.DecideAsync(kind, executionId, stepId, analyst, comment, ct));
+    /// <summary>The decision, and for approve, rollback and execute the step's result once it is known.</summary>
+    public async Task<DecisionReport> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
+    {
+        var outcome = await Engine.Executions.DecideAsync(kind, executionId, stepId, analyst, comment, ct);
+        return Report(kind == DecisionKind.Reject ? outcome : outcome with { Result = await Engine.Executions.ResultAsync(outcome, kind == DecisionKind.Rollback, Settle, ct) });
+    }
 
-    public async Task<DecisionReport> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct) =>
-        Report(await Engine.Executions.DecideSimulationAsync(execute, simulationId, analyst, comment, ct));
+    public async Task<DecisionReport> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct)
+    {
+        var outcome = await Engine.Executions.DecideSimulationAsync(execute, simulationId, analyst, comment, ct);
+        return Report(execute ? outcome with { Result = await Engine.Executions.ResultAsync(outcome, rollback: false, Settle, ct) } : outcome);
+    }
 
     private static DecisionReport Report(DecisionOutcome o) => new(o.ExecutionId, o.Result.Ok, o.Result.Code, o.Result.Message);
 
@@ -202,11 +209,12 @@ public sealed class ServerBackend : IEngineBackend
     public async Task<DecisionReport> DecideAsync(DecisionKind kind, string executionId, string? stepId, string analyst, string? comment, CancellationToken ct)
     {
         var verb = kind.ToString().ToLowerInvariant();
-        return Outcome(executionId, await SendAsync(HttpMethod.Post, $"api/v1/executions/{Uri.EscapeDataString(executionId)}/{verb}", new { step = stepId, comment }, ct));
+        var wait = kind == DecisionKind.Reject ? "" : $"?wait={SettleSeconds}"; // told the step's result, not only "running"
+        return Outcome(executionId, await SendAsync(HttpMethod.Post, $"api/v1/executions/{Uri.EscapeDataString(executionId)}/{verb}{wait}", new { step = stepId, comment }, ct));
     }
 
     public async Task<DecisionReport> DecideSimulationAsync(bool execute, string simulationId, string analyst, string? comment, CancellationToken ct) =>
-        Outcome("-", await SendAsync(HttpMethod.Post, $"api/v1/simulations/{Uri.EscapeDataString(simulationId)}/{(execute ? "execute" : "dismiss")}", new { comment }, ct));
+        Outcome("-", await SendAsync(HttpMethod.Post, $"api/v1/simulations/{Uri.EscapeDataString(simulationId)}/{(execute ? $"execute?wait={SettleSeconds}" : "dismiss")}", new { comment }, ct));
 
     public async Task<string?> SettledStatusAsync(string executionId, CancellationToken ct)
     {

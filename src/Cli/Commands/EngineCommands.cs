@@ -280,7 +280,7 @@ internal static class EngineCommands
     private static async Task<int> Report(IEngineBackend backend, ParseResult p, Shared shared, TextWriter output, List<(string? StepId, DecisionReport Result)> results, CancellationToken ct)
     {
         var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var id in results.Where(r => r.Result.Ok).Select(r => r.Result.ExecutionId).Distinct())
+        foreach (var id in results.Where(r => r.Result.Ok || r.Result.Code == "step_failed").Select(r => r.Result.ExecutionId).Distinct())
             if (await backend.SettledStatusAsync(id, ct) is { } status) statuses[id] = status;
         if (p.GetValue(shared.Output) == OutputFormat.Json)
         {
