@@ -261,6 +261,39 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Two_alerts_block_one_address_the_second_card_and_the_rollback_say_who_else_holds_it()
+    {
+        var page = await server.PageAsync();
+        const string ip = "198.51.100.77";
+        var (_, first) = await PostAlertAsync(ip, "WS-042");
+        await server.OpenAsync(page, "");
+        var firstCard = $"[data-testid=approval-card][data-execution='{first}']";
+        await page.WaitForSelectorAsync(firstCard, new PageWaitForSelectorOptions { Timeout = 10000 });
+        await page.ClickAsync($"{firstCard} [data-testid=approve]");
+        // The analyst is told the block's result, not only "running".
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('succeeded')", null, new PageWaitForFunctionOptions { Timeout = 20000 });
+        Assert.Contains("step block (paloalto.block_ip) succeeded", await page.InnerTextAsync("[data-testid=message]"), StringComparison.Ordinal);
+
+        var (_, second) = await PostAlertAsync(ip, "WS-042");
+        var secondCard = $"[data-testid=approval-card][data-execution='{second}']";
+        await page.WaitForSelectorAsync($"{secondCard} [data-testid=effect-notice]", new PageWaitForSelectorOptions { Timeout = 10000 });
+        Assert.Contains($"{ip} blocked on paloalto: already held by {first}", await page.InnerTextAsync($"{secondCard} [data-testid=effect-notice]"), StringComparison.Ordinal);
+        await server.ShotAsync(page, "12-effect-already-held");
+        await page.ClickAsync($"{secondCard} [data-testid=approve]");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('also held')", null, new PageWaitForFunctionOptions { Timeout = 20000 });
+
+        // Rolling back the first execution releases only its hold: the address stays blocked for the second.
+        await server.OpenAsync(page, $"executions/{first}");
+        await page.WaitForSelectorAsync("tr#block [data-testid=effect-notice]", new PageWaitForSelectorOptions { Timeout = 10000 });
+        Assert.Contains($"also held by {second}", await page.InnerTextAsync("tr#block [data-testid=effect-notice]"), StringComparison.Ordinal);
+        await server.ShotAsync(page, "13-rollback-also-held");
+        await page.ClickAsync("tr#block [data-testid=rollback]");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('still held by')", null, new PageWaitForFunctionOptions { Timeout = 20000 });
+        Assert.Contains(ip, (await SimStateAsync()).GetRawText(), StringComparison.Ordinal);
+        await server.ShotAsync(page, "14-rollback-still-held");
+    }
+
+    [Fact]
     public async Task A_binding_is_edited_in_the_rule_editor()
     {
         var create = await server.Http.PostAsync("api/v1/bindings", new StringContent(

@@ -34,7 +34,8 @@ public static class Timeline
             StepRefused x => new(x.StepId, "step_refused", null, null, x.Reason, null, null),
             ExecutionCompleted x => new(null, "execution_" + x.Outcome.ToString().ToLowerInvariant(), null, null, x.Summary, null, null),
             RollbackRequested x => new(null, "rollback_requested", null, x.By, $"rollback of {string.Join(", ", x.StepIds)} requested by {x.By}" + Comment(x.Reason), null, null),
-            StepRolledBack x => new(x.StepId, "step_rolled_back", null, null, "rolled back", Json(x.Request), Json(x.Output)),
+            StepRolledBack x => new(x.StepId, "step_rolled_back", null, null,
+                x.Output?["note"] is { } note ? "rolled back (hold released, vendor not called): " + note : "rolled back", Json(x.Request), Json(x.Output)),
             StepRollbackFailed x => new(x.StepId, "rollback_failed", null, null, "rollback failed: " + x.Error, null, null),
             EnrichmentAttached x => new(null, "enrichment", null, null, x.Status == "ready"
                 ? $"{EnrichmentAttached.AiLabel} {x.Type} ({x.Model}{(x.Cached ? ", cached" : "")}): {x.Text}"
