@@ -76,10 +76,7 @@ public enum HoldState
 }
 
 /// <summary>One execution's hold; <see cref="Since"/> is when it reached <see cref="State"/>.</summary>
-public sealed record EffectHold(string ExecutionId, string StepId, HoldState State, DateTimeOffset Since)
-{
-    public string Holder => ExecutionId + "/" + StepId;
-}
+public sealed record EffectHold(string ExecutionId, string StepId, HoldState State, DateTimeOffset Since);
 
 /// <summary>A fact of the effect ledger's journal.</summary>
 public interface IEffectEvent

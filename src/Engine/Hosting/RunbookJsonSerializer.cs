@@ -22,7 +22,8 @@ public sealed class RunbookJsonSerializer(ExtendedActorSystem system) : Serializ
 
     public static JsonSerializerOptions Options => JsonConventions.Options;
 
-    private static readonly Dictionary<Type, string> Manifests =
+    /// <summary>Every journal type and its manifest: execution, intake and effect-ledger events and the snapshots.</summary>
+    public static readonly IReadOnlyDictionary<Type, string> Manifests =
         EventManifests.ByType.Concat(IntakeManifests.ByType).Concat(EffectLedgerState.Manifests)
             .Append(KeyValuePair.Create(typeof(EffectLedgerSnapshot), EffectLedgerSnapshot.Manifest)).ToDictionary(kv => kv.Key, kv => kv.Value);
 

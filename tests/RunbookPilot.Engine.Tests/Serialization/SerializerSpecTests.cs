@@ -49,9 +49,7 @@ public sealed class SerializerSpecTests(SerializerSpecFixture fixture) : IClassF
         }
     }
 
-    private static Dictionary<Type, string> Manifests() =>
-        EventManifests.ByType.Concat(IntakeManifests.ByType).Concat(EffectLedgerState.Manifests)
-            .Append(KeyValuePair.Create(typeof(EffectLedgerSnapshot), EffectLedgerSnapshot.Manifest)).ToDictionary(kv => kv.Key, kv => kv.Value);
+    private static IReadOnlyDictionary<Type, string> Manifests() => RunbookJsonSerializer.Manifests;
 
     [Fact]
     public void There_is_a_sample_for_every_manifested_type_and_for_no_other()
