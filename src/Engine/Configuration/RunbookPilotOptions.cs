@@ -24,11 +24,18 @@ public sealed record RunbookPilotOptions
     /// <summary>Folder of adapter plugin DLLs (default ./plugins, RBPILOT_PLUGINS).</summary>
     public string PluginsFolder { get; init; } = "./plugins";
 
-    /// <summary>Address the node binds (loopback by default) and its port (0: any free port, single node).</summary>
+    /// <summary>Address the node binds (loopback by default; RBPILOT_CLUSTER_HOSTNAME) and its port (0: any free port, single node; RBPILOT_CLUSTER_PORT).</summary>
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }
-    /// <summary>Seed nodes of a multi-node cluster (akka.tcp://runbookpilot@host:port); empty: the node forms a cluster of its own.</summary>
+    /// <summary>The host name other nodes reach this one at, when it differs from the bound one (a container: bind 0.0.0.0, public "node2"; RBPILOT_CLUSTER_PUBLIC_HOSTNAME).</summary>
+    public string? PublicHostname { get; init; }
+    /// <summary>Seed nodes of a multi-node cluster (RBPILOT_CLUSTER_SEEDS: host:port or akka.ssl.tcp://runbookpilot@host:port, comma-separated); empty: the node forms a cluster of its own.</summary>
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
+    /// <summary>Cluster roles of this node besides "runbookpilot" (RBPILOT_CLUSTER_ROLES, comma-separated).</summary>
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
+    /// <summary>A node started with seeds is one of several: it needs a shared database and operator certificates.</summary>
+    public bool IsClusterMember => SeedNodes.Count > 0;
 
     /// <summary>A cluster's CA certificate (PEM) and this node's certificate (PKCS#12) for mutual TLS between nodes
     /// (RBPILOT_TLS_CA, RBPILOT_TLS_CERT, RBPILOT_TLS_CERT_PASSWORD); a single node without them makes its own in the data folder.</summary>
@@ -96,6 +103,30 @@ public sealed record RunbookPilotOptions
     /// appsettings.json onto them), one record per area. A value that does not parse stops the start
     /// (<see cref="ConfigurationException"/>); it never falls back to the default.
     /// </summary>
+    /// <summary>
+    /// Why these cluster settings cannot run (empty when they can): several nodes share one journal, so a node with
+    /// seeds needs PostgreSQL, not a SQLite file of its own. (Operator certificates are required too:
+    /// <see cref="Hosting.NodeCertificates.Load"/>.)
+    /// </summary>
+    public IReadOnlyList<string> ClusterProblems()
+    {
+        if (!IsClusterMember) return [];
+        var problems = new List<string>();
+        if (!IsPostgres)
+            problems.Add($"RBPILOT_CLUSTER_SEEDS is set but RBPILOT_DB is a SQLite file ({Database}): the nodes of a cluster share one journal, so a cluster needs PostgreSQL (RBPILOT_DB=\"Host=…;Database=…;Username=…;Password=…\"); leave the seeds out to run one node on SQLite");
+        return problems;
+    }
+
+    /// <summary>A seed as an actor-system address: host:port becomes akka.ssl.tcp://runbookpilot@host:port.</summary>
+    private static string? SeedAddress(string seed, List<string> problems)
+    {
+        var address = seed.Contains("://", StringComparison.Ordinal) ? seed : $"akka.ssl.tcp://runbookpilot@{seed}";
+        if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme == "akka.ssl.tcp" && uri.UserInfo == "runbookpilot" && uri.Port > 0 && uri.AbsolutePath is "" or "/")
+            return address.TrimEnd('/');
+        problems.Add($"RBPILOT_CLUSTER_SEEDS: '{seed}' is not host:port or akka.ssl.tcp://runbookpilot@host:port (nodes talk over TLS only)");
+        return null;
+    }
+
     public static RunbookPilotOptions FromSettings(Func<string, string?> settings)
     {
         string? Get(string name) => settings(name) is { Length: > 0 } v ? v : null;
@@ -136,8 +167,16 @@ public sealed record RunbookPilotOptions
             ImplicitBindings = Flag("RBPILOT_IMPLICIT_BINDINGS") ?? d.ImplicitBindings,
             IntakeSnapshotEvery = (int?)Number("RBPILOT_INTAKE_SNAPSHOT_EVERY", 1) ?? d.IntakeSnapshotEvery,
             ReadModel = new ReadModelOptions(Flag("RBPILOT_FOLLOW_JOURNAL") ?? d.ReadModel.FollowJournal),
+            Hostname = Get("RBPILOT_CLUSTER_HOSTNAME") ?? d.Hostname,
+            PublicHostname = Get("RBPILOT_CLUSTER_PUBLIC_HOSTNAME"),
+            Port = (int?)Number("RBPILOT_CLUSTER_PORT", 0) ?? d.Port,
+            SeedNodes = List("RBPILOT_CLUSTER_SEEDS").Select(s => SeedAddress(s, problems)).OfType<string>().ToList(),
+            Roles = List("RBPILOT_CLUSTER_ROLES"),
         };
+        problems.AddRange(options.ClusterProblems());
         return problems.Count == 0 ? options : throw new ConfigurationException(problems);
+
+        List<string> List(string name) => Get(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
     }
 }
 

@@ -63,4 +63,27 @@ public sealed class SettingsFileTests
         Assert.Equal((defaults.Defaults.MaxRetries, defaults.Defaults.RetryDelay, defaults.Defaults.Timeout), (options.Defaults.MaxRetries, options.Defaults.RetryDelay, options.Defaults.Timeout));
         Assert.Equal(defaults.Llm, options.Llm);
     }
+
+    [Fact]
+    public void Cluster_settings_bind_from_the_file_and_seeds_may_be_host_and_port()
+    {
+        var options = SettingsFile.Load(Json("""
+            { "Paths": { "Database": "Host=db;Database=rbp;Username=rbp;Password=x" },
+              "Cluster": { "Seeds": "node1:4053, akka.ssl.tcp://runbookpilot@node2:4053", "Hostname": "0.0.0.0", "PublicHostname": "node3", "Port": 4053, "Roles": "edge" } }
+            """), NoEnvironment);
+        Assert.Equal(["akka.ssl.tcp://runbookpilot@node1:4053", "akka.ssl.tcp://runbookpilot@node2:4053"], options.SeedNodes);
+        Assert.Equal(("0.0.0.0", "node3", 4053), (options.Hostname, options.PublicHostname, options.Port));
+        Assert.Equal(["edge"], options.Roles);
+    }
+
+    [Theory]
+    [InlineData("RBPILOT_CLUSTER_SEEDS", "node1:4053", "a cluster needs PostgreSQL")] // several nodes on SQLite files of their own
+    [InlineData("RBPILOT_CLUSTER_SEEDS", "akka.tcp://runbookpilot@node1:4053", "nodes talk over TLS only")] // no plain TCP seeds
+    [InlineData("RBPILOT_CLUSTER_SEEDS", "node1", "is not host:port")]
+    [InlineData("RBPILOT_CLUSTER_PORT", "eighty", "RBPILOT_CLUSTER_PORT: 'eighty' is not a number")]
+    public void A_cluster_that_cannot_work_stops_the_start_with_a_clear_message(string name, string value, string expected)
+    {
+        var ex = Assert.Throws<ConfigurationException>(() => RunbookPilotOptions.FromSettings(n => n == name ? value : null));
+        Assert.Contains(ex.Problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
 }
