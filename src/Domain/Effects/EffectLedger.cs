@@ -98,7 +98,7 @@ public sealed record EffectReleased(EffectKey Key, string ExecutionId, string St
 public sealed record EffectReleaseFailed(EffectKey Key, string ExecutionId, string StepId, DateTimeOffset At) : IEffectEvent;
 
 /// <summary>A request to the ledger, from a step runner around the vendor call.</summary>
-public interface IEffectCommand
+public interface IEffectCommand : Core.IClusterMessage
 {
     EffectKey Key { get; }
     string ExecutionId { get; }
@@ -119,7 +119,7 @@ public sealed record FinishRelease(EffectKey Key, string ExecutionId, string Ste
 public enum LedgerAnswer { Granted, Busy, StillHeld, Last, Recorded }
 
 /// <summary>The ledger's answer; <see cref="Others"/> are the other executions' holds on the same effect.</summary>
-public sealed record LedgerReply(LedgerAnswer Answer, EffectKey Key, IReadOnlyList<EffectHold> Others, string Message);
+public sealed record LedgerReply(LedgerAnswer Answer, EffectKey Key, IReadOnlyList<EffectHold> Others, string Message) : Core.IClusterMessage;
 
 /// <summary>
 /// The ledger of live effects (design: "shared effects"), built by <see cref="Apply"/> from its events only. The rules

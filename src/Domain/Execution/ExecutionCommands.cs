@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RunbookPilot.Domain.Adapters;
 using RunbookPilot.Domain.Playbooks;
+using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Domain.Execution;
 
@@ -11,7 +12,7 @@ public interface IWithExecutionId
 }
 
 /// <summary>An instruction to an execution. Imperative; answered with a <see cref="CommandResult"/> where a reply is expected.</summary>
-public interface IExecutionCommand : IWithExecutionId;
+public interface IExecutionCommand : IWithExecutionId, IClusterMessage;
 
 /// <summary>Start an execution. <paramref name="DryRun"/> (a binding in mode dry_run): every step goes to its adapter in dry-run; nothing external happens.</summary>
 public sealed record StartExecution(string ExecutionId, string AlertId, JsonObject Alert, Playbook Playbook, string SelectionReason, bool DryRun = false) : IExecutionCommand;
@@ -50,14 +51,14 @@ public sealed record AttachEnrichment(string ExecutionId, EnrichmentAttached Enr
 public sealed record GetExecution(string ExecutionId) : IExecutionCommand;
 
 /// <summary>The answer to a command. <see cref="Code"/> is machine-readable: ok, vote_recorded, already_decided, refused, not_found, invalid.</summary>
-public sealed record CommandResult(bool Ok, string Code, string Message)
+public sealed record CommandResult(bool Ok, string Code, string Message) : IClusterMessage
 {
     public static CommandResult Done(string message) => new(true, "ok", message);
     public static CommandResult Invalid(string message) => new(false, "invalid", message);
 }
 
 /// <summary>A reply to <see cref="GetExecution"/>.</summary>
-public sealed record ExecutionSnapshot(ExecutionState State, bool Settled);
+public sealed record ExecutionSnapshot(ExecutionState State, bool Settled) : IClusterMessage;
 
 /// <summary>Work the actor performs after persisting a decision.</summary>
 public abstract record Effect;

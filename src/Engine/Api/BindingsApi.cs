@@ -29,7 +29,8 @@ public sealed class BindingsApi(IRequiredActor<AlertIntake> intake)
     public Task<BindingResult> DeleteAsync(int bindingId, string by, CancellationToken ct = default) => Ask<BindingResult>(new DeleteBinding(bindingId, by), ct);
 
     /// <summary>What the bindings would decide for an alert now (no side effects).</summary>
-    public Task<List<BindingDecision>> PreviewAsync(Alert alert, CancellationToken ct = default) => Ask<List<BindingDecision>>(new PreviewBindings(alert), ct);
+    public async Task<List<BindingDecision>> PreviewAsync(Alert alert, CancellationToken ct = default) =>
+        [.. (await Ask<BindingsPreview>(new PreviewBindings(alert), ct).ConfigureAwait(false)).Decisions];
 
     /// <summary>A manual run of a binding for an alert: guardrails bypassed, the autonomy contract kept; audited with who and why.</summary>
     public Task<BindingRunResult> RunAsync(Alert alert, int bindingId, BindingMode? mode, string by, string? reason, CancellationToken ct = default) =>

@@ -9,11 +9,11 @@ namespace RunbookPilot.Engine.Effects;
 public sealed class EffectLedger
 {
     /// <summary>The holds on these effects (every live effect when <see cref="Keys"/> is empty).</summary>
-    public sealed record Get(IReadOnlyList<EffectKey> Keys);
+    public sealed record Get(IReadOnlyList<EffectKey> Keys) : Domain.Core.IClusterMessage;
 }
 
 /// <summary>The holds on the effects asked for (<see cref="EffectLedger.Get"/>).</summary>
-public sealed record EffectLedgerView(IReadOnlyList<EffectSnapshotEntry> Holds)
+public sealed record EffectLedgerView(IReadOnlyList<EffectSnapshotEntry> Holds) : Domain.Core.IClusterMessage
 {
     public IReadOnlyList<EffectHold> For(EffectKey key) => Holds.Where(h => h.Key == key).Select(h => h.Hold).ToList();
 }

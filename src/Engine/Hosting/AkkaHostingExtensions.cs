@@ -37,6 +37,7 @@ public static class AkkaHostingExtensions
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
             .AddSetup(new DataOptionsSetup(SqliteSetup.JournalDataOptions(options)))
             .WithCustomSerializer("runbook-json", RunbookJsonSerializer.BoundTypes, s => new RunbookJsonSerializer(s))
+            .WithCustomSerializer("runbook-remote", [typeof(Domain.Core.IClusterMessage)], s => new RemoteJsonSerializer(s))
             .ConfigureLoggers(l =>
             {
                 l.LogLevel = options.AkkaLogLevel;

@@ -67,7 +67,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
             Decide(IntakeDecider.Delete(_state, delete, Now), e => _outbox.Deleted(e, binding!, _state.Book));
         });
         Command<GetBindings>(_ => Sender.Tell(_state.View(Now)));
-        Command<PreviewBindings>(p => Sender.Tell(IntakeDecider.Preview(_state, p.Alert, _catalog(), Now)));
+        Command<PreviewBindings>(p => Sender.Tell(new BindingsPreview(IntakeDecider.Preview(_state, p.Alert, _catalog(), Now))));
         Command<RunBinding>(Override);
         Command<SetPause>(Pause);
         Command<ExecutionEnded>(e => End(e.ExecutionId, e.Status));

@@ -8,30 +8,30 @@ namespace RunbookPilot.Engine.ReadModel;
 public sealed class ReadModelProjector
 {
     /// <summary>Applies everything journaled before the request, then answers <see cref="Done"/> (or a failure after <see cref="Budget"/>).</summary>
-    public sealed record CatchUp(TimeSpan Budget)
+    public sealed record CatchUp(TimeSpan Budget) : Domain.Core.IClusterMessage
     {
         public static readonly CatchUp Instance = new(TimeSpan.FromSeconds(25));
     }
 
-    public sealed record Done
+    public sealed record Done : Domain.Core.IClusterMessage
     {
         public static readonly Done Instance = new();
     }
 
     /// <summary>Drops the read tables and projects the whole journal again; answered with the offset reached.</summary>
-    public sealed record Rebuild
+    public sealed record Rebuild : Domain.Core.IClusterMessage
     {
         public static readonly Rebuild Instance = new();
     }
 
     /// <summary>Answered with <see cref="Position"/>.</summary>
-    public sealed record GetPosition
+    public sealed record GetPosition : Domain.Core.IClusterMessage
     {
         public static readonly GetPosition Instance = new();
     }
 
     /// <summary>The offset projected and how many journal events are not in the read tables yet.</summary>
-    public sealed record Position(long Offset, long Lag);
+    public sealed record Position(long Offset, long Lag) : Domain.Core.IClusterMessage;
 }
 
 /// <summary>

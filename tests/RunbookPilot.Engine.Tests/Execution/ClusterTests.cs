@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using RunbookPilot.Domain.Execution;
+using RunbookPilot.Engine.Hosting;
+
+namespace RunbookPilot.Engine.Tests.Execution;
+
+/// <summary>
+/// Two nodes in one cluster over one PostgreSQL database, with operator certificates: an alert submitted on the second
+/// node reaches the intake singleton on the first, its execution runs on whichever node holds its shard, and an approval
+/// and the read model work from either node. Every message between the nodes goes through the remote serializer.
+/// </summary>
+#pragma warning disable CA1001 // disposed in DisposeAsync (xunit calls it)
+public sealed class ClusterTests : IAsyncLifetime
+#pragma warning restore CA1001
+{
+    private const string Playbook = """
+        id: cl_contain
+        name: Contain
+        version: 1.0.0
+        autonomy_level: L1
+        trigger:
+          techniques: [T1110]
+        steps:
+          - { id: lookup, name: Lookup, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
+          - { id: block, name: Block, action_type: block_ip, adapter: paloalto, autonomy_level: L1, params: { ip: "{{source.ip}}" }, rollback_available: true }
+        rollback:
+          block: { action_type: unblock_ip, adapter: paloalto, params: { ip: "{{source.ip}}" } }
+        """;
+
+    private readonly string _server = Environment.GetEnvironmentVariable("RBPILOT_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("RBPILOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts PostgreSQL for them");
+    private readonly string _database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly TempDir _certs = new();
+    private readonly EngineFixture _first = new(Playbook);
+    private readonly EngineFixture _second = new(Playbook);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private string Connection => new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task InitializeAsync()
+    {
+        await using (var admin = new NpgsqlConnection(_server))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        NodeCertificates.CreateCluster(_certs.Path, 2);
+        var seed = FreePort();
+        var seeds = new[] { $"akka.ssl.tcp://runbookpilot@127.0.0.1:{seed}" };
+        var i = 0;
+        foreach (var (node, port) in new[] { (_first, seed), (_second, FreePort()) })
+        {
+            i++;
+            node.Options = node.Options with
+            {
+                Database = Connection, Port = port, SeedNodes = seeds, AuditKey = TestAudit.Key,
+                TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, $"node-{i}.pfx"),
+            };
+            await node.StartAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _second.DisposeAsync();
+        await _first.DisposeAsync();
+        _certs.Dispose();
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(_server);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task An_alert_on_one_node_is_decided_run_approved_and_read_from_the_other()
+    {
+        var accepted = await _second.SubmitAsync("""{"event":{"id":"cl-1"},"source":{"ip":"203.0.113.61"},"threat":{"technique":{"id":"T1110"}}}""");
+        var id = Assert.Single(accepted.Selected).ExecutionId;
+        Assert.True(accepted.Decisions is { Count: > 0 }); // the intake singleton's answer crossed the nodes
+
+        Assert.Equal("waiting_approval", (await _second.Engine.Executions.WaitSettledAsync(id, Wait)).State.Status);
+        var decided = await _first.Engine.Executions.DecideAsync(Api.DecisionKind.Approve, id, null, "alice", "from the other node");
+        var told = await _first.Engine.Executions.ResultAsync(decided, rollback: false, Wait);
+        Assert.True(told.Ok, told.Message);
+        Assert.Equal(ExecutionOutcome.Completed, (await _second.Engine.Executions.WaitSettledAsync(id, Wait)).State.Outcome);
+        Assert.True(_first.Adapters["paloalto"].Applied.ContainsKey("203.0.113.61") || _second.Adapters["paloalto"].Applied.ContainsKey("203.0.113.61"));
+
+        // The read model (one projector, a singleton) and the effect ledger (a singleton) answer on both nodes.
+        Assert.Equal("completed", (await _second.Engine.Read.ExecutionAsync(id))!.Status);
+        Assert.Equal("completed", (await _first.Engine.Read.ExecutionAsync(id))!.Status);
+        var effect = new Domain.Effects.EffectKey("paloalto", "block_ip", "203.0.113.61");
+        Assert.Equal([id], (await _second.Engine.Effects.HoldsAsync([effect])).For(effect).Select(h => h.ExecutionId));
+        var preview = await _second.Engine.Bindings.PreviewAsync(Domain.Alerts.AlertNormalizers.Default.Normalize(
+            Domain.Alerts.AlertJson.ParseObject("""{"event":{"id":"cl-2"},"source":{"ip":"203.0.113.62"},"threat":{"technique":{"id":"T1110"}}}""", out _)!));
+        Assert.Equal("cl_contain", Assert.Single(preview).PlaybookId);
+    }
+}
