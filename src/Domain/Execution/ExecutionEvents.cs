@@ -5,7 +5,29 @@ using RunbookPilot.Domain.Core;
 
 namespace RunbookPilot.Domain.Execution;
 
-/// <summary>A fact in an execution's journal. Past tense, immutable, serialised as JSON under a stable manifest (<see cref="EventManifests"/>).</summary>
+/// <summary>
+/// A fact in an execution's journal. Past tense, immutable, serialised as JSON under a stable manifest (<see cref="EventManifests"/>).
+/// Where events travel as a list (between nodes), each names its type by the same manifest.
+/// </summary>
+[System.Text.Json.Serialization.JsonPolymorphic(TypeDiscriminatorPropertyName = "$event")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ExecutionStarted), "execution-started.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepSucceeded), "step-succeeded.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepAttemptFailed), "step-attempt-failed.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepFailed), "step-failed.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ApprovalRequested), "approval-requested.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ApprovalVoteRecorded), "approval-vote-recorded.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepApproved), "step-approved.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepRejected), "step-rejected.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ApprovalExpired), "approval-expired.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepSimulated), "step-simulated.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(SimulationPromoted), "simulation-promoted.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(SimulationDismissed), "simulation-dismissed.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepRefused), "step-refused.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ExecutionCompleted), "execution-completed.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(RollbackRequested), "rollback-requested.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepRolledBack), "step-rolled-back.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(StepRollbackFailed), "step-rollback-failed.v1")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(EnrichmentAttached), "enrichment-attached.v1")]
 public interface IExecutionEvent
 {
     DateTimeOffset At { get; }

@@ -20,7 +20,15 @@ public sealed record GetBacklog : IClusterMessage
 public sealed record Backlog(int AlertsWaitingForExecutions) : IClusterMessage;
 
 /// <summary>A binding decision was journaled, or a binding run ended (for /ws, the dashboard and metrics).</summary>
-public sealed record BindingAudited(string AlertId, BindingDecision Decision, bool Finished, bool? Success, DateTimeOffset? FinishedAt);
+public sealed record BindingAudited(string AlertId, BindingDecision Decision, bool Finished, bool? Success, DateTimeOffset? FinishedAt) : IClusterMessage
+{
+    /// <summary>The node it happened on, when relayed from another node of the cluster; null on its own node.</summary>
+    public string? Origin { get; init; }
+}
 
 /// <summary>A kill switch or a binding's circuit changed (for /ws and the dashboard).</summary>
-public sealed record ControlChanged(string Kind, string Message, DateTimeOffset At);
+public sealed record ControlChanged(string Kind, string Message, DateTimeOffset At) : IClusterMessage
+{
+    /// <summary>The node it happened on, when relayed from another node of the cluster; null on its own node.</summary>
+    public string? Origin { get; init; }
+}

@@ -58,6 +58,7 @@ public sealed class EnrichmentActor : ReceiveActor
 
     private void OnUpdate(ExecutionUpdated u)
     {
+        if (u.Origin is not null) return; // the node an execution runs on enriches it
         if (u.Events.OfType<ExecutionStarted>().FirstOrDefault() is { } started)
         {
             var state = ExecutionState.Empty.Apply(started);

@@ -25,11 +25,18 @@ public sealed class ExecutionMessageExtractor() : HashCodeMessageExtractor(100)
 }
 
 /// <summary>Published once when an execution reaches its outcome (completed, failed, rejected, expired or refused): binding runs end.</summary>
-public sealed record ExecutionEnded(string ExecutionId, string Status);
+public sealed record ExecutionEnded(string ExecutionId, string Status) : Domain.Core.IClusterMessage
+{
+    /// <summary>The node it happened on, when relayed from another node of the cluster (<see cref="Hosting.ClusterFeed"/>); null on its own node.</summary>
+    public string? Origin { get; init; }
+}
 
 /// <summary>Published on the event stream after every persisted decision (live views, the CLI's wait for settled executions).</summary>
-public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events)
+public sealed record ExecutionUpdated(string ExecutionId, string PlaybookId, string Status, bool Settled, IReadOnlyList<IExecutionEvent> Events) : Domain.Core.IClusterMessage
 {
+    /// <summary>The node it happened on, when relayed from another node of the cluster (<see cref="Hosting.ClusterFeed"/>); null on its own node.</summary>
+    public string? Origin { get; init; }
+
     /// <summary>The execution's state after these events (for live views on this node: the approval queue, enrichment).</summary>
     public ExecutionState? State { get; init; }
 }

@@ -107,6 +107,10 @@ public static class AkkaHostingExtensions
     public static AkkaConfigurationBuilder WithEffectLedger(this AkkaConfigurationBuilder builder, TimeProvider time) =>
         builder.WithSingleton<Effects.EffectLedger>("effect-ledger", (_, _, _) => Effects.EffectLedgerActor.Props(time), new ClusterSingletonOptions { Role = Role });
 
+    /// <summary>The cluster-wide feed of execution, binding and control changes (a node with seeds only; a single node needs none).</summary>
+    public static AkkaConfigurationBuilder WithClusterFeed(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, _) => system.ActorOf(ClusterFeed.Props(), "cluster-feed"));
+
     /// <summary>The approval queue of this node (pending approvals and simulations, fed by the executions' events).</summary>
     public static AkkaConfigurationBuilder WithApprovalQueue(this AkkaConfigurationBuilder builder, ReadModelDb db) =>
         builder.WithActors((system, registry) =>

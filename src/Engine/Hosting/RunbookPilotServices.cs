@@ -68,6 +68,7 @@ public static class RunbookPilotServices
                 .WithApprovalQueue(readModel)
                 .WithMetrics(metrics.Factory, clock)
                 .WithLiveUpdates(sp.GetRequiredService<LiveUpdates>());
+            if (options.IsClusterMember) b.WithClusterFeed();
             if (options.Llm is { Enabled: true } llm)
                 b.WithEnrichment(new LlmClient(llm, sp.GetRequiredService<LlmHttp>().Client), readModel, clock);
         });

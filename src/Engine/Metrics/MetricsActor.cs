@@ -55,6 +55,7 @@ public sealed class MetricsActor : ReceiveActor
         _adapterSeconds = f.CreateHistogram("runbookpilot_adapter_call_seconds", "Duration of successful adapter calls.",
             new HistogramConfiguration { LabelNames = ["step"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         _adapterErrors = f.CreateCounter("runbookpilot_adapter_errors_total", "Failed adapter attempts.", ["step"]);
+        Receive<ExecutionUpdated>(u => u.Origin is not null, _ => { }); // another node's: it counts its own
         Receive<ExecutionUpdated>(u =>
         {
             // The outcome as people read it: completed_with_failures when a step failed, never completed.

@@ -90,10 +90,31 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.True(accepted.Decisions is { Count: > 0 }); // the intake singleton's answer crossed the nodes
 
         Assert.Equal("waiting_approval", (await _second.Engine.Executions.WaitSettledAsync(id, Wait)).State.Status);
+        // Every node's approval queue shows it, whichever node runs the execution (the cluster feed).
+        foreach (var node in new[] { _first, _second })
+        {
+            var shown = false;
+            for (var i = 0; i < 100 && !shown; i++)
+            {
+                shown = (await node.Engine.Approvals.QueueAsync(50)).Pending.Any(p => p.Approval.ExecutionId == id);
+                if (!shown) await Task.Delay(100);
+            }
+            Assert.True(shown, "the pending approval is missing from a node's queue");
+        }
         var decided = await _first.Engine.Executions.DecideAsync(Api.DecisionKind.Approve, id, null, "alice", "from the other node");
         var told = await _first.Engine.Executions.ResultAsync(decided, rollback: false, Wait);
         Assert.True(told.Ok, told.Message);
         Assert.Equal(ExecutionOutcome.Completed, (await _second.Engine.Executions.WaitSettledAsync(id, Wait)).State.Outcome);
+        foreach (var node in new[] { _first, _second })
+        {
+            var gone = false;
+            for (var i = 0; i < 100 && !gone; i++)
+            {
+                gone = !(await node.Engine.Approvals.QueueAsync(50)).Pending.Any(p => p.Approval.ExecutionId == id);
+                if (!gone) await Task.Delay(100);
+            }
+            Assert.True(gone, "a decided approval stays in a node's queue");
+        }
         Assert.True(_first.Adapters["paloalto"].Applied.ContainsKey("203.0.113.61") || _second.Adapters["paloalto"].Applied.ContainsKey("203.0.113.61"));
 
         // The read model (one projector, a singleton) and the effect ledger (a singleton) answer on both nodes.
