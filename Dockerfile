@@ -2,7 +2,8 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
-RUN dotnet publish src/Host/RunbookPilot.Host.csproj -c Release -o /app
+RUN dotnet publish src/Host/RunbookPilot.Host.csproj -c Release -o /app \
+ && dotnet publish src/Cli/RunbookPilot.Cli.csproj -c Release -o /app/cli
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
