@@ -319,8 +319,15 @@ public sealed class ReadModelProjection
         private string Journal(long ordering) =>
             journal.TryGetValue(ordering, out var hash) ? hash : throw new InvalidOperationException($"journal event at ordering {ordering} not found while projecting it");
 
+        /// <summary>
+        /// Times as the database keeps them: PostgreSQL stores microseconds, so a MAC over .NET's 100 ns ticks would not
+        /// match what verification reads back. Truncated before sealing, the stored value is the signed one everywhere.
+        /// </summary>
+        private static DateTimeOffset Stored(DateTimeOffset t) => new(t.Ticks - t.Ticks % 10, t.Offset);
+
         public ExecutionLogRow Seal(ExecutionLogRow row, long ordering)
         {
+            row.At = Stored(row.At);
             (row.ChainIndex, row.PrevHash, row.JournalOrdering, row.JournalHash) = (log.Index + 1, log.Hash, ordering, Journal(ordering));
             row.Hash = AuditChain.MacOf(row, key);
             (log.Index, log.Hash) = (row.ChainIndex, row.Hash);
@@ -329,6 +336,7 @@ public sealed class ReadModelProjection
 
         public RunAuditRow Seal(RunAuditRow row, long ordering)
         {
+            (row.StartedAt, row.FinishedAt) = (Stored(row.StartedAt), row.FinishedAt is { } f ? Stored(f) : null);
             (row.ChainIndex, row.PrevHash, row.JournalOrdering, row.JournalHash) = (runs.Index + 1, runs.Hash, ordering, Journal(ordering));
             row.Hash = AuditChain.MacOf(row, key);
             (runs.Index, runs.Hash) = (row.ChainIndex.Value, row.Hash);
