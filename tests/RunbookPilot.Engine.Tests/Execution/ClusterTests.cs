@@ -54,7 +54,7 @@ public sealed class ClusterTests : IAsyncLifetime
             await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
             await create.ExecuteNonQueryAsync();
         }
-        NodeCertificates.CreateCluster(_certs.Path, 2);
+        NodeCertificates.CreateCluster(_certs.Path, 3);
         var seed = FreePort();
         var seeds = new[] { $"akka.ssl.tcp://runbookpilot@127.0.0.1:{seed}" };
         var i = 0;
@@ -125,5 +125,40 @@ public sealed class ClusterTests : IAsyncLifetime
         var preview = await _second.Engine.Bindings.PreviewAsync(Domain.Alerts.AlertNormalizers.Default.Normalize(
             Domain.Alerts.AlertJson.ParseObject("""{"event":{"id":"cl-2"},"source":{"ip":"203.0.113.62"},"threat":{"technique":{"id":"T1110"}}}""", out _)!));
         Assert.Equal("cl_contain", Assert.Single(preview).PlaybookId);
+    }
+
+    [Fact]
+    public async Task A_third_node_with_the_clusters_certificate_joins()
+    {
+        await using var third = new EngineFixture(Playbook);
+        third.Options = third.Options with
+        {
+            Database = Connection, Port = 0, SeedNodes = _first.Options.SeedNodes, AuditKey = TestAudit.Key,
+            TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, "node-3.pfx"),
+        };
+        await third.StartAsync();
+        int Up() => Akka.Cluster.Cluster.Get(_first.Engine.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
+        for (var i = 0; i < 100 && Up() < 3; i++) await Task.Delay(100); // the first node hears of it by gossip
+        Assert.Equal(3, Up());
+    }
+
+    [Fact]
+    public async Task A_node_with_a_certificate_from_another_ca_cannot_join_and_the_cluster_carries_on()
+    {
+        using var foreignCerts = new TempDir();
+        NodeCertificates.CreateCluster(foreignCerts.Path, 1); // its own CA: the real cluster does not trust it
+        await using var foreign = new EngineFixture(Playbook);
+        foreign.Options = foreign.Options with
+        {
+            Database = Connection, Port = 0, SeedNodes = _first.Options.SeedNodes, AuditKey = TestAudit.Key,
+            TlsAuthority = Path.Combine(foreignCerts.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(foreignCerts.Path, "node-1.pfx"),
+        };
+        // It never becomes a member: its start fails (the TLS handshake with the seed fails both ways).
+        await Assert.ThrowsAnyAsync<Exception>(foreign.StartAsync);
+
+        var members = Akka.Cluster.Cluster.Get(_first.Engine.System).State.Members;
+        Assert.Equal(2, members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up));
+        var accepted = await _second.SubmitAsync("""{"event":{"id":"cl-9"},"source":{"ip":"203.0.113.69"},"threat":{"technique":{"id":"T1110"}}}""");
+        Assert.Equal("waiting_approval", (await _first.Engine.Executions.WaitSettledAsync(Assert.Single(accepted.Selected).ExecutionId, Wait)).State.Status);
     }
 }
