@@ -27,7 +27,7 @@ cluster() {
   pids=()
   for n in 1 2 3; do
     RBPILOT_DB="$pg;Database=$db" RBPILOT_PLAYBOOKS="$PWD/playbooks" RBPILOT_USER=admin RBPILOT_PASS="$pass" RBPILOT_AUDIT_KEY="$key" \
-    RBPILOT_AUDIT_CHECKPOINTS="$work/audit/node$n.jsonl" RBPILOT_CLUSTER_SEEDS="127.0.0.1:$remote" RBPILOT_CLUSTER_PORT=$((remote + n - 1)) \
+    RBPILOT_AUDIT_CHECKPOINTS="$work/audit/node$n.jsonl" RBPILOT_CLUSTER_SEEDS="127.0.0.1:$remote,127.0.0.1:$((remote + 1)),127.0.0.1:$((remote + 2))" RBPILOT_CLUSTER_PORT=$((remote + n - 1)) \
     RBPILOT_TLS_CA="$work/certs/ca.crt" RBPILOT_TLS_CERT="$work/certs/node-$n.pfx" \
       dotnet src/Host/bin/Release/net10.0/RunbookPilot.Host.dll --demo --urls "http://127.0.0.1:$((base + n))" >"$work/node$n.log" 2>&1 &
     pids+=($!)

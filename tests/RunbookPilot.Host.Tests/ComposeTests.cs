@@ -57,7 +57,7 @@ public sealed class ComposeTests
         {
             var node = (YamlMappingNode)services[name];
             Assert.StartsWith("Host=postgres;", Env(node, "RBPILOT_DB"), StringComparison.Ordinal);
-            Assert.Equal("node1:4053", Env(node, "RBPILOT_CLUSTER_SEEDS"));
+            Assert.Equal("node1:4053,node2:4053,node3:4053", Env(node, "RBPILOT_CLUSTER_SEEDS"));
             Assert.Equal(name, Env(node, "RBPILOT_CLUSTER_PUBLIC_HOSTNAME"));
             Assert.Equal("/certs/ca.crt", Env(node, "RBPILOT_TLS_CA"));
             Assert.True(certificates.Add(Env(node, "RBPILOT_TLS_CERT")));

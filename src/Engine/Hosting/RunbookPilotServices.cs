@@ -137,6 +137,17 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
         var executions = services.GetRequiredService<IRequiredActor<ExecutionRegion>>();
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        // A node the cluster downed (or whose actor system failed) stops the whole process, so a supervisor (compose's
+        // restart policy, systemd) starts it again and it rejoins; it never serves an API without an engine behind it.
+        var lifetime = services.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        _ = system.WhenTerminated.ContinueWith(_ =>
+        {
+            if (lifetime is not null && !lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                runtime.Log.LogCritical("The actor system stopped (this node was removed from the cluster, or failed); stopping the process");
+                lifetime.StopApplication();
+            }
+        }, TaskScheduler.Default);
         await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
         _started = true;
         await read.CatchUpAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false); // as long as a large backlog needs
