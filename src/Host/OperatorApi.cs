@@ -22,10 +22,21 @@ public static class OperatorApi
     public static void Map(RouteGroupBuilder api, RecentLog log)
     {
         var ops = api.MapGroup("/ops").AddEndpointFilter<AdminOnly>();
-        ops.MapGet("/cluster", (RunbookPilotEngine engine) =>
+        ops.MapGet("/cluster", async (RunbookPilotEngine engine, IRequiredActor<ExecutionRegion> region, CancellationToken ct) =>
         {
             var cluster = Cluster.Get(engine.System);
             var state = cluster.State;
+            // Each member's execution shards and live entities, asked of every region (a member that does not answer in
+            // time shows no figures rather than holding the answer up).
+            IReadOnlyDictionary<Address, ShardRegionStats> stats;
+            try
+            {
+                stats = (await region.ActorRef.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), TimeSpan.FromSeconds(5), ct)).Regions;
+            }
+            catch (AskTimeoutException)
+            {
+                stats = new Dictionary<Address, ShardRegionStats>();
+            }
             return Results.Json(new JsonObject
             {
                 ["self"] = cluster.SelfAddress.ToString(),
@@ -34,6 +45,8 @@ public static class OperatorApi
                 {
                     ["address"] = m.Address.ToString(), ["status"] = m.Status.ToString().ToLowerInvariant(), ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode)r)]),
                     ["reachable"] = !state.Unreachable.Contains(m),
+                    ["shards"] = stats.TryGetValue(m.Address, out var s) ? s.Stats.Count : null,
+                    ["entities"] = stats.TryGetValue(m.Address, out var e) ? e.Stats.Values.Sum() : null,
                 })]),
             });
         });

@@ -77,7 +77,8 @@ internal static class OpsCommands
     {
         yield return $"self {v["self"]}; leader {v["leader"]}";
         foreach (var m in v["members"]!.AsArray())
-            yield return $"{m!["address"],-45} {m["status"],-8} {(m["reachable"]!.GetValue<bool>() ? "reachable" : "UNREACHABLE"),-11} {string.Join(",", m["roles"]!.AsArray().Select(r => (string?)r))}";
+            yield return $"{m!["address"],-45} {m["status"],-8} {(m["reachable"]!.GetValue<bool>() ? "reachable" : "UNREACHABLE"),-11} " +
+                $"shards {m["shards"]?.ToString() ?? "-",-4} entities {m["entities"]?.ToString() ?? "-",-6} {string.Join(",", m["roles"]!.AsArray().Select(r => (string?)r))}";
     }
 
     private static IEnumerable<string> Shards(JsonNode v)
