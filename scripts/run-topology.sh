@@ -14,7 +14,7 @@ mkdir -p "$work/data" "$work/audit"
 # ---- cluster: three nodes over one PostgreSQL, mutual TLS between them -------------------------------------------------
 # The compose "cluster" profile as processes on 127.0.0.1: PostgreSQL (the Debian package, on 127.0.0.1:5432 as
 # ./test.sh starts it; RBPILOT_PG overrides the server), the certificates made by `runbookpilot cluster certs`, three
-# server processes with the first as seed. Checks: every node is healthy, an alert posted to node 2 waits for approval on
+# server processes, every one listing all three as seeds. Checks: every node is healthy, an alert posted to node 2 waits for approval on
 # node 3's API, node 1 approves it. Exits non-zero on failure.
 cluster() {
   local pg=${RBPILOT_PG:-Host=127.0.0.1;Port=5432;Username=postgres;Password=rbp-test}

@@ -41,4 +41,4 @@ catch (ConfigurationException ex)
 }
 Console.WriteLine($"RunbookPilot is listening on {Server.Address(app)}");
 await app.WaitForShutdownAsync();
-return 0;
+return Environment.ExitCode; // non-zero when the cluster downed this node (set by Akka.Hosting), so a restart policy on failure restarts it

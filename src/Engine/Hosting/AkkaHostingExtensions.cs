@@ -50,6 +50,10 @@ public static class AkkaHostingExtensions
                 HostName = options.Hostname,
                 PublicHostName = options.PublicHostname,
                 Port = options.Port,
+                // Alerts (up to 1 MiB), playbooks and step outputs travel between nodes: Akka's 128 kB default would drop them.
+                MaxFrameSize = 16 * 1024 * 1024,
+                SendBufferSize = 32 * 1024 * 1024,
+                ReceiveBufferSize = 32 * 1024 * 1024,
                 EnableSsl = true,
                 Ssl = new SslOptions
                 {
@@ -174,8 +178,9 @@ public static class AkkaHostingExtensions
     /// </summary>
     public const string ClusterTimingHocon = """
         akka.cluster.split-brain-resolver.stable-after = 7s
+        # Not ¾ of stable-after (≈ 5 s): a CPU-starved host flapping for that long must not down the whole cluster.
+        akka.cluster.split-brain-resolver.down-all-when-unstable = 15s
         akka.cluster.down-removal-margin = 7s
-        akka.cluster.failure-detector.acceptable-heartbeat-pause = 3s
         akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = 60s
         akka.coordinated-shutdown.run-by-actor-system-terminate = on
         """;

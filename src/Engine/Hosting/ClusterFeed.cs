@@ -22,6 +22,7 @@ public sealed class ClusterFeed : ReceiveActor
     public ClusterFeed()
     {
         // Outbound: what happened on this node (a relayed copy carries its origin and is not sent on again).
+        // With the state: the approval queue builds its rows from it (the cost is in bench/README.md, "A cluster on PostgreSQL").
         Receive<ExecutionUpdated>(u => u.Origin is null, u => Publish(u with { Origin = _self }));
         Receive<ExecutionEnded>(e => e.Origin is null, e => Publish(e with { Origin = _self }));
         Receive<BindingAudited>(a => a.Origin is null, a => Publish(a with { Origin = _self }));

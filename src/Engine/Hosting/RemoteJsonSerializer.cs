@@ -8,9 +8,9 @@ namespace RunbookPilot.Engine.Hosting;
 
 /// <summary>
 /// Messages between the nodes of a cluster (<see cref="IClusterMessage"/>: commands to executions and singletons and
-/// their answers) as JSON (System.Text.Json, the journal's conventions) under the type's name. Only types that carry
-/// the marker are read back, so a peer — already authenticated by mutual TLS — still cannot make a node build any other
-/// type. Unlike the journal's manifests these names may change between versions: nodes of one cluster run one version
+/// their answers) as JSON (System.Text.Json, the journal's conventions) under the type's name. Only the marked types of
+/// RunbookPilot's own assemblies are read back (a fixed table). The boundary between nodes is mutual TLS: Akka's own
+/// serializers stay registered for its system messages. Unlike the journal's manifests these names may change between versions: nodes of one cluster run one version
 /// (rolling upgrades replace nodes one by one with a build that reads the same messages).
 /// </summary>
 public sealed class RemoteJsonSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -19,19 +19,23 @@ public sealed class RemoteJsonSerializer(ExtendedActorSystem system) : Serialize
 
     private static readonly JsonSerializerOptions Options = new(JsonConventions.Options) { IncludeFields = true };
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> Types = new(StringComparer.Ordinal);
+    /// <summary>Every message type nodes exchange, by manifest, built once from RunbookPilot's assemblies: nothing else is ever resolved.</summary>
+    private static readonly Dictionary<string, Type> Types = new[] { typeof(IClusterMessage).Assembly, typeof(RemoteJsonSerializer).Assembly }
+        .SelectMany(a => a.GetTypes())
+        .Where(t => typeof(IClusterMessage).IsAssignableFrom(t) && !t.IsAbstract && !t.IsInterface)
+        .ToDictionary(ManifestOf, t => t, StringComparer.Ordinal);
+
+    private static string ManifestOf(Type t) => $"{t.FullName}, {t.Assembly.GetName().Name}";
 
     public override int Identifier => SerializerId;
 
-    public override string Manifest(object o) => $"{o.GetType().FullName}, {o.GetType().Assembly.GetName().Name}";
+    public override string Manifest(object o) => ManifestOf(o.GetType());
 
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        var type = Types.GetOrAdd(manifest, m => Type.GetType(m, throwOnError: false) is { } t && typeof(IClusterMessage).IsAssignableFrom(t) && !t.IsAbstract
-            ? t
-            : throw new SerializationException($"'{m}' is not a message nodes exchange"));
+        var type = Types.TryGetValue(manifest, out var t) ? t : throw new SerializationException($"'{manifest}' is not a message nodes exchange");
         return JsonSerializer.Deserialize(bytes, type, Options) ?? throw new SerializationException($"null payload for {manifest}");
     }
 }

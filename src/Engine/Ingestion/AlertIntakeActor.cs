@@ -56,7 +56,12 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
 
         Command<SubmitAlert>(Submit);
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("Alert intake: snapshot not saved ({0}); the next one is tried after more events", f.Cause.Message));
+        Command<SaveSnapshotFailure>(f =>
+        {
+            // Tried again after the next event (a busy database is the usual cause), not only after another full threshold.
+            _log.Warning("Alert intake: snapshot not saved ({0}); trying again after the next event", f.Cause.Message);
+            _sinceSnapshot = int.MaxValue / 2;
+        });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning("Alert intake: old snapshots not deleted: {0}", f.Cause.Message));
         Command<GetBacklog>(_ => Sender.Tell(new Backlog(_state.Undispatched.Count)));

@@ -188,7 +188,7 @@ public class BindingEngineTests
                 query.CommandText = "SELECT COALESCE(MAX(sequence_number), 0) FROM snapshot WHERE persistence_id = 'alert-intake'";
                 if ((long)query.ExecuteScalar()! is var latest && latest > sequenceNr) return latest;
             }
-            Assert.True(i < 400, "no intake snapshot was saved");
+            Assert.True(i < 1200, "no intake snapshot was saved"); // 30 s: a loaded machine writes slowly
             await Task.Delay(25);
         }
     }
@@ -234,7 +234,7 @@ public class BindingEngineTests
             // Events enough for a snapshot, which forgets old ids. How many that takes depends on how the journal batched the
             // executions' start confirmations (the threshold is at least the number of ids remembered), so add alerts until one is saved.
             var before = latest;
-            for (var chunk = 0; chunk < 20 && (await LatestSnapshotAsync(f)).Seq == before; chunk++)
+            for (var chunk = 0; chunk < 40 && (await LatestSnapshotAsync(f)).Seq == before; chunk++)
             {
                 for (var i = 0; i < 12; i++) await f.SubmitAsync(AlertJson());
                 for (var wait = 0; wait < 40 && (await LatestSnapshotAsync(f)).Seq == before; wait++) await Task.Delay(25);
