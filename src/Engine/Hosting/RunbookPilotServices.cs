@@ -1,7 +1,6 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Event;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -155,9 +154,6 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
         var open = read.Tables.OpenExecutionIds();
         var region = await executions.GetAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in open) region.Tell(new ResumeExecution(id));
-        // When a member leaves or is lost, its executions with open work are woken on the survivors at once (their
-        // shards move there on the first message), not only when that node starts again.
-        if (options.IsClusterMember) system.ActorOf(Akka.Actor.Props.Create(() => new ResumeOnMemberRemoved(read, region)), "resume-on-member-removed");
         // Started only once they answer: each has recovered and re-armed its deadlines and retries on the clock (a shard
         // region buffers messages until its shards are placed, which can take seconds on a busy node).
         try
@@ -183,40 +179,5 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
     {
         if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
         _timer = null;
-    }
-}
-
-/// <summary>
-/// On every member removed from the cluster: catches the read model up and wakes every execution with open work (a
-/// running one ignores the wake-up; one whose shard was on the lost node recovers on a survivor and resumes its work).
-/// </summary>
-public sealed class ResumeOnMemberRemoved : ReceiveActor
-{
-    public ResumeOnMemberRemoved(ReadApi read, IActorRef region)
-    {
-        Receive<ClusterEvent.MemberRemoved>(removed =>
-        {
-            // One survivor wakes them (the oldest), not every node at once.
-            var cluster = Cluster.Get(Context.System);
-            var oldest = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Aggregate((Member?)null, (o, m) => o is null || m.IsOlderThan(o) ? m : o);
-            if (oldest?.Address != cluster.SelfAddress) return;
-            Akka.Event.Logging.GetLogger(Context).Info("Member {0} removed: waking the executions with open work on the survivors", removed.Member.Address);
-            WakeAsync(read, region).PipeTo(Self);
-        });
-        Receive<int>(count => Akka.Event.Logging.GetLogger(Context).Info("Woke {0} execution(s) with open work", count));
-        Receive<Status.Failure>(f => Akka.Event.Logging.GetLogger(Context).Warning("Waking executions after a member was removed failed: {0}", f.Cause.Message));
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
-    }
-
-    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
-
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
-
-    private static async Task<int> WakeAsync(ReadApi read, IActorRef region)
-    {
-        await read.CatchUpAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
-        var open = read.Tables.OpenExecutionIds();
-        foreach (var id in open) region.Tell(new ResumeExecution(id));
-        return open.Count;
     }
 }
