@@ -64,8 +64,11 @@ public sealed class ComposeTests
             var dependsOn = (YamlMappingNode)node["depends_on"];
             Assert.Equal("service_healthy", ((YamlMappingNode)dependsOn["postgres"])["condition"].ToString());
             Assert.Equal("service_completed_successfully", ((YamlMappingNode)dependsOn["certs-init"])["condition"].ToString());
+            // ca.key (it signs new nodes) lives on a volume only certs-init mounts.
+            Assert.DoesNotContain(((YamlSequenceNode)node["volumes"]).Select(v => v.ToString()), v => v.Contains("runbookpilot-ca", StringComparison.Ordinal));
         }
         Assert.Contains("cluster certs --out /certs --nodes 3", services["certs-init"].ToString(), StringComparison.Ordinal);
+        Assert.Contains("mv /certs/ca.key /ca/ca.key", services["certs-init"].ToString(), StringComparison.Ordinal);
         var volumes = ((YamlMappingNode)(await ConfigAsync("--profile", "cluster"))["volumes"]).Children.Keys.Select(k => k.ToString()).ToList();
         Assert.Contains("runbookpilot-postgres", volumes);
         Assert.Contains("runbookpilot-certs", volumes);
