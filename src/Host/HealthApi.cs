@@ -33,6 +33,7 @@ public static class HealthApi
                 database = false;
                 problems.Add("database unreachable: " + ex.Message);
             }
+            if (engine.ClusterWaiting is { } waiting) problems.Add(waiting);
             problems.AddRange(engine.ConfigurationProblems.Select(p => "configuration reload refused (the last valid version is in force): " + p));
             problems.AddRange(engine.UnconfiguredAdapters.Select(a => $"adapter {a} is used by a playbook but not configured in adapters.yaml"));
             var used = engine.Library.Playbooks.SelectMany(p => p.Steps.Select(s => s.Adapter).Concat(p.Rollback.Values.Select(r => r.Adapter)))

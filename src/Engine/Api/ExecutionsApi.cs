@@ -29,21 +29,47 @@ public sealed record ExecutionDetail(ExecutionRow Row, ExecutionState State, IRe
 /// dismiss a simulation, and bulk approval. An id that names no execution is answered not_found without creating an
 /// entity for it (a lookup of random ids must not leave live actors behind); starting one is the intake's job.
 /// </summary>
-public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ReadModelDb db, ReadApi read, EffectsApi effects)
+public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ActorSystem system, ReadModelDb db, ReadApi read, EffectsApi effects)
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>While a member is unreachable, how long one attempt waits before the message is sent again.</summary>
+    private static readonly TimeSpan AttemptWhileUnreachable = TimeSpan.FromSeconds(5);
+
     public async Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         command is StartExecution || Exists(command.ExecutionId)
-            ? await region.ActorRef.Ask<CommandResult>(command, AskTimeout, ct).ConfigureAwait(false)
+            ? await AskAsync<CommandResult>(command, ct).ConfigureAwait(false)
             : new CommandResult(false, "not_found", $"execution {command.ExecutionId} does not exist");
+
+    /// <summary>
+    /// Asks the execution's entity, within 30 s. While a member of the cluster is unreachable, a message to a shard on it
+    /// is dropped until that member is removed and its shards move (about 17 s): the message is then sent again every
+    /// 5 s within the same 30 s, so a decision taken during a node loss is answered once the shard has moved instead of
+    /// timing out. A repeat is safe: the decider answers a second approve or reject not_pending and changes nothing.
+    /// </summary>
+    private async Task<T> AskAsync<T>(object message, CancellationToken ct)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var left = AskTimeout - clock.Elapsed;
+            var unreachable = Akka.Cluster.Cluster.Get(system).State.Unreachable.Count > 0;
+            try
+            {
+                return await region.ActorRef.Ask<T>(message, unreachable && left > AttemptWhileUnreachable ? AttemptWhileUnreachable : left, ct).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException) when (unreachable && AskTimeout - clock.Elapsed > TimeSpan.FromSeconds(1))
+            {
+                // sent to a member that is gone: again, once its shards may have moved
+            }
+        }
+    }
 
     /// <summary>The execution's state; an unknown id gives the empty state without creating an entity.</summary>
     public async Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
         Exists(executionId) ? await AskAsync(executionId, ct).ConfigureAwait(false) : new ExecutionSnapshot(ExecutionState.Empty, false);
 
-    private Task<ExecutionSnapshot> AskAsync(string executionId, CancellationToken ct) =>
-        region.ActorRef.Ask<ExecutionSnapshot>(new GetExecution(executionId), AskTimeout, ct);
+    private Task<ExecutionSnapshot> AskAsync(string executionId, CancellationToken ct) => AskAsync<ExecutionSnapshot>(new GetExecution(executionId), ct);
 
     /// <summary>Whether the journal holds an execution with this id (its first event is journaled before anyone learns its id).</summary>
     public bool Exists(string executionId)

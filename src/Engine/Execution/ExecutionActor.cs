@@ -48,6 +48,10 @@ public sealed class ExecutionActor : UntypedPersistentActor, IWithTimers
                 _log.Info("Execution {0} recovered with open work ({1}); resuming", ExecutionId, _state.Status);
                 Self.Tell(new ResumeExecution(ExecutionId), ActorRefs.NoSender);
                 break;
+            case RecoveryCompleted:
+                // Nothing to resume: a ResumeExecution from outside (a start-up or node-loss scan) only woke this entity.
+                _resumed = true;
+                break;
         }
     }
 

@@ -30,7 +30,7 @@ public static class AkkaHostingExtensions
     public const string SystemName = "runbookpilot";
     private const string Role = "runbookpilot";
 
-    public static AkkaConfigurationBuilder WithRunbookPilotNode(this AkkaConfigurationBuilder builder, RunbookPilotOptions options, NodeIdentity identity)
+    public static AkkaConfigurationBuilder WithRunbookPilotNode(this AkkaConfigurationBuilder builder, RunbookPilotOptions options, NodeIdentity identity, ClusterJoinStatus joining)
     {
         builder
             .AddHocon(PersistenceHocon(options), HoconAddMode.Prepend)
@@ -64,9 +64,10 @@ public static class AkkaHostingExtensions
                     CustomValidator = (certificate, chain, peer, errors, log) => NodeCertificates.Validator(identity.Authority)(certificate, chain, peer, errors, log),
                 },
             })
+            // No seed nodes here: Akka's seed process lets a seed that hears no answer within 5 s form a second cluster.
+            // The ClusterJoiner joins (or forms) the cluster with the database as witness.
             .WithClustering(new ClusterOptions
             {
-                SeedNodes = options.SeedNodes.ToArray(),
                 Roles = [Role, .. options.Roles],
                 // Keep-majority: on a partition the side with more nodes stays up and downs the other; with an even
                 // split the side holding the lowest address stays. Decisions wait until membership has been stable
@@ -77,7 +78,12 @@ public static class AkkaHostingExtensions
         if (options.SeedNodes.Count == 0)
         {
             // A single node joins itself; its port may be 0, so the address is only known once remoting is up.
+            joining.Waiting = null;
             builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+        }
+        else
+        {
+            builder.AddStartup((system, _) => system.ActorOf(ClusterJoiner.Props(options, joining), "cluster-joiner"));
         }
         return builder;
     }

@@ -31,7 +31,8 @@ public sealed class RunbookPilotEngine(
     ReadApi read,
     EffectsApi effects,
     SelectionApi selection,
-    LiveUpdates live)
+    LiveUpdates live,
+    ClusterJoinStatus joining)
 {
     public RunbookPilotOptions Options { get; } = options;
     public ActorSystem System { get; } = system;
@@ -83,6 +84,9 @@ public sealed class RunbookPilotEngine(
 
     /// <summary>Why the last reload was refused (empty when the configuration in force is the newest).</summary>
     public IReadOnlyList<string> ConfigurationProblems => catalog.Problems;
+
+    /// <summary>Why this node is not a member of its cluster yet (null once it is, and always for a single node).</summary>
+    public string? ClusterWaiting => joining.Waiting;
 
     /// <summary>Appends a signed checkpoint of the audit chains' heads (<see cref="AuditCheckpoints"/>).</summary>
     public void Checkpoint() => checkpoints.Write();

@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,12 +39,14 @@ public static class RunbookPilotServices
         var clock = time ?? TimeProvider.System;
         var readModel = new ReadModelDb(options);
         var metrics = new EngineMetrics();
+        var joining = new ClusterJoinStatus();
 
         services.AddSingleton(options);
         services.AddSingleton(registry);
         services.AddSingleton(catalog);
         services.AddSingleton(readModel);
         services.AddSingleton(metrics);
+        services.AddSingleton(joining);
         services.AddSingleton<LiveUpdates>();
         services.AddSingleton(sp => new ExecutionRuntime(registry, () => catalog.Current.Library.Policy, clock, options.Defaults)
         {
@@ -55,7 +58,7 @@ public static class RunbookPilotServices
         services.AddAkka(AkkaHostingExtensions.SystemName, (b, sp) =>
         {
             var runtime = sp.GetRequiredService<ExecutionRuntime>();
-            b.WithRunbookPilotNode(options, NodeCertificates.Load(options))
+            b.WithRunbookPilotNode(options, NodeCertificates.Load(options), joining)
                 .WithExecutions(runtime)
                 .WithAlertIntake(() => catalog.Current, clock, new IntakeSettings(options.ImplicitBindings, new BindingMetrics(metrics.Factory))
                 {
@@ -148,12 +151,16 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
                 lifetime.StopApplication();
             }
         }, TaskScheduler.Default);
-        await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        // A cluster node may first wait for a lost member's heartbeat to go stale (ClusterJoiner.Fresh) before it forms the cluster.
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(30) + (options.IsClusterMember ? ClusterJoiner.Fresh : TimeSpan.Zero), cancellationToken).ConfigureAwait(false);
         _started = true;
         await read.CatchUpAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false); // as long as a large backlog needs
         var open = read.Tables.OpenExecutionIds();
         var region = await executions.GetAsync(cancellationToken).ConfigureAwait(false);
         foreach (var id in open) region.Tell(new ResumeExecution(id));
+        // When a member leaves or is lost, its executions with open work are woken on the survivors at once (their
+        // shards move there on the first message), not only when that node starts again.
+        if (options.IsClusterMember) system.ActorOf(Akka.Actor.Props.Create(() => new ResumeOnMemberRemoved(read, region)), "resume-on-member-removed");
         // Started only once they answer: each has recovered and re-armed its deadlines and retries on the clock (a shard
         // region buffers messages until its shards are placed, which can take seconds on a busy node).
         try
@@ -179,5 +186,53 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
     {
         if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
         _timer = null;
+    }
+}
+
+/// <summary>
+/// On every member removed from the cluster: catches the read model up and wakes every execution with open work (a
+/// running one ignores the wake-up; one whose shard was on the lost node recovers on a survivor and resumes its work).
+/// </summary>
+public sealed class ResumeOnMemberRemoved : ReceiveActor
+{
+    public ResumeOnMemberRemoved(ReadApi read, IActorRef region)
+    {
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            // One survivor wakes them (the oldest), not every node at once.
+            var cluster = Cluster.Get(Context.System);
+            var oldest = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Aggregate((Member?)null, (o, m) => o is null || m.IsOlderThan(o) ? m : o);
+            if (oldest?.Address != cluster.SelfAddress) return;
+            Akka.Event.Logging.GetLogger(Context).Info("Member {0} removed: waking the executions with open work on the survivors", removed.Member.Address);
+            WakeAsync(read, region).PipeTo(Self);
+        });
+        Receive<int>(count => Akka.Event.Logging.GetLogger(Context).Info("Woke {0} execution(s) with open work", count));
+        Receive<Status.Failure>(f => Akka.Event.Logging.GetLogger(Context).Warning("Waking executions after a member was removed failed: {0}", f.Cause.Message));
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+
+    /// <summary>Wakes them 20 at a time, each batch once the last has recovered, so that decisions and new alerts reaching
+    /// the survivors meanwhile are not queued behind hundreds of recoveries.</summary>
+    private static async Task<int> WakeAsync(ReadApi read, IActorRef region)
+    {
+        await read.CatchUpAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+        var open = read.Tables.OpenExecutionIds();
+        foreach (var batch in open.Chunk(20))
+        {
+            foreach (var id in batch) region.Tell(new ResumeExecution(id));
+            try
+            {
+                await Task.WhenAll(batch.Select(id => region.Ask<ExecutionSnapshot>(new GetExecution(id), TimeSpan.FromSeconds(30)))).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // a slow recovery: it resumes when it has recovered; the next batch goes on
+            }
+        }
+        return open.Count;
     }
 }

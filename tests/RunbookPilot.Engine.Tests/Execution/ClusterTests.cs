@@ -161,4 +161,78 @@ public sealed class ClusterTests : IAsyncLifetime
         var accepted = await _second.SubmitAsync("""{"event":{"id":"cl-9"},"source":{"ip":"203.0.113.69"},"threat":{"technique":{"id":"T1110"}}}""");
         Assert.Equal("waiting_approval", (await _first.Engine.Executions.WaitSettledAsync(Assert.Single(accepted.Selected).ExecutionId, Wait)).State.Status);
     }
+
+    private static int UpMembers(EngineFixture node) =>
+        Akka.Cluster.Cluster.Get(node.Engine.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
+
+    [Fact]
+    public async Task A_seed_that_hears_no_other_seed_joins_the_live_members_it_finds_in_the_database()
+    {
+        // Its seeds are itself (first) and an address where nothing listens: Akka's own seed process would form a second
+        // cluster after 5 s of silence. The members' heartbeats in the database name the two live nodes, and it joins them.
+        var own = FreePort();
+        await using var third = new EngineFixture(Playbook);
+        third.Options = third.Options with
+        {
+            Database = Connection, Port = own, AuditKey = TestAudit.Key,
+            SeedNodes = [$"akka.ssl.tcp://runbookpilot@127.0.0.1:{own}", $"akka.ssl.tcp://runbookpilot@127.0.0.1:{FreePort()}"],
+            TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, "node-3.pfx"),
+        };
+        await third.StartAsync();
+        for (var i = 0; i < 100 && UpMembers(_first) < 3; i++) await Task.Delay(100);
+        Assert.Equal(3, UpMembers(_first));
+        Assert.Equal(3, UpMembers(third));
+    }
+
+    [Fact]
+    public async Task A_seed_does_not_form_a_cluster_while_a_member_it_cannot_reach_has_a_live_heartbeat()
+    {
+        // A database whose membership table shows one live member at an address this node cannot reach (a partition).
+        var database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
+        var connection = new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
+        await using (var admin = new NpgsqlConnection(_server))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var unreachable = $"akka.ssl.tcp://runbookpilot@127.0.0.1:{FreePort()}";
+        async Task SqlAsync(string sql)
+        {
+            await using var db = new NpgsqlConnection(connection);
+            await db.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, db);
+            command.Parameters.AddWithValue("a", unreachable);
+            await command.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            await SqlAsync("CREATE TABLE cluster_member (address text PRIMARY KEY, seen_at timestamptz NOT NULL); INSERT INTO cluster_member VALUES (@a, now())");
+            var own = FreePort();
+            await using var lone = new EngineFixture(Playbook);
+            lone.Options = lone.Options with
+            {
+                Database = connection, Port = own, AuditKey = TestAudit.Key, SeedNodes = [$"akka.ssl.tcp://runbookpilot@127.0.0.1:{own}"],
+                TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, "node-3.pfx"),
+            };
+            var starting = lone.StartAsync();
+            // Longer than Akka's 5 s seed-node timeout, after which its own seed process would have formed a cluster alone.
+            await Task.WhenAny(starting, Task.Delay(TimeSpan.FromSeconds(8)));
+            Assert.False(starting.IsCompleted, "the node formed a cluster of its own beside a live member");
+
+            // The member's heartbeat goes stale (it is gone): the node forms the cluster.
+            await SqlAsync("UPDATE cluster_member SET seen_at = now() - interval '1 hour' WHERE address = @a");
+            await starting.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(1, UpMembers(lone));
+            Assert.Null(lone.Engine.ClusterWaiting);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(_server);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
 }
