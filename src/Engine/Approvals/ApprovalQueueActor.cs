@@ -14,6 +14,12 @@ public sealed class ApprovalQueue
 
     /// <summary>Published on the event stream (so a restarted queue loses no subscriber): an execution changed (in the order its decisions were made); <see cref="QueueChanged"/>: an approval or simulation arrived or left.</summary>
     public sealed record Updated(ExecutionUpdated Update, bool QueueChanged);
+
+    /// <summary>Compares the queue with the read tables and takes in what it missed (<see cref="ApprovalQueueActor"/>).</summary>
+    public sealed record Heal;
+
+    /// <summary>Published on the event stream when a heal changed the queue (the dashboard's pages redraw).</summary>
+    public sealed record Healed(int Added, int Removed);
 }
 
 /// <summary>A pending approval, with the execution's state when this node has seen it (for the alert line, enrichments and ATT&amp;CK).</summary>
@@ -33,11 +39,15 @@ public sealed record QueueView(IReadOnlyList<QueuedApproval> Pending, IReadOnlyL
 /// executions' events as they are decided, so the dashboard and <c>/ws</c> follow it without querying SQL. At start it
 /// loads what is pending from the read tables once (after the projector caught up), holding the events that arrive
 /// meanwhile; from then on only events change it. It passes every execution update on (<see cref="ApprovalQueue.Updated"/>),
-/// in order. It hears the executions of its own node: a cluster-wide feed is issue 15's.
+/// in order. In a cluster it also hears the other nodes' executions through the cluster feed, whose messages are
+/// delivered at most once: every <c>healEvery</c> (and on <see cref="ApprovalQueue.Heal"/>) it compares itself with the
+/// read tables once the projector has caught up, takes in a pending item it never heard of and drops one the tables
+/// show decided. An item this queue saw leave is not brought back by a table that has not caught up with it yet.
 /// </summary>
-public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
+public sealed class ApprovalQueueActor : ReceiveActor, IWithStash, IWithTimers
 {
     private const int RefusedKept = 20;
+    private const int GoneKept = 10_000;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _projector;
@@ -48,16 +58,25 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
     private readonly Dictionary<string, ExecutionState> _states = new(StringComparer.Ordinal);
     private readonly LinkedList<ApprovalRow> _refused = new();
     private readonly LinkedList<SimulationRow> _refusedSimulations = new();
+    private readonly TimeSpan? _healEvery;
+    // Approval and simulation ids that left this queue (most recent last): a heal does not bring them back.
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+    private readonly Queue<string> _goneOrder = new();
+    private bool _healing;
 
-    public ApprovalQueueActor(IActorRef projector, ReadModelDb db)
+    private sealed record TablesRead(IReadOnlyList<ApprovalRow> Pending, IReadOnlyList<SimulationRow> Simulated, IReadOnlySet<string> Decided);
+
+    public ApprovalQueueActor(IActorRef projector, ReadModelDb db, TimeSpan? healEvery)
     {
         _projector = projector;
         _db = db;
+        _healEvery = healEvery;
         Receive<ReadModelProjector.Done>(_ =>
         {
             Load();
             Stash.UnstashAll();
             Become(Ready);
+            if (_healEvery is { } every) Timers.StartPeriodicTimer("heal", new ApprovalQueue.Heal(), every);
         });
         Receive<Status.Failure>(f => throw new InvalidOperationException("the approval queue could not load what is pending: " + f.Cause.Message, f.Cause));
         ReceiveAny(_ => Stash.Stash());
@@ -65,7 +84,11 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(IActorRef projector, ReadModelDb db) => Akka.Actor.Props.Create(() => new ApprovalQueueActor(projector, db));
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="healEvery">How often it compares itself with the read tables (a cluster node); null: never (a single node hears every event itself).</param>
+    public static Props Props(IActorRef projector, ReadModelDb db, TimeSpan? healEvery = null) =>
+        Akka.Actor.Props.Create(() => new ApprovalQueueActor(projector, db, healEvery));
 
     protected override void PreStart()
     {
@@ -85,6 +108,60 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
             Context.System.EventStream.Publish(new ApprovalQueue.Updated(u, changed));
         });
         Receive<ApprovalQueue.Get>(g => Sender.Tell(View(g.Limit)));
+        Receive<ApprovalQueue.Heal>(_ =>
+        {
+            if (_healing) return;
+            _healing = true;
+            var known = _pending.Keys.Concat(_simulations.Keys).ToList();
+            ReadTablesAsync(known).PipeTo(Self);
+        });
+        Receive<TablesRead>(Healed);
+        Receive<Status.Failure>(f =>
+        {
+            _healing = false;
+            _log.Warning("The approval queue could not be compared with the read tables: {0}", f.Cause.Message);
+        });
+    }
+
+    private async Task<TablesRead> ReadTablesAsync(IReadOnlyList<string> known)
+    {
+        await _projector.Ask<ReadModelProjector.Done>(new ReadModelProjector.CatchUp(TimeSpan.FromMinutes(1)), TimeSpan.FromMinutes(1.5)).ConfigureAwait(false);
+        var q = new ReadModelQueries(_db);
+        var pending = q.Approvals("pending");
+        var simulated = q.Simulations("simulated");
+        // What this queue holds that the tables no longer show as waiting: decided, if the tables know the item at all.
+        var waiting = pending.Select(a => a.ApprovalId).Concat(simulated.Select(s => s.SimulationId)).ToHashSet(StringComparer.Ordinal);
+        var decided = known.Where(id => !waiting.Contains(id) && (q.Approval(id) is not null || q.Simulation(id) is not null)).ToHashSet(StringComparer.Ordinal);
+        return new TablesRead(pending, simulated, decided);
+    }
+
+    private void Healed(TablesRead tables)
+    {
+        _healing = false;
+        var added = 0;
+        var removed = 0;
+        foreach (var a in tables.Pending.Where(a => !_pending.ContainsKey(a.ApprovalId) && !_gone.Contains(a.ApprovalId)))
+        {
+            _pending[a.ApprovalId] = new QueuedApproval(a, null);
+            added++;
+        }
+        foreach (var s in tables.Simulated.Where(s => !_simulations.ContainsKey(s.SimulationId) && !_promoted.ContainsKey(s.SimulationId) && !_gone.Contains(s.SimulationId)))
+        {
+            _simulations[s.SimulationId] = new QueuedSimulation(s, null);
+            added++;
+        }
+        foreach (var id in tables.Decided)
+            if (_pending.Remove(id) | _simulations.Remove(id)) removed++;
+        if (added + removed == 0) return;
+        _log.Warning("The approval queue missed {0} arrival(s) and {1} departure(s) relayed from other nodes; taken from the read tables", added, removed);
+        Context.System.EventStream.Publish(new ApprovalQueue.Healed(added, removed));
+    }
+
+    private void Forget(string? id)
+    {
+        if (id is null || !_gone.Add(id)) return;
+        _goneOrder.Enqueue(id);
+        if (_goneOrder.Count > GoneKept) _gone.Remove(_goneOrder.Dequeue());
     }
 
     private void Load()
@@ -113,19 +190,24 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
                 return true;
             case StepApproved x:
                 Leave(state?.Step(x.StepId).SimulationId); // a promoted simulation was executed
+                Forget(x.ApprovalId);
                 _pending.Remove(x.ApprovalId);
                 return true;
             case StepRejected x:
                 Leave(state?.Step(x.StepId).SimulationId);
+                Forget(x.ApprovalId);
                 return _pending.Remove(x.ApprovalId);
             case ApprovalExpired x:
                 Leave(state?.Step(x.StepId).SimulationId);
+                Forget(x.ApprovalId);
                 return _pending.Remove(x.ApprovalId);
             case StepRefused x when state?.Step(x.StepId) is { Approval: { } approval } step:
                 // As the read model has it: a refused approval (and the simulation it promoted) is refused; a refused
                 // "Execute now" on a simulation that never became an approval leaves the simulation waiting.
+                Forget(approval.ApprovalId);
                 if (_pending.Remove(approval.ApprovalId, out var refused))
                     Keep(_refused, Copy(refused.Approval, "refused", "policy", x.Reason, x.At));
+                Forget(step.SimulationId);
                 if (step.SimulationId is { } sim && (_simulations.Remove(sim, out var refusedSim) || _promoted.Remove(sim, out refusedSim)))
                     Keep(_refusedSimulations, CopySimulation(refusedSim.Simulation, "refused"));
                 return true;
@@ -142,7 +224,11 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash
         }
     }
 
-    private bool Leave(string? simulationId) => simulationId is not null && (_simulations.Remove(simulationId) | _promoted.Remove(simulationId));
+    private bool Leave(string? simulationId)
+    {
+        Forget(simulationId);
+        return simulationId is not null && (_simulations.Remove(simulationId) | _promoted.Remove(simulationId));
+    }
 
     private static void Keep<T>(LinkedList<T> list, T item)
     {

@@ -122,9 +122,10 @@ public static class AkkaHostingExtensions
         builder.WithActors((system, _) => system.ActorOf(ClusterFeed.Props(), "cluster-feed"));
 
     /// <summary>The approval queue of this node (pending approvals and simulations, fed by the executions' events).</summary>
-    public static AkkaConfigurationBuilder WithApprovalQueue(this AkkaConfigurationBuilder builder, ReadModelDb db) =>
+    /// <param name="healEvery">A cluster node's queue is compared with the read tables this often (the cluster feed delivers at most once).</param>
+    public static AkkaConfigurationBuilder WithApprovalQueue(this AkkaConfigurationBuilder builder, ReadModelDb db, TimeSpan? healEvery) =>
         builder.WithActors((system, registry) =>
-            registry.Register<ApprovalQueue>(system.ActorOf(ApprovalQueueActor.Props(registry.Get<ReadModelProjector>(), db), "approval-queue")));
+            registry.Register<ApprovalQueue>(system.ActorOf(ApprovalQueueActor.Props(registry.Get<ReadModelProjector>(), db, healEvery), "approval-queue")));
 
     /// <summary>The metrics actor: Prometheus instruments and the dashboard's live figures.</summary>
     public static AkkaConfigurationBuilder WithMetrics(this AkkaConfigurationBuilder builder, Prometheus.IMetricFactory factory, TimeProvider time) =>

@@ -68,7 +68,7 @@ public static class RunbookPilotServices
                 })
                 .WithEffectLedger(clock)
                 .WithReadModelProjector(readModel, options.ReadModel.FollowJournal)
-                .WithApprovalQueue(readModel)
+                .WithApprovalQueue(readModel, options.IsClusterMember ? TimeSpan.FromSeconds(30) : null)
                 .WithMetrics(metrics.Factory, clock)
                 .WithLiveUpdates(sp.GetRequiredService<LiveUpdates>());
             if (options.IsClusterMember) b.WithClusterFeed();

@@ -11,7 +11,7 @@ namespace RunbookPilot.Engine.Live;
 /// </summary>
 public sealed class LiveUpdates
 {
-    /// <summary>An <see cref="Execution.ExecutionUpdated"/>, a <see cref="BindingAudited"/> or a <see cref="ControlChanged"/>.</summary>
+    /// <summary>An <see cref="Execution.ExecutionUpdated"/>, a <see cref="BindingAudited"/>, a <see cref="ControlChanged"/> or an <see cref="ApprovalQueue.Healed"/>.</summary>
     public event Action<object>? Published;
 
     internal void Publish(object message) => Published?.Invoke(message);
@@ -23,6 +23,7 @@ public sealed class LiveUpdatesActor : ReceiveActor
     public LiveUpdatesActor(LiveUpdates hub)
     {
         Receive<ApprovalQueue.Updated>(u => hub.Publish(u.Update));
+        Receive<ApprovalQueue.Healed>(hub.Publish);
         Receive<BindingAudited>(hub.Publish);
         Receive<ControlChanged>(hub.Publish);
     }
@@ -32,6 +33,7 @@ public sealed class LiveUpdatesActor : ReceiveActor
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(ApprovalQueue.Updated));
+        Context.System.EventStream.Subscribe(Self, typeof(ApprovalQueue.Healed));
         Context.System.EventStream.Subscribe(Self, typeof(BindingAudited));
         Context.System.EventStream.Subscribe(Self, typeof(ControlChanged));
     }

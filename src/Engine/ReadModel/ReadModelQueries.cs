@@ -53,6 +53,12 @@ public sealed class ReadModelQueries(ReadModelDb db)
         return q.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.SimulationId).ToList();
     }
 
+    public ApprovalRow? Approval(string approvalId)
+    {
+        using var c = db.Open();
+        return c.GetTable<ApprovalRow>().FirstOrDefault(r => r.ApprovalId == approvalId);
+    }
+
     public SimulationRow? Simulation(string simulationId)
     {
         using var c = db.Open();

@@ -235,4 +235,51 @@ public sealed class ClusterTests : IAsyncLifetime
             await drop.ExecuteNonQueryAsync();
         }
     }
+
+    [Fact]
+    public async Task A_nodes_approval_queue_takes_in_from_the_read_tables_what_the_cluster_feed_did_not_deliver()
+    {
+        // Without the feed each node hears only the executions it runs: relayed messages are lost.
+        foreach (var node in new[] { _first, _second })
+            await Akka.Actor.GracefulStopSupport.GracefulStop(await node.Engine.System.ActorSelection("/user/cluster-feed").ResolveOne(Wait), Wait);
+        var ids = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            var accepted = await (i % 2 == 0 ? _first : _second).SubmitAsync("{\"event\":{\"id\":\"heal-" + i + "\"},\"source\":{\"ip\":\"203.0.113." + (80 + i) + "\"},\"threat\":{\"technique\":{\"id\":\"T1110\"}}}");
+            ids.Add(Assert.Single(accepted.Selected).ExecutionId);
+        }
+        foreach (var id in ids) Assert.Equal("waiting_approval", (await _first.Engine.Executions.WaitSettledAsync(id, Wait)).State.Status);
+        async Task<HashSet<string>> QueueAsync(EngineFixture node)
+        {
+            var queue = Akka.Hosting.ActorRegistry.For(node.Engine.System).Get<Approvals.ApprovalQueue>();
+            queue.Tell(new Approvals.ApprovalQueue.Heal(), Akka.Actor.ActorRefs.NoSender);
+            return (await node.Engine.Approvals.QueueAsync(50)).Pending.Select(p => p.Approval.ExecutionId).Where(ids.Contains).ToHashSet();
+        }
+        async Task<HashSet<string>> HealedAsync(EngineFixture node, int expected)
+        {
+            var seen = await QueueAsync(node);
+            for (var i = 0; i < 100 && seen.Count != expected; i++)
+            {
+                await Task.Delay(100);
+                seen = await QueueAsync(node);
+            }
+            return seen;
+        }
+        // The shards of eight executions are spread over both nodes, so each queue missed some of them; a heal brings them in.
+        var before = 0;
+        foreach (var node in new[] { _first, _second }) before += (await node.Engine.Approvals.QueueAsync(50)).Pending.Count(p => ids.Contains(p.Approval.ExecutionId));
+        Assert.True(before < 2 * ids.Count, $"the queues held {before} of {2 * ids.Count} before the heal: nothing was missing");
+        Assert.Equal(ids.ToHashSet(), await HealedAsync(_first, ids.Count));
+        Assert.Equal(ids.ToHashSet(), await HealedAsync(_second, ids.Count));
+
+        // Decisions taken on one node: the other queue drops them at its next heal.
+        foreach (var id in ids)
+        {
+            var decided = await _first.Engine.Executions.DecideAsync(Api.DecisionKind.Reject, id, null, "alice", "not ours");
+            Assert.True(decided.Result.Ok, decided.Result.Message);
+        }
+        foreach (var id in ids) Assert.Equal("rejected", (await _first.Engine.Executions.WaitSettledAsync(id, Wait)).State.Status);
+        Assert.Empty(await HealedAsync(_second, 0));
+        Assert.Empty(await HealedAsync(_first, 0));
+    }
 }
