@@ -33,8 +33,8 @@ public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ActorS
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>While a member is unreachable, how long one attempt waits before the message is sent again.</summary>
-    private static readonly TimeSpan AttemptWhileUnreachable = TimeSpan.FromSeconds(5);
+    /// <summary>While a member is unreachable or was removed, how often a message is sent again.</summary>
+    private static readonly TimeSpan ResendEvery = TimeSpan.FromSeconds(5);
 
     public async Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         command is StartExecution || Exists(command.ExecutionId)
@@ -42,26 +42,29 @@ public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ActorS
             : new CommandResult(false, "not_found", $"execution {command.ExecutionId} does not exist");
 
     /// <summary>
-    /// Asks the execution's entity, within 30 s. While a member of the cluster is unreachable, a message to a shard on it
-    /// is dropped until that member is removed and its shards move (about 17 s): the message is then sent again every
-    /// 5 s within the same 30 s, so a decision taken during a node loss is answered once the shard has moved instead of
-    /// timing out. A repeat is safe: the decider answers a second approve or reject not_pending and changes nothing.
+    /// Asks the execution's entity, within 30 s. A message to a shard on a member that has just been lost is dropped
+    /// until that member is removed and its shards move (about 17 s); the failure detector needs about 3 s to notice.
+    /// So while the cluster has an unreachable member, or fewer members than when the ask began, the message is sent
+    /// again every 5 s within the same 30 s, and the first answer wins: a decision taken during a node loss is answered
+    /// once the shard has moved instead of timing out. A repeat is safe: the entity answers the first copy it gets, and
+    /// a later copy finds the approval decided and changes nothing.
     /// </summary>
     private async Task<T> AskAsync<T>(object message, CancellationToken ct)
     {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var members = cluster.State.Members.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var asks = new List<Task<T>> { region.ActorRef.Ask<T>(message, AskTimeout, ct) };
         while (true)
         {
+            if (asks.FirstOrDefault(a => a.IsCompletedSuccessfully) is { } answered) return answered.Result;
+            var waiting = asks.Where(a => !a.IsCompleted).ToList();
+            if (waiting.Count == 0) return await asks[0].ConfigureAwait(false); // every copy failed: the first one's error
             var left = AskTimeout - clock.Elapsed;
-            var unreachable = Akka.Cluster.Cluster.Get(system).State.Unreachable.Count > 0;
-            try
-            {
-                return await region.ActorRef.Ask<T>(message, unreachable && left > AttemptWhileUnreachable ? AttemptWhileUnreachable : left, ct).ConfigureAwait(false);
-            }
-            catch (AskTimeoutException) when (unreachable && AskTimeout - clock.Elapsed > TimeSpan.FromSeconds(1))
-            {
-                // sent to a member that is gone: again, once its shards may have moved
-            }
+            var tick = Task.Delay(left > ResendEvery ? ResendEvery : left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+            if (await Task.WhenAny(waiting.Append(tick)).ConfigureAwait(false) != tick) continue;
+            if (left > ResendEvery && (cluster.State.Unreachable.Count > 0 || cluster.State.Members.Count < members))
+                asks.Add(region.ActorRef.Ask<T>(message, AskTimeout - clock.Elapsed, ct));
         }
     }
 
