@@ -38,41 +38,49 @@ public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ActorS
 
     public async Task<CommandResult> SendAsync(IExecutionCommand command, CancellationToken ct = default) =>
         command is StartExecution || Exists(command.ExecutionId)
-            ? await AskAsync<CommandResult>(command, ct).ConfigureAwait(false)
+            ? await AskAsync<CommandResult>(command, command is ApproveStep { StepId: not null } or RejectStep { StepId: not null }, ct).ConfigureAwait(false)
             : new CommandResult(false, "not_found", $"execution {command.ExecutionId} does not exist");
 
     /// <summary>
     /// Asks the execution's entity, within 30 s. A message to a shard on a member that has just been lost is dropped
     /// until that member is removed and its shards move (about 17 s); the failure detector needs about 3 s to notice.
-    /// So while the cluster has an unreachable member, or fewer members than when the ask began, the message is sent
-    /// again every 5 s within the same 30 s, and the first answer wins: a decision taken during a node loss is answered
-    /// once the shard has moved instead of timing out. A repeat is safe: the entity answers the first copy it gets, and
-    /// a later copy finds the approval decided and changes nothing.
+    /// So a message that may be repeated (<paramref name="repeatable"/>: a query, or an approve or reject that names its
+    /// step) is sent again every 5 s within the same 30 s while the cluster has an unreachable member, or fewer members
+    /// than when the ask began, and the first answer wins: a decision taken during a node loss is answered once the
+    /// shard has moved instead of timing out. A later copy of a decision finds the named step decided and is answered
+    /// "already decided", running nothing; a decision that does not name its step is never repeated (a copy could
+    /// decide the next step).
     /// </summary>
-    private async Task<T> AskAsync<T>(object message, CancellationToken ct)
+    private async Task<T> AskAsync<T>(object message, bool repeatable, CancellationToken ct)
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         var members = cluster.State.Members.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var asks = new List<Task<T>> { region.ActorRef.Ask<T>(message, AskTimeout, ct) };
-        while (true)
+        while (repeatable)
         {
             if (asks.FirstOrDefault(a => a.IsCompletedSuccessfully) is { } answered) return answered.Result;
             var waiting = asks.Where(a => !a.IsCompleted).ToList();
-            if (waiting.Count == 0) return await asks[0].ConfigureAwait(false); // every copy failed: the first one's error
+            if (waiting.Count == 0) break;
             var left = AskTimeout - clock.Elapsed;
-            var tick = Task.Delay(left > ResendEvery ? ResendEvery : left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+            if (left <= ResendEvery)
+            {
+                await Task.WhenAny(waiting).ConfigureAwait(false); // no time for another copy: the outstanding ones answer or time out
+                continue;
+            }
+            var tick = Task.Delay(ResendEvery, ct);
             if (await Task.WhenAny(waiting.Append(tick)).ConfigureAwait(false) != tick) continue;
-            if (left > ResendEvery && (cluster.State.Unreachable.Count > 0 || cluster.State.Members.Count < members))
+            if (cluster.State.Unreachable.Count > 0 || cluster.State.Members.Count < members)
                 asks.Add(region.ActorRef.Ask<T>(message, AskTimeout - clock.Elapsed, ct));
         }
+        return await asks[0].ConfigureAwait(false); // every copy failed: the first one's error
     }
 
     /// <summary>The execution's state; an unknown id gives the empty state without creating an entity.</summary>
     public async Task<ExecutionSnapshot> GetAsync(string executionId, CancellationToken ct = default) =>
         Exists(executionId) ? await AskAsync(executionId, ct).ConfigureAwait(false) : new ExecutionSnapshot(ExecutionState.Empty, false);
 
-    private Task<ExecutionSnapshot> AskAsync(string executionId, CancellationToken ct) => AskAsync<ExecutionSnapshot>(new GetExecution(executionId), ct);
+    private Task<ExecutionSnapshot> AskAsync(string executionId, CancellationToken ct) => AskAsync<ExecutionSnapshot>(new GetExecution(executionId), repeatable: true, ct);
 
     /// <summary>Whether the journal holds an execution with this id (its first event is journaled before anyone learns its id).</summary>
     public bool Exists(string executionId)
@@ -149,6 +157,14 @@ public sealed class ExecutionsApi(IRequiredActor<ExecutionRegion> region, ActorS
 
     public async Task<DecisionOutcome> DecideAsync(DecisionKind kind, string executionId, string? stepId, string by, string? comment, CancellationToken ct = default)
     {
+        // An approve or reject without a step goes to the one step waiting for approval, named before it is sent (so a
+        // repeat of it during a node loss can only find that step decided, never decide the next one).
+        if (stepId is null && kind is DecisionKind.Approve or DecisionKind.Reject && Exists(executionId))
+        {
+            var state = (await AskAsync(executionId, ct).ConfigureAwait(false)).State;
+            var waiting = state.Playbook?.Steps.Where(s => state.Step(s.Id).Status == StepStatus.WaitingApproval).Select(s => s.Id).ToList() ?? [];
+            if (waiting.Count == 1) stepId = waiting[0];
+        }
         IExecutionCommand command = kind switch
         {
             DecisionKind.Approve => new ApproveStep(executionId, stepId, by, comment),

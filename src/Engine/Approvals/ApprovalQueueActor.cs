@@ -131,7 +131,8 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash, IWithTimers
         var simulated = q.Simulations("simulated");
         // What this queue holds that the tables no longer show as waiting: decided, if the tables know the item at all.
         var waiting = pending.Select(a => a.ApprovalId).Concat(simulated.Select(s => s.SimulationId)).ToHashSet(StringComparer.Ordinal);
-        var decided = known.Where(id => !waiting.Contains(id) && (q.Approval(id) is not null || q.Simulation(id) is not null)).ToHashSet(StringComparer.Ordinal);
+        var stale = known.Where(id => !waiting.Contains(id)).ToList();
+        var decided = stale.Count == 0 ? new HashSet<string>() : q.KnownQueueItems(stale);
         return new TablesRead(pending, simulated, decided);
     }
 
@@ -181,6 +182,8 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash, IWithTimers
         switch (e)
         {
             case ApprovalRequested a when state?.Playbook is not null:
+                // Asked again (a promoted simulation whose "Execute now" was refused, promoted once more): a heal may take it in.
+                _gone.Remove(a.ApprovalId);
                 _pending[a.ApprovalId] = new QueuedApproval(ReadModelRows.Approval(u.ExecutionId, a, state), null);
                 return true;
             case ApprovalVoteRecorded v when state is not null && _pending.TryGetValue(v.ApprovalId, out var voted):
@@ -212,6 +215,7 @@ public sealed class ApprovalQueueActor : ReceiveActor, IWithStash, IWithTimers
                     Keep(_refusedSimulations, CopySimulation(refusedSim.Simulation, "refused"));
                 return true;
             case StepSimulated s when state?.Playbook is not null:
+                _gone.Remove(s.SimulationId);
                 _simulations[s.SimulationId] = new QueuedSimulation(ReadModelRows.Simulation(u.ExecutionId, s, state), null);
                 return true;
             case SimulationPromoted p when _simulations.Remove(p.SimulationId, out var promoted):

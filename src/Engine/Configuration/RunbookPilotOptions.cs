@@ -34,6 +34,10 @@ public sealed record RunbookPilotOptions
     /// <summary>Cluster roles of this node besides "runbookpilot" (RBPILOT_CLUSTER_ROLES, comma-separated).</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];
 
+    /// <summary>A member that could not write its heartbeat for this long downs itself (<see cref="Hosting.ClusterJoiner"/>;
+    /// 15 s, 5 s before the others count it as gone; shorter in tests).</summary>
+    public TimeSpan ClusterFence { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>A node started with seeds is one of several: it needs a shared database and operator certificates.</summary>
     public bool IsClusterMember => SeedNodes.Count > 0;
 

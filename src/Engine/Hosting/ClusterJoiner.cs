@@ -25,9 +25,11 @@ public sealed class ClusterJoinStatus
 /// database's clock). A starting node joins the members whose heartbeat is fresh (under 20 s) and keeps trying them —
 /// it never forms a cluster of its own while they live, even when it cannot reach them (a partition): after 60 s it
 /// stops (<c>shutdown-after-unsuccessful-join-seed-nodes</c>) and its supervisor starts it again. Only when no member
-/// is alive does a seed form the cluster, under an advisory lock so that two seeds starting together form one. Akka's
-/// own seed process would instead let the first seed form a cluster of its own when the others do not answer within
-/// 5 s, which a restarted seed on a busy or cut-off host does.
+/// is alive does a seed form the cluster, under an advisory lock so that two seeds starting together form one, and even
+/// then it first asks the other seeds (Akka's first-seed process) and joins one that answers. Akka's own seed process
+/// alone would let the first seed form a cluster of its own whenever the others do not answer within 5 s, which a
+/// restarted seed on a busy or cut-off host does. The heartbeat is a lease: a member whose heartbeat has not been
+/// written for <see cref="RunbookPilotOptions.ClusterFence"/> (15 s by its own clock) downs itself before the others may count it as gone.
 /// </summary>
 public sealed class ClusterJoiner : ReceiveActor, IWithTimers
 {
@@ -41,17 +43,21 @@ public sealed class ClusterJoiner : ReceiveActor, IWithTimers
         CREATE TABLE IF NOT EXISTS cluster_member (address text PRIMARY KEY, seen_at timestamptz NOT NULL)
         """;
 
-    private const string Upsert = "INSERT INTO cluster_member (address, seen_at) VALUES (@a, now()) ON CONFLICT (address) DO UPDATE SET seen_at = now()";
+    // clock_timestamp(), not now(): now() is when the transaction began, before the wait for the advisory lock.
+    private const string Upsert = "INSERT INTO cluster_member (address, seen_at) VALUES (@a, clock_timestamp()) ON CONFLICT (address) DO UPDATE SET seen_at = clock_timestamp()";
 
     private readonly string _connection;
     private readonly IReadOnlyList<Address> _seeds;
     private readonly ClusterJoinStatus _status;
+    private readonly TimeSpan _fence;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _forming;
     private bool _up;
+    private bool _leaving;
     private bool _busy;
     private string _joining = "";
+    private readonly System.Diagnostics.Stopwatch _sinceBeat = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -66,18 +72,23 @@ public sealed class ClusterJoiner : ReceiveActor, IWithTimers
         _connection = options.ConnectionString;
         _seeds = options.SeedNodes.Select(Address.Parse).ToList();
         _status = status;
+        _fence = options.ClusterFence;
         _status.Waiting = "this node is not a member of the cluster yet: looking for live members in the database";
         Receive<Tick>(_ => OnTick());
         Receive<Decided>(OnDecided);
-        Receive<Done>(_ => _busy = false);
+        Receive<Done>(_ =>
+        {
+            _busy = false;
+            _sinceBeat.Restart();
+        });
         Receive<ClusterEvent.MemberUp>(m =>
         {
             if (m.Member.Address != _cluster.SelfAddress) return;
             _up = true;
+            _sinceBeat.Restart();
             _status.Waiting = null;
             _log.Info("This node is up in the cluster; its heartbeat goes to the database every {0}", Beat);
         });
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<Status.Failure>(f =>
         {
             _busy = false;
@@ -98,8 +109,12 @@ public sealed class ClusterJoiner : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _cluster.Unsubscribe(Self);
-        // A member that leaves takes its heartbeat with it, so a cluster shut down in order can be started again at once.
-        if (!_up && !_forming) return;
+        if (_up || _forming) RemoveBeat();
+    }
+
+    /// <summary>A member that leaves takes its heartbeat with it, so a cluster shut down in order can be started again at once.</summary>
+    private void RemoveBeat()
+    {
         try
         {
             using var connection = new NpgsqlConnection(_connection);
@@ -117,6 +132,22 @@ public sealed class ClusterJoiner : ReceiveActor, IWithTimers
 
     private void OnTick()
     {
+        if (_leaving) return;
+        if (_up && _cluster.SelfMember.Status is not (MemberStatus.Up or MemberStatus.WeaklyUp))
+        {
+            // Leaving, exiting or downed: it no longer counts as a live member for a starting node.
+            _leaving = true;
+            RemoveBeat();
+            return;
+        }
+        if (_up && _sinceBeat.Elapsed > _fence)
+        {
+            // Fail closed: without its heartbeat the others may soon form a cluster without this node, so it steps out.
+            _leaving = true;
+            _log.Error("This node could not write its heartbeat to the database for {0}: it downs itself, so no second cluster can form beside it", _sinceBeat.Elapsed);
+            _cluster.Down(_cluster.SelfAddress);
+            return;
+        }
         if (_busy) return;
         _busy = true;
         var self = _cluster.SelfAddress.ToString();
@@ -133,8 +164,9 @@ public sealed class ClusterJoiner : ReceiveActor, IWithTimers
         {
             _forming = true;
             _status.Waiting = "this node is forming the cluster (no member is alive in the database)";
-            _log.Info("No live member in the database: this node forms the cluster");
-            _cluster.Join(_cluster.SelfAddress);
+            _log.Info("No live member in the database: this node forms the cluster unless another seed answers within 5 s");
+            // Itself first: Akka's first-seed process asks the other seeds and joins one that answers, else forms it.
+            _cluster.JoinSeedNodes(_seeds.Where(s => s != _cluster.SelfAddress).Prepend(_cluster.SelfAddress).ToList());
             return;
         }
         // The live members first, then the configured seeds (a seed that is starting too answers once it is up).
@@ -167,12 +199,24 @@ public sealed class ClusterJoiner : ReceiveActor, IWithTimers
         await using (var setup = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('runbookpilot-cluster-form')); " + Table, connection, transaction))
             await setup.ExecuteNonQueryAsync().ConfigureAwait(false);
         var live = new List<Address>();
-        await using (var query = new NpgsqlCommand("SELECT address FROM cluster_member WHERE address <> @a AND seen_at > now() - @fresh ORDER BY address", connection, transaction))
+        // Rows of addresses gone for a day are pruned (a node started with port 0 gets a new address each time).
+        await using (var query = new NpgsqlCommand("DELETE FROM cluster_member WHERE seen_at < clock_timestamp() - interval '1 day';" +
+            "SELECT address FROM cluster_member WHERE address <> @a AND seen_at > clock_timestamp() - @fresh ORDER BY address", connection, transaction))
         {
             query.Parameters.AddWithValue("a", self);
             query.Parameters.AddWithValue("fresh", Fresh);
             await using var reader = await query.ExecuteReaderAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false)) live.Add(Address.Parse(reader.GetString(0)));
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                // A row that is not an address (written by hand) is skipped, not fatal to every start.
+                try
+                {
+                    live.Add(Address.Parse(reader.GetString(0)));
+                }
+                catch (UriFormatException)
+                {
+                }
+            }
         }
         var form = live.Count == 0 && mayForm;
         if (form)

@@ -192,26 +192,61 @@ public sealed class EngineStartup(IServiceProvider services, AuditCheckpoints ch
 /// <summary>
 /// On every member removed from the cluster: catches the read model up and wakes every execution with open work (a
 /// running one ignores the wake-up; one whose shard was on the lost node recovers on a survivor and resumes its work).
+/// One wake-up runs at a time; a removal during one, or a wake-up that failed (the projector may itself be moving),
+/// runs another 5 s later.
 /// </summary>
-public sealed class ResumeOnMemberRemoved : ReceiveActor
+public sealed class ResumeOnMemberRemoved : ReceiveActor, IWithTimers
 {
+    private static readonly TimeSpan Again = TimeSpan.FromSeconds(5);
+    private bool _running;
+    private bool _again;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record Wake;
+
     public ResumeOnMemberRemoved(ReadApi read, IActorRef region)
     {
+        var log = Akka.Event.Logging.GetLogger(Context);
         Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            log.Info("Member {0} removed: waking the executions with open work on the survivors", removed.Member.Address);
+            Self.Tell(new Wake());
+        });
+        Receive<Wake>(_ =>
         {
             // One survivor wakes them (the oldest), not every node at once.
             var cluster = Cluster.Get(Context.System);
             var oldest = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Aggregate((Member?)null, (o, m) => o is null || m.IsOlderThan(o) ? m : o);
             if (oldest?.Address != cluster.SelfAddress) return;
-            Akka.Event.Logging.GetLogger(Context).Info("Member {0} removed: waking the executions with open work on the survivors", removed.Member.Address);
+            if (_running)
+            {
+                _again = true;
+                return;
+            }
+            _running = true;
             WakeAsync(read, region).PipeTo(Self);
         });
-        Receive<int>(count => Akka.Event.Logging.GetLogger(Context).Info("Woke {0} execution(s) with open work", count));
-        Receive<Status.Failure>(f => Akka.Event.Logging.GetLogger(Context).Warning("Waking executions after a member was removed failed: {0}", f.Cause.Message));
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<int>(count =>
+        {
+            log.Info("Woke {0} execution(s) with open work", count);
+            Done(retry: false);
+        });
+        Receive<Status.Failure>(f =>
+        {
+            log.Warning("Waking executions after a member was removed failed ({0}); trying again in {1}", f.Cause.Message, Again);
+            Done(retry: true);
+        });
     }
 
-    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+    private void Done(bool retry)
+    {
+        _running = false;
+        if (retry || _again) Timers.StartSingleTimer("again", new Wake(), Again);
+        _again = false;
+    }
+
+    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
 
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 

@@ -20,6 +20,10 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
     public void EnsureCreated()
     {
         using var db = Open();
+        // Nodes of a cluster starting together on a new PostgreSQL database: one creates the tables, the others wait for it
+        // and find them (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a concurrent one).
+        using var schema = options.IsPostgres ? db.BeginTransaction() : null;
+        if (schema is not null) db.Execute("SELECT pg_advisory_xact_lock(hashtext('runbookpilot-read-model-schema'))");
         db.CreateTable<EventRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<ExecutionRow>(tableOptions: TableOptions.CreateIfNotExists);
         db.CreateTable<ExecutionLogRow>(tableOptions: TableOptions.CreateIfNotExists);
@@ -51,6 +55,7 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.Execute("CREATE INDEX IF NOT EXISTS executions_status_started ON executions (status, started_at)");
         db.Execute("CREATE INDEX IF NOT EXISTS execution_log_kind ON execution_log (kind)");
         ProtectAuditTables(db);
+        schema?.Commit();
     }
 
     /// <summary>Adds a column to a table created by an earlier version, when it is missing.</summary>

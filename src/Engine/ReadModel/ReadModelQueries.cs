@@ -53,10 +53,13 @@ public sealed class ReadModelQueries(ReadModelDb db)
         return q.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.SimulationId).ToList();
     }
 
-    public ApprovalRow? Approval(string approvalId)
+    /// <summary>Which of these approval and simulation ids the read tables know, in one round trip.</summary>
+    public IReadOnlySet<string> KnownQueueItems(IReadOnlyCollection<string> ids)
     {
         using var c = db.Open();
-        return c.GetTable<ApprovalRow>().FirstOrDefault(r => r.ApprovalId == approvalId);
+        return c.GetTable<ApprovalRow>().Where(r => ids.Contains(r.ApprovalId)).Select(r => r.ApprovalId)
+            .Concat(c.GetTable<SimulationRow>().Where(r => ids.Contains(r.SimulationId)).Select(r => r.SimulationId))
+            .ToHashSet(StringComparer.Ordinal);
     }
 
     public SimulationRow? Simulation(string simulationId)

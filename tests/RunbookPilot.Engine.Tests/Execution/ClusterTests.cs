@@ -165,23 +165,120 @@ public sealed class ClusterTests : IAsyncLifetime
     private static int UpMembers(EngineFixture node) =>
         Akka.Cluster.Cluster.Get(node.Engine.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
 
+    private static async Task<long> RowsAsync(string connection, string address)
+    {
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM cluster_member WHERE address = @a", db);
+        count.Parameters.AddWithValue("a", address);
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
     [Fact]
     public async Task A_seed_that_hears_no_other_seed_joins_the_live_members_it_finds_in_the_database()
     {
         // Its seeds are itself (first) and an address where nothing listens: Akka's own seed process would form a second
         // cluster after 5 s of silence. The members' heartbeats in the database name the two live nodes, and it joins them.
         var own = FreePort();
-        await using var third = new EngineFixture(Playbook);
+        var third = new EngineFixture(Playbook);
         third.Options = third.Options with
         {
             Database = Connection, Port = own, AuditKey = TestAudit.Key,
             SeedNodes = [$"akka.ssl.tcp://runbookpilot@127.0.0.1:{own}", $"akka.ssl.tcp://runbookpilot@127.0.0.1:{FreePort()}"],
             TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, "node-3.pfx"),
         };
+        try
+        {
+            await third.StartAsync();
+            for (var i = 0; i < 100 && UpMembers(_first) < 3; i++) await Task.Delay(100);
+            Assert.Equal(3, UpMembers(_first));
+            Assert.Equal(3, UpMembers(third));
+        }
+        finally
+        {
+            await third.DisposeAsync();
+        }
+        // It left in order and took its heartbeat with it: a node starting now does not wait for it.
+        Assert.Equal(0, await RowsAsync(Connection, third.Options.SeedNodes[0]));
+    }
+
+    [Fact]
+    public async Task A_member_that_cannot_write_its_heartbeat_downs_itself_and_the_cluster_carries_on()
+    {
+        await using var third = new EngineFixture(Playbook);
+        third.Options = third.Options with
+        {
+            Database = Connection, Port = 0, SeedNodes = _first.Options.SeedNodes, AuditKey = TestAudit.Key, ClusterFence = TimeSpan.FromSeconds(4),
+            TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, "node-3.pfx"),
+        };
         await third.StartAsync();
-        for (var i = 0; i < 100 && UpMembers(_first) < 3; i++) await Task.Delay(100);
-        Assert.Equal(3, UpMembers(_first));
-        Assert.Equal(3, UpMembers(third));
+        var address = Akka.Cluster.Cluster.Get(third.Engine.System).SelfAddress.ToString();
+        for (var i = 0; i < 100 && await RowsAsync(Connection, address) == 0; i++) await Task.Delay(100);
+        // Its row is locked: every heartbeat it tries waits (as on a database that stopped answering it).
+        await using var db = new NpgsqlConnection(Connection);
+        await db.OpenAsync();
+        await using var hold = await db.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM cluster_member WHERE address = @a FOR UPDATE", db, hold))
+        {
+            lockRow.Parameters.AddWithValue("a", address);
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+        }
+        // Fail closed: it downs itself rather than stay a member the others may soon count as gone.
+        await third.Engine.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(40));
+        await hold.RollbackAsync();
+        for (var i = 0; i < 300 && UpMembers(_first) != 2; i++) await Task.Delay(100);
+        Assert.Equal(2, UpMembers(_first));
+        var accepted = await _second.SubmitAsync("""{"event":{"id":"cl-fence"},"source":{"ip":"203.0.113.70"},"threat":{"technique":{"id":"T1110"}}}""");
+        Assert.Equal("waiting_approval", (await _first.Engine.Executions.WaitSettledAsync(Assert.Single(accepted.Selected).ExecutionId, Wait)).State.Status);
+    }
+
+    private async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using var admin = new NpgsqlConnection(_server);
+        await admin.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+        await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(_server) { Database = name }.ConnectionString;
+    }
+
+    private async Task DropDatabaseAsync(string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(_server);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Two_seeds_starting_together_form_one_cluster()
+    {
+        var database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
+        var connection = await CreateDatabaseAsync(database);
+        try
+        {
+            var ports = new[] { FreePort(), FreePort() };
+            var seeds = ports.Select(p => $"akka.ssl.tcp://runbookpilot@127.0.0.1:{p}").ToArray();
+            await using var a = new EngineFixture(Playbook);
+            await using var b = new EngineFixture(Playbook);
+            var i = 0;
+            foreach (var node in new[] { a, b })
+            {
+                node.Options = node.Options with
+                {
+                    Database = connection, Port = ports[i], SeedNodes = seeds, AuditKey = TestAudit.Key,
+                    TlsAuthority = Path.Combine(_certs.Path, NodeCertificates.CaFile), TlsCertificate = Path.Combine(_certs.Path, $"node-{++i}.pfx"),
+                };
+            }
+            await Task.WhenAll(a.StartAsync(), b.StartAsync());
+            for (var n = 0; n < 100 && (UpMembers(a) < 2 || UpMembers(b) < 2); n++) await Task.Delay(100);
+            Assert.Equal(2, UpMembers(a));
+            Assert.Equal(2, UpMembers(b));
+        }
+        finally
+        {
+            await DropDatabaseAsync(database);
+        }
     }
 
     [Fact]
@@ -189,13 +286,7 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         // A database whose membership table shows one live member at an address this node cannot reach (a partition).
         var database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
-        var connection = new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
-        await using (var admin = new NpgsqlConnection(_server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        var connection = await CreateDatabaseAsync(database);
         var unreachable = $"akka.ssl.tcp://runbookpilot@127.0.0.1:{FreePort()}";
         async Task SqlAsync(string sql)
         {
@@ -228,11 +319,7 @@ public sealed class ClusterTests : IAsyncLifetime
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(_server);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await DropDatabaseAsync(database);
         }
     }
 
