@@ -251,6 +251,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
             await server.ShotAsync(page, name);
         }
         // The alert's run timeline names the execution (waited for: the live page loads its data after it connects).
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Bindings" }).ClickAsync();
         await page.WaitForFunctionAsync($"() => [...document.querySelectorAll('[data-testid=run-timeline]')].some(e => e.innerText.includes('{execution}'))", null,
             new PageWaitForFunctionOptions { Timeout = 15000 });
         // The Selection tab explains why the alert ran its playbook, condition by condition.
@@ -333,5 +334,42 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await page.WaitForSelectorAsync("[data-testid=nav-queue] >> visible=true", new PageWaitForSelectorOptions { Timeout = 10000 });
         Assert.True(await page.IsVisibleAsync("[data-testid=demo-banner]"));
         await server.ShotAsync(page, "11-tablet-768");
+    }
+
+    [Fact]
+    public async Task The_alerts_list_shows_every_alerts_fate_and_opens_one_in_a_drawer()
+    {
+        var (ran, _) = await PostAlertAsync("198.51.100.90", "WS-042");
+        var quiet = $"quiet-{Guid.NewGuid():N}"[..16];
+        using (var none = await server.Http.PostAsync("events", new StringContent(
+            "{\"event\":{\"id\":\"" + quiet + "\"},\"host\":{\"name\":\"WS-7\"},\"threat\":{\"technique\":{\"id\":\"T1595\"}}}", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Accepted, none.StatusCode);
+        var page = await server.PageAsync();
+        await server.OpenAsync(page, "alerts");
+        string Row(string id) => $"[data-testid=alert-row][data-alert='{id}']";
+        await page.WaitForSelectorAsync(Row(quiet), new() { Timeout = 10000 });
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{Row(ran)} [data-testid=alert-decision-cell]\")?.innerText.includes('ran')", null, new() { Timeout = 10000 });
+        Assert.Contains("no match", await page.InnerTextAsync($"{Row(quiet)} [data-testid=alert-decision-cell]"), StringComparison.Ordinal);
+        Assert.Contains("WS-7", await page.InnerTextAsync(Row(quiet)), StringComparison.Ordinal);
+        await server.ShotAsync(page, "15-alerts");
+
+        // Searched: only that alert is left of the two.
+        await page.Locator("[data-testid=alert-search]").Locator("xpath=descendant-or-self::input").First.FillAsync(quiet);
+        await page.WaitForSelectorAsync(Row(ran), new() { State = WaitForSelectorState.Detached, Timeout = 5000 });
+        Assert.Equal(1, await page.Locator(Row(quiet)).CountAsync());
+
+        // The alert opens in a drawer, not a page: its key fields first, then selection, bindings and the raw document.
+        await page.ClickAsync($"{Row(quiet)} [data-testid=open-alert]");
+        await page.WaitForSelectorAsync("[data-testid=alert-fields]", new() { Timeout = 10000 });
+        Assert.EndsWith("/alerts", new Uri(page.Url).AbsolutePath, StringComparison.Ordinal);
+        var fields = await page.InnerTextAsync("[data-testid=alert-fields]");
+        Assert.Contains("host.name", fields, StringComparison.Ordinal);
+        Assert.Contains("T1595", fields, StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Selection" }).ClickAsync();
+        await page.WaitForSelectorAsync("[data-testid=selection-summary]", new() { Timeout = 10000 });
+        Assert.Contains("No playbook matched", await page.InnerTextAsync("[data-testid=selection-summary]"), StringComparison.Ordinal);
+        await server.ShotAsync(page, "16-alert-drawer");
+        await page.ClickAsync("[data-testid=close-drawer]");
+        await page.WaitForSelectorAsync("[data-testid=alert-fields]", new() { State = WaitForSelectorState.Hidden, Timeout = 5000 });
     }
 }

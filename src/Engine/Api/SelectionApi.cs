@@ -53,6 +53,17 @@ public sealed record AlertSelection(SelectionExplanation Explanation, string? Re
     }
 }
 
+/// <summary>
+/// What became of an alert, as the alerts list shows it: <see cref="Decision"/> is one of ran, dry-run, suggested,
+/// skipped by guardrail, held, failed, no match, unrecognised format (or deciding, before the intake's decision is
+/// projected); <see cref="Detail"/> says which playbook and why (the guardrail's reason, the near misses).
+/// </summary>
+public sealed record AlertFate(EventRow Row, DateTimeOffset Time, string Rule, string? Host, string? User, string? SourceIp, string Decision, string Detail)
+{
+    /// <summary>Shown in red: nothing ran although something was meant to, or the alert could not be read.</summary>
+    public bool Problem => Decision is "failed" or "unrecognised format";
+}
+
 /// <summary>Selection explained, for an alert already received (by id) or a document (not submitted).</summary>
 public sealed class SelectionApi(PlaybookCatalog catalog, ReadApi read)
 {
@@ -62,6 +73,43 @@ public sealed class SelectionApi(PlaybookCatalog catalog, ReadApi read)
         var (alert, problems) = EcsValidator.Prepare(document, "$");
         return alert is null ? (null, problems.Select(p => $"{p.Path}: {p.Message}").ToList()) : (new AlertSelection(catalog.Current.Selector.Explain(alert), null, [], []), []);
     }
+
+    /// <summary>The newest alerts and what became of each (one query for the alerts, one for their binding decisions).</summary>
+    public async Task<IReadOnlyList<AlertFate>> FatesAsync(int limit, CancellationToken ct = default)
+    {
+        var rows = await read.EventsAsync(limit, ct).ConfigureAwait(false);
+        var decisions = read.Tables.DecisionsFor(rows.Select(r => r.AlertId).ToList()).ToLookup(d => d.AlertId, StringComparer.Ordinal);
+        return rows.Select(r => Fate(r, decisions[r.AlertId].ToList())).ToList();
+    }
+
+    private AlertFate Fate(EventRow row, List<RunAuditRow> decided)
+    {
+        var document = JsonNode.Parse(row.Document) as JsonObject ?? [];
+        string? Text(string path) => AlertFields.Text(document, path);
+        var rule = Text("rule.name") ?? Text("kibana.alert.rule.name") ?? Text("threat.technique.id") ?? "-";
+        var (decision, detail) = row.Status switch
+        {
+            "unrecognised_format" => ("unrecognised format", "no normaliser recognised the document"),
+            "no_match" => ("no match", catalog.Current.Selector.Explain(new Alert(row.AlertId, document, row.Format)).NearMisses is { Count: > 0 } near
+                ? "near misses: " + string.Join(", ", near) : "no playbook is close"),
+            _ when decided.Count == 0 => ("deciding", "selected: " + row.Playbooks),
+            _ => (Kind(decided[0].Decision), string.Join("; ", decided.Select(d => $"{d.PlaybookId}: {Kind(d.Decision)}{(d.Reason is { } why ? " (" + why + ")" : "")}"))),
+        };
+        return new AlertFate(row, row.AlertTime ?? row.ReceivedAt, rule, Text("host.name") ?? Text("host.hostname"), Text("user.name"), Text("source.ip"), decision, detail);
+    }
+
+    /// <summary>A recorded binding decision as the list names it.</summary>
+    private static string Kind(string decision) => decision switch
+    {
+        "ran" => "ran",
+        "dry_ran" => "dry-run",
+        "suggested" => "suggested",
+        "held" => "held",
+        "failed" => "failed",
+        "skipped_disabled" => "skipped (binding off)",
+        _ when decision.StartsWith("skipped", StringComparison.Ordinal) => "skipped by guardrail",
+        _ => decision,
+    };
 
     /// <summary>The explanation for an alert received earlier, or null when no alert has that id.</summary>
     public async Task<AlertSelection?> ExplainAsync(string alertId, CancellationToken ct = default)

@@ -98,6 +98,13 @@ public sealed class ReadModelQueries(ReadModelDb db)
         return c.GetTable<KillSwitchRow>().OrderBy(k => k.At).ToList();
     }
 
+    /// <summary>The binding decisions recorded at intake for these alerts, in one round trip.</summary>
+    public IReadOnlyList<RunAuditRow> DecisionsFor(IReadOnlyCollection<string> alertIds)
+    {
+        using var c = db.Open();
+        return c.GetTable<RunAuditRow>().Where(r => alertIds.Contains(r.AlertId) && r.Phase == "decided").OrderBy(r => r.Seq).ToList();
+    }
+
     public IReadOnlyList<EventRow> Events(int limit = 100)
     {
         using var c = db.Open();

@@ -103,6 +103,9 @@ public sealed class DashboardData(RunbookPilotEngine engine)
 
     public Task<PauseResult> PauseAsync(PauseScope scope, string target, bool paused, string user, string? reason) => engine.Bindings.PauseAsync(scope, target, paused, user, reason);
 
+    /// <summary>The newest alerts and what became of each (the alerts list).</summary>
+    public Task<IReadOnlyList<AlertFate>> AlertFatesAsync(int limit) => engine.Selection.FatesAsync(limit);
+
     public Task<Alert?> AlertAsync(string alertId) => engine.Read.StoredAlertAsync(alertId);
 
     public Task<List<BindingDecision>> PreviewAsync(Alert alert) => engine.Bindings.PreviewAsync(alert);
