@@ -36,10 +36,14 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         {
             ApprovalId = "apr-ex1-block", ExecutionId = "ex1", StepId = "block", StepName = "Block source IP", PlaybookId = "lateral", AutonomyLevel = "L1",
             Action = "paloalto.block_ip", Reason = "L1 action", RequestedAt = Now.AddMinutes(-5), Deadline = deadline, RollbackAvailable = true,
-            Request = """{"method":"POST","url":"https://fw.example/api/?type=user-id","headers":{"X-PAN-KEY":"***"},"body":"<uid-message>203.0.113.7</uid-message>"}""",
+            Request = """{"method":"POST","url":"https://fw.example/api/?type=user-id&cmd=%3Cuid-message%3E%3Cpayload%3E%3Cregister%3E%3Centry%20ip%3D%22203.0.113.7%22%2F%3E%3C%2Fregister%3E%3C%2Fpayload%3E%3C%2Fuid-message%3E","headers":{"X-PAN-KEY":"***"},"body":"{\"note\":\"\\u003Cblocked\\u003E by RunbookPilot\"}"}""",
         },
         Now.AddMinutes(-5),
-        "T1021.001 from 203.0.113.7 to 10.0.3.12 on WS-1", enrichments ?? [], [AttackCatalog.Find("T1021.001")!]);
+        "T1021.001 from 203.0.113.7 to 10.0.3.12 on WS-1", enrichments ?? [], [AttackCatalog.Find("T1021.001")!])
+    {
+        Parameters = new System.Text.Json.Nodes.JsonObject { ["ip"] = "203.0.113.7" },
+        Evidence = [new RunbookPilot.Engine.Api.Evidence("vt", "virustotal.lookup_ip", "malicious 0 · suspicious 0 · harmless 71")],
+    };
 
     [Fact]
     public void A_pending_approval_shows_the_exact_request_the_countdown_rollback_and_enabled_buttons()
@@ -47,8 +51,19 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         var approved = "";
         var card = Render<ApprovalCard>(p => p.Add(c => c.Item, Item(Now.AddHours(3).AddMinutes(59)))
             .Add(c => c.Now, Now).Add(c => c.OnApprove, EventCallback.Factory.Create<string?>(this, c => approved = c ?? "(none)")));
-        Assert.Contains("POST https://fw.example/api/?type=user-id", card.Find("[data-testid=request]").TextContent, StringComparison.Ordinal);
-        Assert.Contains("<uid-message>203.0.113.7</uid-message>", card.Find("[data-testid=request]").TextContent, StringComparison.Ordinal);
+        // One plain line first: what, where, how it is undone, how long it waits.
+        Assert.Equal("Block 203.0.113.7 on the PAN-OS firewall · undo: unblock_ip · expires in 3 h 59 min", card.Find("[data-testid=decision-line]").TextContent.Trim());
+        // The request decoded: the URL-encoded XML command indented on lines of its own, the JSON body without \u escapes.
+        var request = card.Find("[data-testid=request]").TextContent;
+        Assert.StartsWith("POST https://fw.example/api/\n  type = user-id\n  cmd =\n    <uid-message>\n      <payload>", request, StringComparison.Ordinal);
+        Assert.Contains("<entry ip=\"203.0.113.7\" />", request, StringComparison.Ordinal);
+        Assert.Contains("\"note\": \"<blocked> by RunbookPilot\"", request, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u003C", request, StringComparison.Ordinal);
+        Assert.DoesNotContain("%3C", request, StringComparison.Ordinal);
+        // The evidence gathered before, and the AI text folded away under its label.
+        Assert.Contains("malicious 0", card.Find("[data-testid=evidence]").TextContent, StringComparison.Ordinal);
+        Assert.False(card.Find("[data-testid=ai-details]").HasAttribute("open"));
+        Assert.Contains("AI-GENERATED", card.Find("[data-testid=ai-details] summary").TextContent, StringComparison.Ordinal);
         Assert.Equal("Expires in 3 h 59 min", card.Find("[data-testid=countdown]").TextContent.Trim());
         Assert.Contains("Rollback: available", card.Markup, StringComparison.Ordinal);
         Assert.Contains("T1021.001 Remote Services: Remote Desktop Protocol (Lateral Movement)", card.Markup, StringComparison.Ordinal);

@@ -49,6 +49,19 @@ public sealed class DashboardServer : IAsyncLifetime
     {
         Directory.CreateDirectory(Screenshots);
         _dir.Write("playbooks/contain_source.yaml", Playbook);
+        _dir.Write("playbooks/vet_and_block.yaml", """
+            id: vet_and_block
+            name: Vet the source, then block it
+            version: 1.0.0
+            autonomy_level: L1
+            trigger:
+              techniques: [T1078]
+            steps:
+              - { id: reputation, name: Reputation, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
+              - { id: block, name: Block source IP, action_type: block_ip, adapter: paloalto, autonomy_level: L1, params: { ip: "{{source.ip}}" }, rollback_available: true }
+            rollback:
+              block: { action_type: unblock_ip, adapter: paloalto, params: { ip: "{{source.ip}}" } }
+            """);
         _dir.Write("playbooks/lookup_source.yaml", """
             id: lookup_source
             name: Look up the source
@@ -179,6 +192,21 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!);
     }
 
+    /// <summary>Answers the open confirmation: checks that it names <paramref name="names"/> and says whether it can be undone, gives the reason when asked.</summary>
+    private static async Task ConfirmAsync(IPage page, string names, string undo, string? reason = null)
+    {
+        await page.WaitForSelectorAsync("[data-testid=confirm-dialog]", new() { Timeout = 5000 });
+        Assert.Contains(names, await page.InnerTextAsync("[data-testid=confirm-message]"), StringComparison.Ordinal);
+        Assert.Contains(undo, await page.InnerTextAsync("[data-testid=confirm-undo]"), StringComparison.Ordinal);
+        if (reason is not null)
+        {
+            Assert.True(await page.IsDisabledAsync("[data-testid=confirm-ok]"), "confirmed without a reason");
+            await page.Locator("[data-testid=confirm-reason]").Locator("xpath=descendant-or-self::input").First.FillAsync(reason);
+        }
+        await page.ClickAsync("[data-testid=confirm-ok]");
+        await page.WaitForSelectorAsync("[data-testid=confirm-dialog]", new() { State = WaitForSelectorState.Detached, Timeout = 5000 });
+    }
+
     private async Task<JsonElement> SimStateAsync()
     {
         using var http = new HttpClient();
@@ -226,6 +254,8 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         Assert.Contains("198.51.100.23", (await SimStateAsync()).GetRawText(), StringComparison.Ordinal); // blocked at the (simulated) firewall
         await server.ShotAsync(page, "03-simulation");
         await page.ClickAsync($"{simulation} [data-testid=execute-now]");
+        // Execute Now asks first, naming the host and whether it can be undone.
+        await ConfirmAsync(page, "Isolate WS-042 on CrowdStrike Falcon", "Can be undone: rollback runs crowdstrike.un_isolate_host");
         await page.WaitForSelectorAsync(simulation, new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached, Timeout = 5000 });
         // The card leaves as soon as the simulation is promoted; the isolation itself follows (the step runs after the approval).
         var contained = (await SimStateAsync()).GetRawText();
@@ -240,6 +270,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=execution-status]')?.innerText.includes('completed')", null, new PageWaitForFunctionOptions { Timeout = 10000 });
         await server.ShotAsync(page, "04-execution-completed");
         await page.ClickAsync("tr#block [data-testid=rollback]");
+        await ConfirmAsync(page, "Block 198.51.100.23 on the PAN-OS firewall", "cannot itself be rolled back", reason: "false positive: scanner");
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('tr#block td')].some(td => td.innerText.includes('rolled_back'))", null,
             new PageWaitForFunctionOptions { Timeout = 10000 });
         Assert.DoesNotContain("198.51.100.23", (await SimStateAsync()).GetRawText(), StringComparison.Ordinal); // the simulator's firewall state is restored
@@ -289,6 +320,7 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         Assert.Contains($"also held by {second}", await page.InnerTextAsync("tr#block [data-testid=effect-notice]"), StringComparison.Ordinal);
         await server.ShotAsync(page, "13-rollback-also-held");
         await page.ClickAsync("tr#block [data-testid=rollback]");
+        await ConfirmAsync(page, $"Block {ip} on the PAN-OS firewall", "cannot itself be rolled back", reason: "test of the shared hold");
         await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('still held by')", null, new PageWaitForFunctionOptions { Timeout = 20000 });
         Assert.Contains(ip, (await SimStateAsync()).GetRawText(), StringComparison.Ordinal);
         await server.ShotAsync(page, "14-rollback-still-held");
@@ -321,6 +353,17 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         Assert.Equal(7, binding.GetProperty("spec").GetProperty("guardrails").GetProperty("max_per_minute").GetInt32());
         Assert.Equal(2, binding.GetProperty("spec").GetProperty("guardrails").GetProperty("max_concurrent").GetInt32());
         Assert.Equal(DashboardServer.Admin, binding.GetProperty("updated_by").GetString());
+
+        // Delete asks first and says it cannot be undone; cancelled, the binding stays; confirmed, it is gone.
+        await page.ClickAsync("[data-testid=binding-row] [data-testid=delete-binding]");
+        await page.WaitForSelectorAsync("[data-testid=confirm-dialog]", new() { Timeout = 5000 });
+        Assert.Contains("Cannot be undone", await page.InnerTextAsync("[data-testid=confirm-undo]"), StringComparison.Ordinal);
+        await page.ClickAsync("[data-testid=confirm-cancel]");
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync($"api/v1/bindings/{id}")).StatusCode);
+        await page.ClickAsync("[data-testid=binding-row] [data-testid=delete-binding]");
+        await ConfirmAsync(page, $"Binding {id} (suggest lookup_source)", "Cannot be undone");
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=message]')?.innerText.includes('binding {id} deleted')", null, new() { Timeout = 5000 });
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync($"api/v1/bindings/{id}")).StatusCode);
     }
 
     [Fact]
@@ -371,5 +414,55 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await server.ShotAsync(page, "16-alert-drawer");
         await page.ClickAsync("[data-testid=close-drawer]");
         await page.WaitForSelectorAsync("[data-testid=alert-fields]", new() { State = WaitForSelectorState.Hidden, Timeout = 5000 });
+    }
+
+    [Fact]
+    public async Task An_approval_card_says_what_it_does_shows_the_evidence_and_several_are_approved_only_after_a_preview()
+    {
+        var page = await server.PageAsync();
+        await server.OpenAsync(page, "");
+        var ids = new List<(string Ip, string Execution)>();
+        foreach (var ip in new[] { "198.51.100.131", "198.51.100.132" })
+        {
+            var id = $"vet-{Guid.NewGuid():N}"[..16];
+            var body = "{\"event\":{\"id\":\"" + id + "\",\"severity\":\"high\"},\"source\":{\"ip\":\"" + ip + "\"},\"threat\":{\"technique\":{\"id\":\"T1078\"}}}";
+            var response = await server.Http.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
+            var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("accepted")[0];
+            ids.Add((ip, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!));
+        }
+        var card = $"[data-testid=approval-card][data-execution='{ids[0].Execution}']";
+        await page.WaitForSelectorAsync($"{card} [data-testid=evidence]", new() { Timeout = 15000 });
+        // One plain line first; the reputation lookup that ran before it as evidence; the AI text folded away.
+        Assert.StartsWith($"Block {ids[0].Ip} on the PAN-OS firewall · undo: unblock_ip · expires in 3 h 59 min", (await page.InnerTextAsync($"{card} [data-testid=decision-line]")).Trim(), StringComparison.Ordinal);
+        var evidence = await page.InnerTextAsync($"{card} [data-testid=evidence]");
+        Assert.Contains("virustotal.lookup_ip", evidence, StringComparison.Ordinal);
+        Assert.Contains("malicious", evidence, StringComparison.Ordinal);
+        Assert.Null(await page.GetAttributeAsync($"{card} [data-testid=ai-details]", "open"));
+        // PAN-OS's form-encoded command, decoded and indented; the key stays redacted.
+        var request = await page.InnerTextAsync($"{card} [data-testid=request]");
+        Assert.Contains("cmd =", request, StringComparison.Ordinal);
+        Assert.Contains($"<entry ip=\"{ids[0].Ip}\"", request, StringComparison.Ordinal);
+        Assert.DoesNotContain("%3C", request, StringComparison.Ordinal);
+        await server.ShotAsync(page, "02b-approval-card");
+
+        // "Approve several" lists what it would do before anything happens, narrowed here to this playbook.
+        await page.ClickAsync("[data-testid=bulk-review]");
+        await page.WaitForSelectorAsync("[data-testid=bulk-preview]");
+        await page.ClickAsync("[data-testid=bulk-playbook]");
+        await page.ClickAsync(".mud-popover-open .mud-list-item >> text=vet_and_block");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=bulk-summary]')?.innerText.startsWith('2 action(s): 2 × paloalto.block_ip')", null, new() { Timeout = 5000 });
+        var items = await page.InnerTextAsync("[data-testid=bulk-items]");
+        foreach (var (ip, execution) in ids) Assert.Contains($"Block {ip} on the PAN-OS firewall ({execution})", items, StringComparison.Ordinal);
+        Assert.DoesNotContain(ids[0].Ip, (await SimStateAsync()).GetRawText(), StringComparison.Ordinal); // nothing ran while the list was shown
+        await server.ShotAsync(page, "02c-bulk-preview");
+        await page.ClickAsync("[data-testid=bulk-approve]");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('2 of 2 approval(s) approved')", null, new() { Timeout = 20000 });
+        var state = "";
+        for (var i = 0; i < 100 && !(state.Contains(ids[0].Ip, StringComparison.Ordinal) && state.Contains(ids[1].Ip, StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(100);
+            state = (await SimStateAsync()).GetRawText();
+        }
+        Assert.Contains(ids[1].Ip, state, StringComparison.Ordinal);
     }
 }

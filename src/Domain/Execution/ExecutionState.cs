@@ -32,7 +32,11 @@ public sealed record ApprovalState(
     AdapterRequest? Request,
     DateTimeOffset RequestedAt,
     DateTimeOffset Deadline,
-    ImmutableList<string> Approvers);
+    ImmutableList<string> Approvers)
+{
+    /// <summary>The step's parameters as rendered for the approval (canonical targets): what the vendor will receive.</summary>
+    public JsonObject? Parameters { get; init; }
+}
 
 public sealed record StepState
 {
@@ -144,7 +148,7 @@ public sealed record ExecutionState
         ApprovalRequested x => UpdateStep(x.StepId, st => st with
         {
             Status = StepStatus.WaitingApproval,
-            Approval = new ApprovalState(x.ApprovalId, x.Reason, x.RequiredApprovers, x.Request, x.At, x.Deadline, []),
+            Approval = new ApprovalState(x.ApprovalId, x.Reason, x.RequiredApprovers, x.Request, x.At, x.Deadline, []) { Parameters = x.Parameters },
         }),
         ApprovalVoteRecorded x => UpdateStep(x.StepId, st => st with { Approval = st.Approval! with { Approvers = st.Approval.Approvers.Add(x.Approver) } }),
         StepApproved x => UpdateStep(x.StepId, st => st with

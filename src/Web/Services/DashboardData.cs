@@ -14,10 +14,20 @@ public sealed record QueueItem(ApprovalRow Approval, DateTimeOffset? StartedAt, 
 {
     /// <summary>The effect ledger's notice for the step ("203.0.113.9 blocked on paloalto: already held by ex-…"), when another execution holds the same effect.</summary>
     public string? EffectNotice { get; init; }
+
+    /// <summary>The step's parameters as the vendor will receive them (the targets of the plain line).</summary>
+    public System.Text.Json.Nodes.JsonObject? Parameters { get; init; }
+
+    /// <summary>What the execution's earlier steps found (VirusTotal's verdict, Splunk's hit count…).</summary>
+    public IReadOnlyList<Evidence> Evidence { get; init; } = [];
 }
 
 /// <summary>An L2 simulation waiting for "Execute Now" or "Dismiss".</summary>
-public sealed record SimulationItem(SimulationRow Simulation, string AlertLine, IReadOnlyList<EnrichmentAttached> Enrichments);
+public sealed record SimulationItem(SimulationRow Simulation, string AlertLine, IReadOnlyList<EnrichmentAttached> Enrichments)
+{
+    /// <summary>The parameters the step would run with (its targets).</summary>
+    public System.Text.Json.Nodes.JsonObject? Parameters { get; init; }
+}
 
 /// <summary>The queue as shown: at most <see cref="DashboardData.QueueLimit"/> of each kind, with the totals.</summary>
 public sealed record ApprovalQueue(IReadOnlyList<QueueItem> Pending, IReadOnlyList<SimulationItem> Simulations, IReadOnlyList<ApprovalRow> Refused,
@@ -44,9 +54,14 @@ public sealed class DashboardData(RunbookPilotEngine engine)
         return new ApprovalQueue(
             await Task.WhenAll(q.Pending.Select(async a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())
             {
+                Parameters = a.State.Step(a.Approval.StepId).Approval?.Parameters,
+                Evidence = DecisionPresenter.EvidenceBefore(a.State, a.Approval.StepId),
                 EffectNotice = (await engine.Effects.ForExecutionAsync(a.State, ct)).FirstOrDefault(e => e.StepId == a.Approval.StepId && e.OtherHolders.Count > 0)?.Notice(rollingBack: false),
             })),
-            q.Simulations.Select(s => new SimulationItem(s.Simulation, Presenters.AlertLine(s.State!.Alert), s.State.Enrichments)).ToList(),
+            q.Simulations.Select(s => new SimulationItem(s.Simulation, Presenters.AlertLine(s.State!.Alert), s.State.Enrichments)
+            {
+                Parameters = s.State.Step(s.Simulation.StepId).Simulation?.Parameters,
+            }).ToList(),
             q.Refused, q.RefusedSimulations, q.TotalPending, q.TotalSimulations, q.OldestPendingAt);
     }
 
@@ -59,7 +74,11 @@ public sealed class DashboardData(RunbookPilotEngine engine)
 
     public Task<CommandResult> RejectAsync(string executionId, string? stepId, string user, string? comment) => Decide(DecisionKind.Reject, executionId, stepId, user, comment);
 
-    public Task<CommandResult> RollbackAsync(string executionId, string? stepId, string user) => Decide(DecisionKind.Rollback, executionId, stepId, user, null);
+    public Task<CommandResult> RollbackAsync(string executionId, string? stepId, string user, string? reason) => Decide(DecisionKind.Rollback, executionId, stepId, user, reason);
+
+    /// <summary>Whether the playbook in force declares a rollback for this step (what "can be undone" means to an analyst).</summary>
+    public bool RollbackInPlaybook(string playbookId, string stepId) =>
+        engine.Library.Playbooks.FirstOrDefault(p => p.Id == playbookId) is { } pb && pb.Rollback.ContainsKey(stepId) && pb.FindStep(stepId)?.RollbackAvailable == true;
 
     /// <summary>How long a decision waits for the step it started before it says "still running".</summary>
     public static readonly TimeSpan ResultWait = TimeSpan.FromSeconds(15);
@@ -76,11 +95,14 @@ public sealed class DashboardData(RunbookPilotEngine engine)
 
     public async Task<CommandResult> DismissSimulationAsync(SimulationRow s, string user) => (await engine.Executions.DecideSimulationAsync(false, s.SimulationId, user, null)).Result;
 
-    /// <summary>Approves every pending approval of a playbook; returns how many were approved and the refusals.</summary>
-    public async Task<(int Approved, IReadOnlyList<string> Problems)> BulkApproveAsync(string playbook, string user)
+    /// <summary>Approves exactly these approvals (the ones the analyst reviewed), each naming its step; how many were
+    /// approved and the refusals. An approval that arrived after the review is not among them.</summary>
+    public async Task<(int Approved, IReadOnlyList<string> Problems)> ApproveManyAsync(IReadOnlyList<ApprovalRow> approvals, string user)
     {
-        var outcomes = await engine.Executions.BulkApproveAsync(playbook, user, "bulk approval");
-        return (outcomes.Count(o => o.Result.Ok), outcomes.Where(o => !o.Result.Ok).Select(o => $"{o.ExecutionId}: {o.Result.Message}").ToList());
+        var outcomes = new List<DecisionOutcome>();
+        foreach (var a in approvals) outcomes.Add(await engine.Executions.DecideAsync(DecisionKind.Approve, a.ExecutionId, a.StepId, user, "bulk approval"));
+        return (outcomes.Count(o => o.Result.Ok && o.Result.Code != "already_decided"),
+            outcomes.Where(o => !o.Result.Ok || o.Result.Code == "already_decided").Select(o => $"{o.ExecutionId}: {o.Result.Message}").ToList());
     }
 
     public Task<MetricsSummary> MetricsAsync(CancellationToken ct = default) => engine.Read.SummaryAsync(DateTimeOffset.UtcNow, ct);
