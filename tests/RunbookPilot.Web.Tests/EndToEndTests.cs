@@ -376,6 +376,20 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         // MudHidden picks the navigation for the breakpoint once the browser reports its width: wait for it.
         await page.WaitForSelectorAsync("[data-testid=nav-queue] >> visible=true", new PageWaitForSelectorOptions { Timeout = 10000 });
         Assert.True(await page.IsVisibleAsync("[data-testid=demo-banner]"));
+
+        // A level chip is reachable by keyboard and by a tap: its explanation opens on focus and on a click.
+        var (_, execution) = await PostAlertAsync("198.51.100.140", "WS-042");
+        var chip = $"[data-testid=approval-card][data-execution='{execution}'] [data-testid=level-focus]";
+        await page.WaitForSelectorAsync(chip, new() { Timeout = 10000 });
+        var tip = $"{chip} [data-testid=level-tip]";
+        Assert.False(await page.IsVisibleAsync(tip));
+        await page.FocusAsync(chip);
+        Assert.True(await page.IsVisibleAsync(tip));
+        Assert.Contains("L1 reversible", await page.InnerTextAsync(tip), StringComparison.Ordinal);
+        await page.Locator(chip).BlurAsync();
+        Assert.False(await page.IsVisibleAsync(tip));
+        await page.ClickAsync(chip); // a tap focuses it
+        Assert.True(await page.IsVisibleAsync(tip));
         await server.ShotAsync(page, "11-tablet-768");
     }
 
@@ -464,5 +478,40 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
             state = (await SimStateAsync()).GetRawText();
         }
         Assert.Contains(ids[1].Ip, state, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Outcomes_are_told_apart_dry_runs_are_marked_and_a_waiting_executions_duration_counts_up()
+    {
+        var (_, rejected) = await PostAlertAsync("198.51.100.150", "WS-042");
+        var answer = "";
+        for (var i = 0; i < 100 && !answer.Contains("\"ok\":true", StringComparison.Ordinal); i++) // once the execution has asked for its approval
+        {
+            if (i > 0) await Task.Delay(100);
+            using var reject = await server.Http.PostAsync($"api/v1/executions/{rejected}/reject", new StringContent("{\"comment\":\"not ours\"}", Encoding.UTF8, "application/json"));
+            answer = await reject.Content.ReadAsStringAsync();
+        }
+        Assert.Contains("\"ok\":true", answer, StringComparison.Ordinal);
+        var dryId = $"dry-{Guid.NewGuid():N}"[..16];
+        using (var dry = await server.Http.PostAsync("events/dry-run", new StringContent(
+            "{\"event\":{\"id\":\"" + dryId + "\"},\"source\":{\"ip\":\"198.51.100.151\"},\"threat\":{\"technique\":{\"id\":\"T1071\"}}}", Encoding.UTF8, "application/json")))
+            Assert.True(dry.IsSuccessStatusCode, await dry.Content.ReadAsStringAsync());
+        var (_, waiting) = await PostAlertAsync("198.51.100.152", "WS-042");
+
+        var page = await server.PageAsync();
+        await server.OpenAsync(page, "executions");
+        string Row(string id) => $"[data-testid=executions] tr:has(a[href='/executions/{id}'])";
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{Row(rejected)} [data-testid=status]\")?.innerText.includes('rejected')", null, new() { Timeout = 10000 });
+        // Rejected is not shown as a failure: its own colour.
+        var rejectedClass = await page.GetAttributeAsync($"{Row(rejected)} [data-testid=status]", "class");
+        Assert.Contains("mud-chip-color-dark", rejectedClass, StringComparison.Ordinal);
+        Assert.DoesNotContain("mud-chip-color-error", rejectedClass, StringComparison.Ordinal);
+        // The dry run is marked as one.
+        await page.WaitForSelectorAsync("[data-testid=executions] tr:has([data-testid=dry-run])", new() { Timeout = 10000 });
+        Assert.Contains(dryId, await page.InnerTextAsync("[data-testid=executions] tr:has([data-testid=dry-run])"), StringComparison.Ordinal);
+        // A waiting execution's duration counts up while the page is open.
+        var first = await page.InnerTextAsync($"{Row(waiting)} [data-testid=duration]");
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{Row(waiting)} [data-testid=duration]\")?.innerText !== '{first}'", null, new() { Timeout = 5000 });
+        await server.ShotAsync(page, "06b-executions-outcomes");
     }
 }
