@@ -514,4 +514,47 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await page.WaitForFunctionAsync($"() => document.querySelector(\"{Row(waiting)} [data-testid=duration]\")?.innerText !== '{first}'", null, new() { Timeout = 5000 });
         await server.ShotAsync(page, "06b-executions-outcomes");
     }
+
+    [Fact]
+    public async Task The_queue_announces_new_approvals_groups_duplicates_and_works_from_the_keyboard()
+    {
+        const string ip = "198.51.100.160";
+        var page = await server.PageAsync();
+        await server.OpenAsync(page, "");
+        await page.WaitForSelectorAsync("[data-testid=pending-count]");
+        var (_, first) = await PostAlertAsync(ip, "WS-042");
+        var (_, second) = await PostAlertAsync(ip, "WS-042");
+        string Card(string id) => $"[data-testid=approval-card][data-execution='{id}']";
+        await page.WaitForSelectorAsync(Card(second), new() { Timeout = 10000 });
+        await page.WaitForSelectorAsync(Card(first), new() { Timeout = 10000 });
+        // Arrivals: highlighted, announced (aria-live) and counted in the tab title; the two blocks of one address are flagged.
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=announce]')?.innerText.includes('new approval(s)')", null, new() { Timeout = 5000 });
+        Assert.Contains($"Block {ip} on the PAN-OS firewall", await page.InnerTextAsync("[data-testid=announce]"), StringComparison.Ordinal);
+        Assert.Equal("polite", await page.GetAttributeAsync("[data-testid=announce]", "aria-live"));
+        Assert.Matches(@"^\(\d+\) Approvals", await page.TitleAsync());
+        Assert.Contains("rbp-new", await page.GetAttributeAsync($"div.rbp-card-slot:has({Card(first)})", "class"), StringComparison.Ordinal);
+        Assert.Contains("Same target as 1 other", await page.InnerTextAsync($"div.rbp-card-slot:has({Card(first)}) [data-testid=duplicates]"), StringComparison.Ordinal);
+
+        // Filtered to the address, then the keyboard: j and k move, r rejects after a confirmation naming the target.
+        await page.Locator("[data-testid=queue-filter]").Locator("xpath=descendant-or-self::input").First.FillAsync(ip);
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('[data-testid=approval-card]').length === 2", null, new() { Timeout = 5000 });
+        await page.ClickAsync("h1");
+        await page.Keyboard.PressAsync("j");
+        await page.WaitForSelectorAsync("div.rbp-card-slot[data-selected=true]", new() { Timeout = 5000 });
+        var selected = await page.GetAttributeAsync("div.rbp-card-slot[data-selected=true] [data-testid=approval-card]", "data-execution");
+        await page.Keyboard.PressAsync("j");
+        await page.WaitForFunctionAsync($"() => document.querySelector('div.rbp-card-slot[data-selected=true] [data-testid=approval-card]')?.dataset.execution !== '{selected}'", null, new() { Timeout = 5000 });
+        await page.Keyboard.PressAsync("k");
+        await page.WaitForFunctionAsync($"() => document.querySelector('div.rbp-card-slot[data-selected=true] [data-testid=approval-card]')?.dataset.execution === '{selected}'", null, new() { Timeout = 5000 });
+        await server.ShotAsync(page, "02d-queue-keyboard");
+        await page.Keyboard.PressAsync("r");
+        await ConfirmAsync(page, $"Block {ip} on the PAN-OS firewall ({selected}", "rejection ends the step");
+        await page.WaitForSelectorAsync(Card(selected!), new() { State = WaitForSelectorState.Detached, Timeout = 10000 });
+        var other = selected == first ? second : first;
+
+        // Approve is also on the execution's page, and tells the step's result.
+        await server.OpenAsync(page, $"executions/{other}");
+        await page.ClickAsync("tr#block [data-testid=approve]");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('succeeded')", null, new() { Timeout = 20000 });
+    }
 }

@@ -20,6 +20,13 @@ public sealed record QueueItem(ApprovalRow Approval, DateTimeOffset? StartedAt, 
 
     /// <summary>What the execution's earlier steps found (VirusTotal's verdict, Splunk's hit count…).</summary>
     public IReadOnlyList<Evidence> Evidence { get; init; } = [];
+
+    /// <summary>The alert's severity (event.severity or kibana.alert.severity) and host, for sorting and filtering the queue.</summary>
+    public string? Severity { get; init; }
+    public string? Host { get; init; }
+
+    /// <summary>0 for critical … 4 for unknown: the queue's "most severe first".</summary>
+    public int SeverityRank => Severity?.ToLowerInvariant() switch { "critical" => 0, "high" => 1, "medium" => 2, "low" => 3, _ => 4 };
 }
 
 /// <summary>An L2 simulation waiting for "Execute Now" or "Dismiss".</summary>
@@ -55,6 +62,8 @@ public sealed class DashboardData(RunbookPilotEngine engine)
             await Task.WhenAll(q.Pending.Select(async a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())
             {
                 Parameters = a.State.Step(a.Approval.StepId).Approval?.Parameters,
+                Severity = AlertFields.Text(a.State.Alert, "event.severity") ?? AlertFields.Text(a.State.Alert, "kibana.alert.severity"),
+                Host = AlertFields.Text(a.State.Alert, "host.name"),
                 Evidence = DecisionPresenter.EvidenceBefore(a.State, a.Approval.StepId),
                 EffectNotice = (await engine.Effects.ForExecutionAsync(a.State, ct)).FirstOrDefault(e => e.StepId == a.Approval.StepId && e.OtherHolders.Count > 0)?.Notice(rollingBack: false),
             })),
