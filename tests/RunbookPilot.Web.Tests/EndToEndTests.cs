@@ -557,4 +557,29 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await page.ClickAsync("tr#block [data-testid=approve]");
         await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('succeeded')", null, new() { Timeout = 20000 });
     }
+
+    [Fact]
+    public async Task A_suggestion_shows_a_toast_on_the_open_dashboard()
+    {
+        using var create = await server.Http.PostAsync("api/v1/bindings", new StringContent(
+            """{"playbook_id":"lookup_source","mode":"suggest","match":{"rule_ids":["toast-rule"]}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var binding = JsonDocument.Parse(await create.Content.ReadAsStringAsync()).RootElement.GetProperty("binding").GetProperty("id").GetInt32();
+        try
+        {
+            var page = await server.PageAsync();
+            await server.OpenAsync(page, "executions");
+            var id = $"toast-{Guid.NewGuid():N}"[..18];
+            using (var posted = await server.Http.PostAsync("events", new StringContent(
+                "{\"event\":{\"id\":\"" + id + "\"},\"rule\":{\"id\":\"toast-rule\"},\"source\":{\"ip\":\"198.51.100.170\"},\"threat\":{\"technique\":{\"id\":\"T1071\"}}}",
+                Encoding.UTF8, "application/json")))
+                Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+            await page.WaitForSelectorAsync($".mud-snackbar >> text=Suggested: run lookup_source for alert {id}", new() { Timeout = 10000 });
+            await server.ShotAsync(page, "17-suggestion-toast");
+        }
+        finally
+        {
+            await server.Http.DeleteAsync($"api/v1/bindings/{binding}");
+        }
+    }
 }
