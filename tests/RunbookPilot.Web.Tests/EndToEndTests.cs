@@ -582,4 +582,33 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
             await server.Http.DeleteAsync($"api/v1/bindings/{binding}");
         }
     }
+
+    [Fact]
+    public async Task The_binding_editor_warns_before_saving_and_shows_every_problem_at_once()
+    {
+        var page = await server.PageAsync();
+        await server.OpenAsync(page, "bindings");
+        await page.WaitForSelectorAsync("[data-testid=binding-editor]");
+        await page.ClickAsync("[data-testid=form-playbook]");
+        await page.ClickAsync(".mud-popover-open .mud-list-item >> text=vet_and_block");
+        // vet_and_block has no binding: a first one ends its implicit auto_run; and with nothing to match on it takes every alert.
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-testid=binding-warning]')].some(w => w.innerText.includes('implicit auto_run ends'))", null, new() { Timeout = 5000 });
+        var warnings = string.Join("\n", await page.Locator("[data-testid=binding-warning]").AllInnerTextsAsync());
+        Assert.Contains("takes every alert that arrives (global)", warnings, StringComparison.Ordinal);
+
+        // Two fields the API refuses: both problems are listed at once, each with its path.
+        var key = page.Locator("xpath=//label[contains(., 'Per key')]/ancestor::div[contains(@class,'mud-input-control')]//input").First;
+        await key.FillAsync("not a field!");
+        var zone = page.Locator("xpath=//label[contains(., 'Quota time zone')]/ancestor::div[contains(@class,'mud-input-control')]//input").First;
+        await zone.FillAsync("Mars/Olympus");
+        await zone.PressAsync("Tab");
+        await page.ClickAsync("[data-testid=save-binding]");
+        await page.WaitForSelectorAsync("[data-testid=binding-errors]", new() { Timeout = 5000 });
+        var errors = await page.InnerTextAsync("[data-testid=binding-errors]");
+        Assert.Contains("guardrails.key", errors, StringComparison.Ordinal);
+        Assert.Contains("guardrails.time_zone", errors, StringComparison.Ordinal);
+        Assert.Contains("2 problem(s)", errors, StringComparison.Ordinal);
+        await server.ShotAsync(page, "10b-binding-errors");
+        Assert.DoesNotContain("vet_and_block", await server.Http.GetStringAsync("api/v1/bindings"), StringComparison.Ordinal); // nothing saved
+    }
 }
