@@ -611,4 +611,38 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await server.ShotAsync(page, "10b-binding-errors");
         Assert.DoesNotContain("vet_and_block", await server.Http.GetStringAsync("api/v1/bindings"), StringComparison.Ordinal); // nothing saved
     }
+
+    [Fact]
+    public async Task The_queue_as_a_compact_list_opens_an_approval_in_a_side_drawer_and_decides_it_there()
+    {
+        const string ip = "198.51.100.180";
+        var (_, execution) = await PostAlertAsync(ip, "WS-042");
+        foreach (var width in new[] { 1280, 768 })
+        {
+            var page = await server.PageAsync(width, width == 768 ? 1024 : 900);
+            await server.OpenAsync(page, "");
+            await page.WaitForSelectorAsync($"[data-testid=approval-card][data-execution='{execution}']", new() { Timeout = 10000 });
+            await page.ClickAsync("[data-testid=view-list]");
+            var row = $"[data-testid=queue-row][data-execution='{execution}']";
+            await page.WaitForSelectorAsync(row, new() { Timeout = 5000 });
+            Assert.Contains($"Block {ip} on the PAN-OS firewall", await page.InnerTextAsync(row), StringComparison.Ordinal);
+            Assert.Equal(0, await page.Locator("[data-testid=approval-card]").CountAsync()); // a list, not cards
+            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), $"the list scrolls sideways at {width} px");
+            await page.ClickAsync($"{row} [data-testid=open-approval]");
+            var card = $"[data-testid=approval-drawer] [data-testid=approval-card][data-execution='{execution}']";
+            await page.WaitForSelectorAsync(card, new() { Timeout = 5000 });
+            Assert.EndsWith("/", new Uri(page.Url).AbsolutePath, StringComparison.Ordinal); // a drawer, not another page
+            // Once it has slid in, the whole drawer is within the viewport.
+            await page.WaitForFunctionAsync("() => { const r = document.querySelector('[data-testid=approval-drawer]').getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth + 1; }",
+                null, new() { Timeout = 5000 });
+            await page.WaitForTimeoutAsync(300); // the slide's last frames
+            await server.ShotAsync(page, $"02e-queue-list-drawer-{width}");
+            if (width == 768)
+            {
+                await page.ClickAsync($"{card} [data-testid=approve]");
+                await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=message]')?.innerText.includes('succeeded')", null, new() { Timeout = 20000 });
+            }
+            await page.Context.CloseAsync();
+        }
+    }
 }
