@@ -7,6 +7,7 @@ using RunbookPilot.Bench;
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- bindings [bindings]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- dashboard [executions]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- approvals [alerts]
+//                             dotnet run -c Release --project bench/RunbookPilot.Bench -- card [alerts]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- cluster <nodes> [alerts] [sqlite]
 // Hot-path micro-benchmarks:  dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
 return args.FirstOrDefault() switch
@@ -17,6 +18,7 @@ return args.FirstOrDefault() switch
     "bindings" => BindingEvaluation.Run(args.Skip(1).ToArray()),
     "dashboard" => await DashboardLoad.RunAsync(args.Skip(1).ToArray()),
     "approvals" => await ApprovalLatency.RunAsync(args.Skip(1).ToArray()),
+    "card" => await CardLatency.RunAsync(args.Skip(1).ToArray()),
     "cluster" => await ClusterLoad.RunAsync(args.Skip(1).ToArray()),
     _ => Bdn(args),
 };
