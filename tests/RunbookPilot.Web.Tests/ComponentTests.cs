@@ -42,6 +42,7 @@ public sealed class ComponentTests : BunitContext, IAsyncLifetime
         "T1021.001 from 203.0.113.7 to 10.0.3.12 on WS-1", enrichments ?? [], [AttackCatalog.Find("T1021.001")!])
     {
         Parameters = new System.Text.Json.Nodes.JsonObject { ["ip"] = "203.0.113.7" },
+        Undoable = true,
         Evidence = [new RunbookPilot.Engine.Api.Evidence("vt", "virustotal.lookup_ip", "malicious 0 · suspicious 0 · harmless 71")],
     };
 

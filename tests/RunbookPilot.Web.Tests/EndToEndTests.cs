@@ -407,6 +407,8 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await page.WaitForSelectorAsync(Row(quiet), new() { Timeout = 10000 });
         await page.WaitForFunctionAsync($"() => document.querySelector(\"{Row(ran)} [data-testid=alert-decision-cell]\")?.innerText.includes('ran')", null, new() { Timeout = 10000 });
         Assert.Contains("no match", await page.InnerTextAsync($"{Row(quiet)} [data-testid=alert-decision-cell]"), StringComparison.Ordinal);
+        // "ran" is not "done": the row says where its execution stands (waiting for the block's approval).
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{Row(ran)} [data-testid=alert-execution]\")?.innerText === 'waiting_approval'", null, new() { Timeout = 10000 });
         Assert.Contains("WS-7", await page.InnerTextAsync(Row(quiet)), StringComparison.Ordinal);
         await server.ShotAsync(page, "15-alerts");
 

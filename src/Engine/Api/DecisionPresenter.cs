@@ -120,12 +120,12 @@ public static class DecisionPresenter
         return text;
     }
 
-    /// <summary>The results of the steps that ran before <paramref name="stepId"/> (the evidence gathered by L0 lookups).</summary>
+    /// <summary>The results of the read-only (L0) steps that ran before <paramref name="stepId"/>: the evidence they gathered, or why they failed.</summary>
     public static IReadOnlyList<Evidence> EvidenceBefore(ExecutionState state, string stepId)
     {
         if (state.Playbook is null) return [];
         var result = new List<Evidence>();
-        foreach (var step in state.Playbook.Steps.TakeWhile(s => s.Id != stepId))
+        foreach (var step in state.Playbook.Steps.TakeWhile(s => s.Id != stepId).Where(s => s.AutonomyLevel == Domain.Playbooks.AutonomyLevel.L0))
         {
             var st = state.Step(step.Id);
             if (st.Status == StepStatus.Succeeded) result.Add(new Evidence(step.Id, $"{step.Adapter}.{step.ActionType}", Summary(st.Output)));

@@ -60,6 +60,10 @@ public sealed record AlertSelection(SelectionExplanation Explanation, string? Re
 /// </summary>
 public sealed record AlertFate(EventRow Row, DateTimeOffset Time, string Rule, string? Host, string? User, string? SourceIp, string Decision, string Detail)
 {
+    /// <summary>The execution the headline decision started, and where it stands now (ran is not done: it may wait for an approval).</summary>
+    public string? ExecutionId { get; init; }
+    public string? ExecutionStatus { get; init; }
+
     /// <summary>Shown in red: nothing ran although something was meant to, or the alert could not be read.</summary>
     public bool Problem => Decision is "failed" or "unrecognised format";
 }
@@ -79,8 +83,16 @@ public sealed class SelectionApi(PlaybookCatalog catalog, ReadApi read)
     {
         var rows = await read.EventsAsync(limit, ct).ConfigureAwait(false);
         var decisions = read.Tables.DecisionsFor(rows.Select(r => r.AlertId).ToList()).ToLookup(d => d.AlertId, StringComparer.Ordinal);
-        return rows.Select(r => Fate(r, decisions[r.AlertId].ToList())).ToList();
+        var fates = rows.Select(r => Fate(r, decisions[r.AlertId].ToList())).ToList();
+        var status = read.Tables.StatusOf(fates.Select(f => f.ExecutionId).OfType<string>().ToList());
+        return fates.Select(f => f.ExecutionId is { } id ? f with { ExecutionStatus = status.GetValueOrDefault(id, "starting") } : f).ToList();
     }
+
+    /// <summary>Which of an alert's decisions the list shows first: what acted before what only reported or was held back.</summary>
+    private static int Rank(string kind) => kind switch
+    {
+        "ran" => 0, "dry-run" => 1, "failed" => 2, "held" => 3, "suggested" => 4, "skipped by guardrail" => 5, _ => 6,
+    };
 
     private AlertFate Fate(EventRow row, List<RunAuditRow> decided)
     {
@@ -93,9 +105,14 @@ public sealed class SelectionApi(PlaybookCatalog catalog, ReadApi read)
             "no_match" => ("no match", catalog.Current.Selector.Explain(new Alert(row.AlertId, document, row.Format)).NearMisses is { Count: > 0 } near
                 ? "near misses: " + string.Join(", ", near) : "no playbook is close"),
             _ when decided.Count == 0 => ("deciding", "selected: " + row.Playbooks),
-            _ => (Kind(decided[0].Decision), string.Join("; ", decided.Select(d => $"{d.PlaybookId}: {Kind(d.Decision)}{(d.Reason is { } why ? " (" + why + ")" : "")}"))),
+            _ => (decided.Select(d => Kind(d.Decision)).OrderBy(Rank).First(),
+                string.Join("; ", decided.Select(d => $"{d.PlaybookId}: {Kind(d.Decision)}{(d.Reason is { } why ? " (" + why + ")" : "")}"))),
         };
-        return new AlertFate(row, row.AlertTime ?? row.ReceivedAt, rule, Text("host.name") ?? Text("host.hostname"), Text("user.name"), Text("source.ip"), decision, detail);
+        var headline = decided.Where(d => Kind(d.Decision) == decision && d.ExecutionId is not null).Select(d => d.ExecutionId).FirstOrDefault();
+        return new AlertFate(row, row.AlertTime ?? row.ReceivedAt, rule, Text("host.name") ?? Text("host.hostname"), Text("user.name"), Text("source.ip"), decision, detail)
+        {
+            ExecutionId = headline,
+        };
     }
 
     /// <summary>A recorded binding decision as the list names it.</summary>

@@ -98,6 +98,14 @@ public sealed class ReadModelQueries(ReadModelDb db)
         return c.GetTable<KillSwitchRow>().OrderBy(k => k.At).ToList();
     }
 
+    /// <summary>The status of each of these executions, in one round trip.</summary>
+    public IReadOnlyDictionary<string, string> StatusOf(IReadOnlyCollection<string> executionIds)
+    {
+        using var c = db.Open();
+        return c.GetTable<ExecutionRow>().Where(r => executionIds.Contains(r.ExecutionId)).Select(r => new { r.ExecutionId, r.Status })
+            .ToDictionary(r => r.ExecutionId, r => r.Status, StringComparer.Ordinal);
+    }
+
     /// <summary>The binding decisions recorded at intake for these alerts, in one round trip.</summary>
     public IReadOnlyList<RunAuditRow> DecisionsFor(IReadOnlyCollection<string> alertIds)
     {

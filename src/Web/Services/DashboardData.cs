@@ -25,6 +25,9 @@ public sealed record QueueItem(ApprovalRow Approval, DateTimeOffset? StartedAt, 
     public string? Severity { get; init; }
     public string? Host { get; init; }
 
+    /// <summary>The execution's own playbook (frozen at its start) declares a rollback for this step: it can be undone.</summary>
+    public bool Undoable { get; init; }
+
     /// <summary>0 for critical … 4 for unknown: the queue's "most severe first".</summary>
     public int SeverityRank => Severity?.ToLowerInvariant() switch { "critical" => 0, "high" => 1, "medium" => 2, "low" => 3, _ => 4 };
 }
@@ -34,6 +37,9 @@ public sealed record SimulationItem(SimulationRow Simulation, string AlertLine, 
 {
     /// <summary>The parameters the step would run with (its targets).</summary>
     public System.Text.Json.Nodes.JsonObject? Parameters { get; init; }
+
+    /// <summary>The execution's own playbook declares a rollback for this step.</summary>
+    public bool Undoable { get; init; }
 }
 
 /// <summary>The queue as shown: at most <see cref="DashboardData.QueueLimit"/> of each kind, with the totals.</summary>
@@ -62,6 +68,7 @@ public sealed class DashboardData(RunbookPilotEngine engine)
             await Task.WhenAll(q.Pending.Select(async a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())
             {
                 Parameters = a.State.Step(a.Approval.StepId).Approval?.Parameters,
+                Undoable = Undoable(a.State, a.Approval.StepId),
                 Severity = AlertFields.Text(a.State.Alert, "event.severity") ?? AlertFields.Text(a.State.Alert, "kibana.alert.severity"),
                 Host = AlertFields.Text(a.State.Alert, "host.name"),
                 Evidence = DecisionPresenter.EvidenceBefore(a.State, a.Approval.StepId),
@@ -70,6 +77,7 @@ public sealed class DashboardData(RunbookPilotEngine engine)
             q.Simulations.Select(s => new SimulationItem(s.Simulation, Presenters.AlertLine(s.State!.Alert), s.State.Enrichments)
             {
                 Parameters = s.State.Step(s.Simulation.StepId).Simulation?.Parameters,
+                Undoable = Undoable(s.State, s.Simulation.StepId),
             }).ToList(),
             q.Refused, q.RefusedSimulations, q.TotalPending, q.TotalSimulations, q.OldestPendingAt);
     }
@@ -85,9 +93,9 @@ public sealed class DashboardData(RunbookPilotEngine engine)
 
     public Task<CommandResult> RollbackAsync(string executionId, string? stepId, string user, string? reason) => Decide(DecisionKind.Rollback, executionId, stepId, user, reason);
 
-    /// <summary>Whether the playbook in force declares a rollback for this step (what "can be undone" means to an analyst).</summary>
-    public bool RollbackInPlaybook(string playbookId, string stepId) =>
-        engine.Library.Playbooks.FirstOrDefault(p => p.Id == playbookId) is { } pb && pb.Rollback.ContainsKey(stepId) && pb.FindStep(stepId)?.RollbackAvailable == true;
+    /// <summary>Whether the execution's own playbook (frozen at its start) declares a rollback for this step: what "can be undone" means.</summary>
+    public static bool Undoable(ExecutionState state, string stepId) =>
+        state.Playbook is { } pb && pb.Rollback.ContainsKey(stepId) && pb.FindStep(stepId)?.RollbackAvailable == true;
 
     /// <summary>How long a decision waits for the step it started before it says "still running".</summary>
     public static readonly TimeSpan ResultWait = TimeSpan.FromSeconds(15);
@@ -114,7 +122,7 @@ public sealed class DashboardData(RunbookPilotEngine engine)
             outcomes.Where(o => !o.Result.Ok || o.Result.Code == "already_decided").Select(o => $"{o.ExecutionId}: {o.Result.Message}").ToList());
     }
 
-    public Task<MetricsSummary> MetricsAsync(CancellationToken ct = default) => engine.Read.SummaryAsync(DateTimeOffset.UtcNow, ct);
+    public Task<MetricsSummary> MetricsAsync(CancellationToken ct = default) => engine.Read.SummaryAsync(Now, ct);
 
     public Task<LiveFigures> LiveFiguresAsync(CancellationToken ct = default) => engine.Approvals.LiveFiguresAsync(ct);
 
