@@ -52,9 +52,11 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
                 _log.Warning("Binding {0}: circuit open since {1:u}; it skips every alert until an operator resumes it", open.Key, open.Value);
             Self.Tell(Reconcile.Instance);
             Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, ReconcileEvery);
+            Timers.StartPeriodicTimer("snapshot-check", SnapshotCheck.Instance, TimeSpan.FromSeconds(2));
         });
 
         Command<SubmitAlert>(Submit);
+        Command<SnapshotCheck>(_ => SnapshotIfDue());
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f =>
         {
@@ -121,14 +123,31 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
         {
             _writing--;
             then(x);
-            // At least half as many events as alert ids remembered: a snapshot's cost (it holds those ids) stays O(1) per
-            // event, and the threshold is always reached.
-            if (++_sinceSnapshot < Math.Max(_settings.SnapshotEvery, _state.SeenCount / 2) || _writing > 0) return;
-            _sinceSnapshot = 0;
-            SaveSnapshot(_state.Snapshot(Now, _settings.DedupeWindow));
+            _sinceSnapshot++;
+            SnapshotIfDue();
         }
         if (stash) Persist(e, Written);
         else PersistAsync(e, Written);
+    }
+
+    /// <summary>
+    /// Saves a snapshot once at least <see cref="IntakeSettings.SnapshotEvery"/> events, and at least half as many as alert
+    /// ids remembered (so a snapshot's cost, which holds those ids, stays O(1) per event), were journaled since the last,
+    /// and no event is in flight. Checked after every event and every few seconds (<see cref="SnapshotCheck"/>), so a
+    /// burst whose writes always overlap is snapshotted once it ends.
+    /// </summary>
+    private void SnapshotIfDue()
+    {
+        if (_sinceSnapshot < Math.Max(_settings.SnapshotEvery, _state.SeenCount / 2) || _writing > 0) return;
+        _sinceSnapshot = 0;
+        SaveSnapshot(_state.Snapshot(Now, _settings.DedupeWindow));
+    }
+
+    /// <summary>An event the journal refused (it could not be serialised): its handler never runs, so it is no longer in flight.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _writing--;
+        base.OnPersistRejected(cause, @event, sequenceNr);
     }
 
     /// <summary>A binding or kill-switch decision: answered at once when refused, else journaled (stashing), applied, answered.</summary>
@@ -248,6 +267,11 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     private sealed record Redispatch(string BatchId);
 
     private sealed record Checked(string ExecutionId, string? Status);
+
+    private sealed record SnapshotCheck
+    {
+        public static readonly SnapshotCheck Instance = new();
+    }
 
     private sealed record Reconcile
     {
