@@ -21,12 +21,37 @@ namespace RunbookPilot.Bench;
 public static class ClusterLoad
 {
     private const string Password = "bench-cluster-password-0123456789";
+    private const string Token = "bench-webhook-token-0123456789abcdef";
+
+    /// <summary>One run's figures (the server processes together).</summary>
+    public sealed record Figures(double CompletedPerSecond, double CpuMsPerAlert, double P50, double P95, double P99, double PeakRssMb);
+
+    /// <summary>
+    /// <c>job [alerts]</c> (issue 17): the job n8n was measured on — one server on SQLite, the webhook with its bearer
+    /// token, one alert per request over 16 keep-alive connections, a VirusTotal lookup per alert against the simulator
+    /// (in this process, not the server's) — three runs of 100 warm-up and <c>alerts</c> measured alerts, and their medians.
+    /// </summary>
+    public static async Task<int> JobAsync(string[] args)
+    {
+        var alerts = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
+        var runs = new List<Figures>();
+        for (var run = 0; run < 3; run++) runs.Add(await MeasureAsync(1, alerts, sqlite: true, token: true));
+        double Median(Func<Figures, double> f) => runs.Select(f).Order().ElementAt(1);
+        Console.WriteLine($"job alerts={alerts}, medians of 3 runs: {Median(r => r.CompletedPerSecond):0} completed alerts/s end to end; CPU {Median(r => r.CpuMsPerAlert):0.00} ms per alert " +
+            $"(server process); webhook p50 {Median(r => r.P50):0} ms, p95 {Median(r => r.P95):0} ms, p99 {Median(r => r.P99):0} ms; peak RSS {Median(r => r.PeakRssMb):0} MB");
+        return 0;
+    }
 
     public static async Task<int> RunAsync(string[] args)
     {
         var nodes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
         var alerts = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2000;
-        var sqlite = args.Contains("sqlite");
+        await MeasureAsync(nodes, alerts, args.Contains("sqlite"), token: false);
+        return 0;
+    }
+
+    private static async Task<Figures> MeasureAsync(int nodes, int alerts, bool sqlite, bool token)
+    {
         if (sqlite) nodes = 1;
         var server = Environment.GetEnvironmentVariable("RBPILOT_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=rbp-test;Database=postgres";
         var database = "rbp_bench_" + Guid.NewGuid().ToString("N")[..10];
@@ -64,6 +89,7 @@ public static class ClusterLoad
                 info.Environment["RBPILOT_PLAYBOOKS"] = Path.Combine(dir, "playbooks");
                 info.Environment["RBPILOT_USER"] = "bench";
                 info.Environment["RBPILOT_PASS"] = Password;
+                info.Environment["RBPILOT_WEBHOOK_TOKEN"] = Token;
                 info.Environment["RBPILOT_AUDIT_KEY"] = "bench-cluster-audit-key-0123456789abcdef";
                 info.Environment["RBPILOT_AUDIT_CHECKPOINTS"] = Path.Combine(dir, "audit", $"node{n + 1}.jsonl");
                 if (!sqlite)
@@ -95,26 +121,30 @@ public static class ClusterLoad
             Func<Task<long>> completed = sqlite
                 ? () => Task.FromResult(SqliteCount(Path.Combine(dir, "data", "bench.db")))
                 : async () => await ScalarAsync(connection, "SELECT COUNT(*) FROM executions WHERE status = 'completed'");
-            await PostAsync(clients, 0, 100);
+            var webhook = token ? clients.Select(c => WithToken(c.BaseAddress!)).ToArray() : clients;
+            await PostAsync(webhook, 0, 100);
             await Until(async () => await completed() >= 100, TimeSpan.FromMinutes(2));
 
             var cpuBefore = processes.Select(Cpu).ToArray();
             var pgBefore = sqlite ? (0L, 0L) : await PgStatsAsync(server, database);
             var clock = Stopwatch.StartNew();
-            var latencies = await PostAsync(clients, 100, alerts);
+            var latencies = await PostAsync(webhook, 100, alerts);
             var posted = clock.Elapsed;
             await Until(async () => await completed() >= 100 + alerts, TimeSpan.FromMinutes(10));
             var elapsed = clock.Elapsed;
             var cpu = processes.Select((p, i) => Cpu(p) - cpuBefore[i]).ToArray();
             var pgAfter = sqlite ? (0L, 0L) : await PgStatsAsync(server, database);
             latencies.Sort();
+            var rss = processes.Sum(PeakRssMb);
             Console.WriteLine($"{(sqlite ? "sqlite" : "postgresql")} nodes={nodes} alerts={alerts}: {alerts / elapsed.TotalSeconds:0} completed/s end to end " +
-                $"(posted in {posted.TotalSeconds:0.0} s, all completed in {elapsed.TotalSeconds:0.0} s); webhook p50 {latencies[latencies.Count / 2]:0} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:0} ms");
+                $"(posted in {posted.TotalSeconds:0.0} s, all completed in {elapsed.TotalSeconds:0.0} s); webhook p50 {latencies[latencies.Count / 2]:0} ms, " +
+                $"p95 {latencies[(int)(latencies.Count * 0.95)]:0} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:0} ms; peak RSS {rss:0} MB{(token ? " (webhook token)" : "")}");
             Console.WriteLine($"  CPU per alert: {string.Join(", ", cpu.Select((c, i) => $"node{i + 1} {c / alerts:0.00} ms"))}; all nodes {cpu.Sum() / alerts:0.00} ms");
             if (!sqlite)
                 Console.WriteLine($"  PostgreSQL: {(pgAfter.Item1 - pgBefore.Item1) / elapsed.TotalSeconds:0} commits/s, {(pgAfter.Item2 - pgBefore.Item2) / elapsed.TotalSeconds:0} rows inserted/s");
-            foreach (var c in clients) c.Dispose();
-            return 0;
+            foreach (var c in clients.Concat(webhook).Distinct()) c.Dispose();
+            return new Figures(alerts / elapsed.TotalSeconds, cpu.Sum() / alerts, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.95)],
+                latencies[(int)(latencies.Count * 0.99)], rss);
         }
         finally
         {
@@ -145,6 +175,19 @@ public static class ClusterLoad
         }));
         return [.. latencies];
     }
+
+    /// <summary>A client of one node's webhook that authenticates with the bearer token, as a SIEM does.</summary>
+    private static HttpClient WithToken(Uri address)
+    {
+        var c = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return c;
+    }
+
+    /// <summary>The process's peak resident set (VmHWM in /proc/&lt;pid&gt;/status), in MB.</summary>
+    private static double PeakRssMb(Process p) =>
+        File.ReadLines($"/proc/{p.Id}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0).FirstOrDefault();
 
     /// <summary>User + system CPU time of a process, in ms (from /proc/&lt;pid&gt;/stat, in clock ticks of 10 ms).</summary>
     private static double Cpu(Process p)

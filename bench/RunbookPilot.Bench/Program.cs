@@ -9,6 +9,7 @@ using RunbookPilot.Bench;
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- approvals [alerts]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- card [alerts]
 //                             dotnet run -c Release --project bench/RunbookPilot.Bench -- cluster <nodes> [alerts] [sqlite]
+//                             dotnet run -c Release --project bench/RunbookPilot.Bench -- job [alerts]
 // Hot-path micro-benchmarks:  dotnet run -c Release --project bench/RunbookPilot.Bench -- --filter '*'
 return args.FirstOrDefault() switch
 {
@@ -20,6 +21,7 @@ return args.FirstOrDefault() switch
     "approvals" => await ApprovalLatency.RunAsync(args.Skip(1).ToArray()),
     "card" => await CardLatency.RunAsync(args.Skip(1).ToArray()),
     "cluster" => await ClusterLoad.RunAsync(args.Skip(1).ToArray()),
+    "job" => await ClusterLoad.JobAsync(args.Skip(1).ToArray()),
     _ => Bdn(args),
 };
 
