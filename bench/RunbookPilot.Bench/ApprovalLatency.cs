@@ -15,7 +15,8 @@ namespace RunbookPilot.Bench;
 /// </summary>
 public static class ApprovalLatency
 {
-    private const string Playbook = """
+    /// <summary>One L1 block: every alert waits for an approval (also the card benchmark's playbook).</summary>
+    internal const string Playbook = """
         id: bench_l1
         name: Block the source
         version: 1.0.0

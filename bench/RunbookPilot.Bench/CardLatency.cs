@@ -14,22 +14,12 @@ namespace RunbookPilot.Bench;
 /// </summary>
 public static class CardLatency
 {
-    private const string Playbook = """
-        id: bench_card
-        name: Block the source
-        version: 1.0.0
-        autonomy_level: L1
-        trigger: { techniques: [T1110] }
-        steps:
-          - { id: block, name: Block, action_type: block_ip, adapter: paloalto, autonomy_level: L1, params: { ip: "{{source.ip}}" } }
-        """;
-
     public static async Task<int> RunAsync(string[] args)
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         var dir = Directory.CreateTempSubdirectory("rbp-card-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "playbooks"));
-        await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), Playbook);
+        await File.WriteAllTextAsync(Path.Combine(dir, "playbooks", "bench.yaml"), ApprovalLatency.Playbook);
         const string password = "bench-password-0123456789";
         int port;
         using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))

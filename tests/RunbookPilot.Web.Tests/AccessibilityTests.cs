@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -18,26 +16,10 @@ public sealed class AccessibilityTests(DashboardServer server, ITestOutputHelper
 {
     private static readonly (int Width, int Height)[] Sizes = [(1280, 900), (768, 1024)];
 
-    private async Task<(string AlertId, string ExecutionId)> PostAlertAsync(string ip, string host)
-    {
-        var id = $"a11y-{Guid.NewGuid():N}"[..20];
-        var body = JsonSerializer.Serialize(new
-        {
-            @event = new { id, category = new[] { "authentication" }, severity = "high" },
-            source = new { ip },
-            host = new { name = host },
-            threat = new { technique = new { id = "T1110" } },
-        });
-        var response = await server.Http.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("accepted")[0];
-        return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!);
-    }
-
     [Fact]
     public async Task Every_page_at_both_widths_has_no_serious_accessibility_violation_and_no_horizontal_overflow()
     {
-        var (alertId, execution) = await PostAlertAsync("198.51.100.61", "WS-042");
+        var (alertId, execution) = await server.PostAlertAsync("198.51.100.61", "WS-042");
         var pages = new (string Path, string Name, string Nav)[]
         {
             ("", "approvals", "/"), ("executions", "executions", "/executions"), ($"executions/{execution}", "execution", "/executions"),

@@ -148,6 +148,23 @@ public sealed class DashboardServer : IAsyncLifetime
         await page.WaitForSelectorAsync("[data-testid=interactive]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached, Timeout = 30000 });
     }
 
+    /// <summary>Posts a brute-force alert (T1110, high) from <paramref name="ip"/> on <paramref name="host"/>: its id and the execution it started.</summary>
+    public async Task<(string AlertId, string ExecutionId)> PostAlertAsync(string ip, string host)
+    {
+        var id = $"e2e-{Guid.NewGuid():N}"[..20];
+        var body = JsonSerializer.Serialize(new
+        {
+            @event = new { id, category = new[] { "authentication" }, severity = "high" },
+            source = new { ip },
+            host = new { name = host },
+            threat = new { technique = new { id = "T1110" } },
+        });
+        var response = await Http.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("accepted")[0];
+        return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!);
+    }
+
     public Task ShotAsync(IPage page, string name) => page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
 
     public async Task DisposeAsync()
@@ -174,23 +191,7 @@ public sealed class DashboardCollection : ICollectionFixture<DashboardServer>;
 [Collection("dashboard")]
 public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper output)
 {
-    private static int _alerts;
-
-    private async Task<(string AlertId, string ExecutionId)> PostAlertAsync(string ip, string host)
-    {
-        var id = $"e2e-{Interlocked.Increment(ref _alerts)}-{Guid.NewGuid():N}"[..20];
-        var body = JsonSerializer.Serialize(new
-        {
-            @event = new { id, category = new[] { "authentication" }, severity = "high" },
-            source = new { ip },
-            host = new { name = host },
-            threat = new { technique = new { id = "T1110" } },
-        });
-        var response = await server.Http.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("accepted")[0];
-        return (id, accepted.GetProperty("executions")[0].GetProperty("execution_id").GetString()!);
-    }
+    private Task<(string AlertId, string ExecutionId)> PostAlertAsync(string ip, string host) => server.PostAlertAsync(ip, host);
 
     /// <summary>Answers the open confirmation: checks that it names <paramref name="names"/> and says whether it can be undone, gives the reason when asked.</summary>
     private static async Task ConfirmAsync(IPage page, string names, string undo, string? reason = null)

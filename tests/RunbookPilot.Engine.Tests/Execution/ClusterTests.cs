@@ -75,11 +75,7 @@ public sealed class ClusterTests : IAsyncLifetime
         await _second.DisposeAsync();
         await _first.DisposeAsync();
         _certs.Dispose();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(_server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await DropDatabaseAsync(_database);
     }
 
     [Fact]
