@@ -8,6 +8,7 @@ using System.Text.Json;
 using Npgsql;
 using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Tests;
+using RunbookPilot.Engine.Tests.Execution;
 using RunbookPilot.VendorSim;
 using Xunit.Abstractions;
 
@@ -24,9 +25,7 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Password = "node-loss-password-0123456789";
     private readonly TempDir _dir = new();
-    private readonly string _server = Environment.GetEnvironmentVariable("RBPILOT_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("RBPILOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts PostgreSQL for them");
-    private readonly string _database = "rbp_nodeloss_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _database = TestPostgres.NewName("rbp_nodeloss_");
     private readonly int[] _http = [FreePort(), FreePort(), FreePort()];
     private readonly int[] _remote = [FreePort(), FreePort(), FreePort()];
     private readonly Process?[] _nodes = new Process?[3];
@@ -59,10 +58,7 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
         _dir.Write("playbooks/adapters.yaml", $"adapters:\n  virustotal:\n    base_url: {settings["virustotal"].BaseUrl}\n    credentials: {{ api_key: RBPILOT_SIM_VT_KEY }}\n" +
             $"  paloalto:\n    base_url: {settings["paloalto"].BaseUrl}\n    credentials: {{ api_key: RBPILOT_SIM_PANOS_KEY }}\n");
         NodeCertificates.CreateCluster(Path.Combine(_dir.Path, "certs"), 3);
-        await using var admin = new NpgsqlConnection(_server);
-        await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-        await create.ExecuteNonQueryAsync();
+        await TestPostgres.CreateAsync(_database);
     }
 
     public async Task DisposeAsync()
@@ -71,11 +67,7 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
             if (!node.HasExited) node.Kill(entireProcessTree: true);
         await _sim.DisposeAsync();
         _dir.Dispose();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(_server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await TestPostgres.DropAsync(_database);
     }
 
     private Process Start(int n)
@@ -84,7 +76,7 @@ public sealed class NodeLossTests(ITestOutputHelper output) : IAsyncLifetime
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir.Path,
         };
-        info.Environment["RBPILOT_DB"] = new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString;
+        info.Environment["RBPILOT_DB"] = TestPostgres.Connection(_database);
         info.Environment["RBPILOT_PLAYBOOKS"] = Path.Combine(_dir.Path, "playbooks");
         info.Environment["RBPILOT_USER"] = "soc";
         info.Environment["RBPILOT_PASS"] = Password;

@@ -550,6 +550,13 @@ public sealed class EndToEndTests(DashboardServer server, ITestOutputHelper outp
         await page.Keyboard.PressAsync("k");
         await page.WaitForFunctionAsync($"() => document.querySelector('div.rbp-card-slot[data-selected=true] [data-testid=approval-card]')?.dataset.execution === '{selected}'", null, new() { Timeout = 5000 });
         await server.ShotAsync(page, "02d-queue-keyboard");
+        // Letters typed into a field are text, not shortcuts: nothing asks to approve or reject.
+        var comment = page.Locator("div.rbp-card-slot[data-selected=true] input").First;
+        await comment.PressSequentiallyAsync("ar");
+        await page.WaitForTimeoutAsync(300);
+        Assert.Equal(0, await page.Locator("[data-testid=confirm-dialog]").CountAsync());
+        Assert.Equal("ar", await comment.InputValueAsync());
+        await page.ClickAsync("h1");
         await page.Keyboard.PressAsync("r");
         await ConfirmAsync(page, $"Block {ip} on the PAN-OS firewall ({selected}", "rejection ends the step");
         await page.WaitForSelectorAsync(Card(selected!), new() { State = WaitForSelectorState.Detached, Timeout = 10000 });

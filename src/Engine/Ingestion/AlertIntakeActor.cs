@@ -52,11 +52,9 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
                 _log.Warning("Binding {0}: circuit open since {1:u}; it skips every alert until an operator resumes it", open.Key, open.Value);
             Self.Tell(Reconcile.Instance);
             Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, ReconcileEvery);
-            Timers.StartPeriodicTimer("snapshot-check", SnapshotCheck.Instance, TimeSpan.FromSeconds(2));
         });
 
         Command<SubmitAlert>(Submit);
-        Command<SnapshotCheck>(_ => SnapshotIfDue());
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f =>
         {
@@ -133,8 +131,7 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     /// <summary>
     /// Saves a snapshot once at least <see cref="IntakeSettings.SnapshotEvery"/> events, and at least half as many as alert
     /// ids remembered (so a snapshot's cost, which holds those ids, stays O(1) per event), were journaled since the last,
-    /// and no event is in flight. Checked after every event and every few seconds (<see cref="SnapshotCheck"/>), so a
-    /// burst whose writes always overlap is snapshotted once it ends.
+    /// and no event is in flight. Checked after every event (the last of a burst finds none in flight).
     /// </summary>
     private void SnapshotIfDue()
     {
@@ -267,11 +264,6 @@ public sealed class AlertIntakeActor : ReceivePersistentActor, IWithTimers
     private sealed record Redispatch(string BatchId);
 
     private sealed record Checked(string ExecutionId, string? Status);
-
-    private sealed record SnapshotCheck
-    {
-        public static readonly SnapshotCheck Instance = new();
-    }
 
     private sealed record Reconcile
     {

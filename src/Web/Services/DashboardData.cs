@@ -28,6 +28,9 @@ public sealed record QueueItem(ApprovalRow Approval, DateTimeOffset? StartedAt, 
     /// <summary>The execution's own playbook (frozen at its start) declares a rollback for this step: it can be undone.</summary>
     public bool Undoable { get; init; }
 
+    /// <summary>What the approval would do to what ("Block 10.0.0.1 on the PAN-OS firewall"): equal for duplicates.</summary>
+    public string Target { get; init; } = "";
+
     /// <summary>0 for critical … 4 for unknown: the queue's "most severe first".</summary>
     public int SeverityRank => Severity?.ToLowerInvariant() switch { "critical" => 0, "high" => 1, "medium" => 2, "low" => 3, _ => 4 };
 }
@@ -68,6 +71,7 @@ public sealed class DashboardData(RunbookPilotEngine engine)
             await Task.WhenAll(q.Pending.Select(async a => new QueueItem(a.Approval, a.State!.StartedAt, Presenters.AlertLine(a.State.Alert), a.State.Enrichments, a.State.Techniques())
             {
                 Parameters = a.State.Step(a.Approval.StepId).Approval?.Parameters,
+                Target = DecisionPresenter.What(a.Approval.Action, a.State.Step(a.Approval.StepId).Approval?.Parameters, engine.AdapterCatalog),
                 Undoable = Undoable(a.State, a.Approval.StepId),
                 Severity = AlertFields.Text(a.State.Alert, "event.severity") ?? AlertFields.Text(a.State.Alert, "kibana.alert.severity"),
                 Host = AlertFields.Text(a.State.Alert, "host.name"),

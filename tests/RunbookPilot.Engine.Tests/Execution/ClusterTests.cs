@@ -29,15 +29,13 @@ public sealed class ClusterTests : IAsyncLifetime
           block: { action_type: unblock_ip, adapter: paloalto, params: { ip: "{{source.ip}}" } }
         """;
 
-    private readonly string _server = Environment.GetEnvironmentVariable("RBPILOT_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("RBPILOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts PostgreSQL for them");
-    private readonly string _database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _database = TestPostgres.NewName("rbp_cluster_");
     private readonly TempDir _certs = new();
     private readonly EngineFixture _first = new(Playbook);
     private readonly EngineFixture _second = new(Playbook);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private string Connection => new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString;
+    private string Connection => TestPostgres.Connection(_database);
 
     private static int FreePort()
     {
@@ -48,12 +46,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(_server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        await TestPostgres.CreateAsync(_database);
         NodeCertificates.CreateCluster(_certs.Path, 3);
         var seed = FreePort();
         var seeds = new[] { $"akka.ssl.tcp://runbookpilot@127.0.0.1:{seed}" };
@@ -75,7 +68,7 @@ public sealed class ClusterTests : IAsyncLifetime
         await _second.DisposeAsync();
         await _first.DisposeAsync();
         _certs.Dispose();
-        await DropDatabaseAsync(_database);
+        await TestPostgres.DropAsync(_database);
     }
 
     [Fact]
@@ -228,29 +221,11 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal("waiting_approval", (await _first.Engine.Executions.WaitSettledAsync(Assert.Single(accepted.Selected).ExecutionId, Wait)).State.Status);
     }
 
-    private async Task<string> CreateDatabaseAsync(string name)
-    {
-        await using var admin = new NpgsqlConnection(_server);
-        await admin.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-        await create.ExecuteNonQueryAsync();
-        return new NpgsqlConnectionStringBuilder(_server) { Database = name }.ConnectionString;
-    }
-
-    private async Task DropDatabaseAsync(string name)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(_server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
-    }
-
     [Fact]
     public async Task Two_seeds_starting_together_form_one_cluster()
     {
-        var database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
-        var connection = await CreateDatabaseAsync(database);
+        var database = TestPostgres.NewName("rbp_cluster_");
+        var connection = await TestPostgres.CreateAsync(database);
         try
         {
             var ports = new[] { FreePort(), FreePort() };
@@ -273,7 +248,7 @@ public sealed class ClusterTests : IAsyncLifetime
         }
         finally
         {
-            await DropDatabaseAsync(database);
+            await TestPostgres.DropAsync(database);
         }
     }
 
@@ -281,8 +256,8 @@ public sealed class ClusterTests : IAsyncLifetime
     public async Task A_seed_does_not_form_a_cluster_while_a_member_it_cannot_reach_has_a_live_heartbeat()
     {
         // A database whose membership table shows one live member at an address this node cannot reach (a partition).
-        var database = "rbp_cluster_" + Guid.NewGuid().ToString("N")[..12];
-        var connection = await CreateDatabaseAsync(database);
+        var database = TestPostgres.NewName("rbp_cluster_");
+        var connection = await TestPostgres.CreateAsync(database);
         var unreachable = $"akka.ssl.tcp://runbookpilot@127.0.0.1:{FreePort()}";
         async Task SqlAsync(string sql)
         {
@@ -315,7 +290,7 @@ public sealed class ClusterTests : IAsyncLifetime
         }
         finally
         {
-            await DropDatabaseAsync(database);
+            await TestPostgres.DropAsync(database);
         }
     }
 

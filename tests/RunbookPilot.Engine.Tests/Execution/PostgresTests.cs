@@ -28,21 +28,14 @@ public sealed class PostgresTests : IAsyncLifetime
           block: { action_type: unblock_ip, adapter: paloalto, params: { ip: "{{source.ip}}" } }
         """;
 
-    private readonly string _server = Environment.GetEnvironmentVariable("RBPILOT_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("RBPILOT_TEST_POSTGRES is not set: run the tests with ./test.sh, which starts PostgreSQL for them");
-    private readonly string _database = "rbp_test_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _database = TestPostgres.NewName("rbp_test_");
     private readonly EngineFixture _f = new(Playbook);
 
-    private string Connection => new NpgsqlConnectionStringBuilder(_server) { Database = _database }.ConnectionString;
+    private string Connection => TestPostgres.Connection(_database);
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(_server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        await TestPostgres.CreateAsync(_database);
         _f.Options = _f.Options with { Database = Connection };
         await _f.StartAsync();
     }
@@ -50,11 +43,7 @@ public sealed class PostgresTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _f.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(_server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await TestPostgres.DropAsync(_database);
     }
 
     private async Task<PostgresException> RefusedAsync(string sql)
