@@ -145,6 +145,11 @@ public static class AkkaHostingExtensions
     {
         var cs = Quote(options.ConnectionString);
         var provider = Quote(options.ProviderName);
+        // On SQLite a transaction of another isolation level is BEGIN IMMEDIATE: it takes the database's one write lock, so
+        // every read of the journal (a recovery's highest sequence number, a replay, the projector's polling) waited for
+        // writes and made writes wait — Microsoft.Data.Sqlite retries a busy lock after sleeping 150 ms (issue 17). Read
+        // uncommitted is a deferred BEGIN (a WAL snapshot; the pragma it sets only matters with a shared cache, not used).
+        var reads = options.IsPostgres ? "" : "read-isolation-level = read-uncommitted";
         return $$"""
             akka.persistence {
               journal.plugin = "akka.persistence.journal.sql"
@@ -153,18 +158,21 @@ public static class AkkaHostingExtensions
                 provider-name = {{provider}}
                 auto-initialize = on
                 parallelism = {{(options.IsPostgres ? 3 : 1)}}
+                {{reads}}
               }
               snapshot-store.plugin = "akka.persistence.snapshot-store.sql"
               snapshot-store.sql {
                 connection-string = {{cs}}
                 provider-name = {{provider}}
                 auto-initialize = on
+                {{reads}}
               }
               query.journal.sql {
                 connection-string = {{cs}}
                 provider-name = {{provider}}
                 refresh-interval = 200ms
                 journal-sequence-retrieval.query-delay = 100ms
+                {{reads}}
               }
             }
             akka.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout = off

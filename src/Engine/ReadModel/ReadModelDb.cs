@@ -8,7 +8,7 @@ namespace RunbookPilot.Engine.ReadModel;
 /// <summary>The read tables (design "Project"), kept in the same database as the journal; SQLite or PostgreSQL through Linq2Db.</summary>
 public sealed class ReadModelDb(RunbookPilotOptions options)
 {
-    private readonly DataOptions _options = new DataOptions().UseConnectionString(options.ProviderName, options.ConnectionString);
+    private readonly DataOptions _options = SqliteSetup.DataOptions(options);
 
     public DataConnection Open() => new(_options);
 
@@ -54,6 +54,11 @@ public sealed class ReadModelDb(RunbookPilotOptions options)
         db.Execute("CREATE INDEX IF NOT EXISTS executions_playbook_started ON executions (playbook_id, started_at)");
         db.Execute("CREATE INDEX IF NOT EXISTS executions_status_started ON executions (status, started_at)");
         db.Execute("CREATE INDEX IF NOT EXISTS execution_log_kind ON execution_log (kind)");
+        // The projector's per-batch reads: an alert's executions (its status) and the heads of the two audit chains. Without
+        // them each batch scanned the whole table (issue 17: the cost per alert grew with the database).
+        db.Execute("CREATE INDEX IF NOT EXISTS executions_alert ON executions (alert_id)");
+        db.Execute("CREATE INDEX IF NOT EXISTS execution_log_chain ON execution_log (chain_index)");
+        db.Execute("CREATE INDEX IF NOT EXISTS playbook_run_audit_chain ON playbook_run_audit (chain_index)");
         ProtectAuditTables(db);
         schema?.Commit();
     }
