@@ -73,6 +73,13 @@ public sealed class EnrichmentActor : ReceiveActor
     private void Request(ExecutionState state, EnrichmentType type)
     {
         var playbook = state.Playbook!;
+        if (_client.NotConfigured is { } reason)
+        {
+            // No model to ask: said at once, without building a prompt or reading the cache (issue 17: this was a tenth of
+            // the server's CPU per alert when no model was configured).
+            Attach([state.ExecutionId], ModelShape.SnakeCase(type.ToString()), _client.Options.Model, new LlmReply(false, null, reason, 0, 0, 0), cached: false);
+            return;
+        }
         var key = new CacheKey(PromptBuilder.Fingerprint(state.Alert), playbook.Id, playbook.Version, ModelShape.SnakeCase(type.ToString()), _client.Options.Model);
         var id = key.ToString();
         if (_waiting.TryGetValue(id, out var others))
@@ -123,18 +130,22 @@ public sealed class EnrichmentActor : ReceiveActor
 
     private void OnAnswer(Answered a)
     {
-        if (!_waiting.Remove(a.Key.ToString(), out var executions)) return;
-        var r = a.Reply;
+        if (_waiting.Remove(a.Key.ToString(), out var executions)) Attach(executions, a.Key.Type, a.Key.Model, a.Reply, a.Cached);
+    }
+
+    /// <summary>Attaches one answer to the executions waiting for it; the tokens count once, on the first of them, when the model was asked.</summary>
+    private void Attach(List<string> executions, string type, string model, LlmReply r, bool cached)
+    {
         if (!r.Ok)
         {
             // Said once per distinct reason at warning level (a missing key would otherwise warn for every execution).
-            if (_reportedReasons.Add(r.Unavailable!)) _log.Warning("Enrichment unavailable ({0}): {1}; executions proceed without it", a.Key.Type, r.Unavailable);
-            else _log.Debug("Enrichment unavailable ({0}): {1}", a.Key.Type, r.Unavailable);
+            if (_reportedReasons.Add(r.Unavailable!)) _log.Warning("Enrichment unavailable ({0}): {1}; executions proceed without it", type, r.Unavailable);
+            else _log.Debug("Enrichment unavailable ({0}): {1}", type, r.Unavailable);
         }
         for (var i = 0; i < executions.Count; i++)
         {
-            var attached = new EnrichmentAttached(a.Key.Type, r.Ok ? "ready" : "unavailable", r.Text, r.Unavailable, a.Key.Model, a.Cached || i > 0,
-                i == 0 && !a.Cached ? r.PromptTokens : 0, i == 0 && !a.Cached ? r.CompletionTokens : 0, _time.GetUtcNow());
+            var attached = new EnrichmentAttached(type, r.Ok ? "ready" : "unavailable", r.Text, r.Unavailable, model, cached || i > 0,
+                i == 0 && !cached ? r.PromptTokens : 0, i == 0 && !cached ? r.CompletionTokens : 0, _time.GetUtcNow());
             _executions.Tell(new AttachEnrichment(executions[i], attached));
         }
     }

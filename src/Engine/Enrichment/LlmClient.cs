@@ -16,10 +16,15 @@ public sealed class LlmClient(LlmOptions options, HttpClient http)
 {
     public LlmOptions Options => options;
 
+    /// <summary>Why no model can be asked at all (turned off, or no key for a hosted model), else null.</summary>
+    public string? NotConfigured =>
+        !options.Enabled ? "enrichment is turned off (RBPILOT_LLM_ENABLED=false)"
+        : options.NeedsKey && options.ApiKey is null ? "no API key configured (set OPENROUTER_API_KEY, or RBPILOT_LLM_BASE_URL for a local model)"
+        : null;
+
     public async Task<LlmReply> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken ct)
     {
-        if (!options.Enabled) return Unavailable("enrichment is turned off (RBPILOT_LLM_ENABLED=false)", 0);
-        if (options.NeedsKey && options.ApiKey is null) return Unavailable("no API key configured (set OPENROUTER_API_KEY, or RBPILOT_LLM_BASE_URL for a local model)", 0);
+        if (NotConfigured is { } reason) return Unavailable(reason, 0);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(options.Timeout);
         var body = new JsonObject

@@ -34,7 +34,11 @@ public sealed class ReadModelProjection
     private readonly ActorSystem _system;
     private readonly ReadModelDb _db;
     private readonly SqlReadJournal _journal;
+    /// <summary>How many finished executions' states stay in memory (a late event of one, such as an enrichment, reloads it from the journal).</summary>
+    public const int FinishedStatesKept = 2000;
+
     private readonly Dictionary<string, ExecutionState> _states = new(StringComparer.Ordinal);
+    private readonly Queue<string> _finished = new();
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _key;
 
@@ -114,7 +118,7 @@ public sealed class ReadModelProjection
                 db.GetTable<KillSwitchRow>().Delete();
                 _db.ProtectAuditTables(db);
             }
-            _states.Clear();
+            ForgetStates();
             while (true)
             {
                 var events = await _journal.CurrentAllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
@@ -148,7 +152,7 @@ public sealed class ReadModelProjection
         catch
         {
             // The states were advanced before the transaction that failed: forget them, the next batch reloads them.
-            _states.Clear();
+            ForgetStates();
             throw;
         }
         finally
@@ -168,6 +172,7 @@ public sealed class ReadModelProjection
         using var db = _db.Open();
         using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
         var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);
+        var touchedExecutions = new Dictionary<string, (ExecutionState State, DateTimeOffset At)>(StringComparer.Ordinal);
         var (logHead, runsHead) = AuditChain.Heads(db);
         var orderings = fresh.Select(e => ((Sequence)e.Offset).Value).ToList();
         var audit = new AuditWriter(_key, logHead, runsHead, AuditChain.JournalHashes(db, orderings.Min(), orderings.Max()));
@@ -201,11 +206,17 @@ public sealed class ReadModelProjection
                     var state = before.Apply(e);
                     _states[envelope.PersistenceId] = state;
                     await ProjectAsync(db, executionId, envelope, e, state, audit, ct).ConfigureAwait(false);
+                    touchedExecutions[executionId] = (state, e.At);
                     touchedAlerts.Add(state.AlertId);
+                    if (state.Finished) _finished.Enqueue(envelope.PersistenceId);
                     break;
             }
         }
+        // One row write per execution per batch, with the state after its last event in the batch.
+        foreach (var (executionId, (state, at)) in touchedExecutions) await UpsertExecutionAsync(db, executionId, state, at, ct).ConfigureAwait(false);
         foreach (var alertId in touchedAlerts) await UpdateAlertStatusAsync(db, alertId, ct).ConfigureAwait(false);
+        while (_finished.Count > FinishedStatesKept)
+            if (_finished.Dequeue() is var id && _states.TryGetValue(id, out var old) && old.Finished) _states.Remove(id);
         var last = fresh.Max(e => ((Sequence)e.Offset).Value);
         await db.InsertOrReplaceAsync(new ProjectionOffsetRow { Name = Name, Offset = last }, token: ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -359,28 +370,34 @@ public sealed class ReadModelProjection
             .Where(s => AdapterCatalog.BuiltIn.Find(s.Adapter)?.Find(s.ActionType)?.ChangesState ?? s.AutonomyLevel != Domain.Playbooks.AutonomyLevel.L0)
             .Select(s => state.Step(s.Id).SucceededAt).Max();
 
-    private static async Task ProjectAsync(DataConnection db, string executionId, EventEnvelope envelope, IExecutionEvent e, ExecutionState state, AuditWriter audit, CancellationToken ct)
+    private void ForgetStates()
     {
-        var seq = envelope.SequenceNr;
-        var pb = state.Playbook!;
-        await db.InsertOrReplaceAsync(new ExecutionRow
+        _states.Clear();
+        _finished.Clear();
+    }
+
+    private static Task<int> UpsertExecutionAsync(DataConnection db, string executionId, ExecutionState state, DateTimeOffset at, CancellationToken ct) =>
+        db.InsertOrReplaceAsync(new ExecutionRow
         {
             ExecutionId = executionId,
             AlertId = state.AlertId,
-            PlaybookId = pb.Id,
-            PlaybookVersion = pb.Version,
+            PlaybookId = state.Playbook!.Id,
+            PlaybookVersion = state.Playbook.Version,
             Status = state.Status,
             CurrentStep = state.CurrentStep?.Id,
             SelectionReason = state.SelectionReason,
             StartedAt = state.StartedAt,
             CompletedAt = state.CompletedAt,
-            UpdatedAt = e.At,
+            UpdatedAt = at,
             Summary = string.Join(", ", state.Steps.Values.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}")),
             OpenWork = state.HasOpenWork,
             DryRun = state.DryRun,
             RespondedAt = RespondedAt(state),
-        }, token: ct).ConfigureAwait(false);
+        }, token: ct);
 
+    private static async Task ProjectAsync(DataConnection db, string executionId, EventEnvelope envelope, IExecutionEvent e, ExecutionState state, AuditWriter audit, CancellationToken ct)
+    {
+        var seq = envelope.SequenceNr;
         var entry = Timeline.Describe(e);
         var row = audit.Seal(new ExecutionLogRow
         {
