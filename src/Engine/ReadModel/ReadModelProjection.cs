@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Akka;
 using Akka.Actor;
@@ -85,7 +86,14 @@ public sealed class ReadModelProjection
             .GroupedWithin(500, TimeSpan.FromMilliseconds(50))
             .SelectAsync(1, async batch =>
             {
-                await ApplyAsync(batch.ToList(), CancellationToken.None).ConfigureAwait(false);
+                var events = batch.ToList();
+                var started = Stopwatch.GetTimestamp();
+                await ApplyAsync(events, CancellationToken.None).ConfigureAwait(false);
+                // Catching up (a batch of 100 events or more): leave SQLite's one write lock free for as long as the batch
+                // held it. Back to back, the batches left gaps of a few milliseconds, which a journal write waiting in SQLite's
+                // busy handler (it sleeps up to 25 ms at a time) missed: writes, and the webhook's 202 waiting for them, stalled
+                // for 200 ms (issue 17).
+                if (events.Count >= 100) await Task.Delay(Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
                 return NotUsed.Instance;
             })
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
