@@ -1,6 +1,5 @@
 using LinqToDB;
 using LinqToDB.Data;
-using RunbookPilot.Engine.Hosting;
 using RunbookPilot.Engine.Configuration;
 
 namespace RunbookPilot.Engine.ReadModel;
@@ -8,7 +7,7 @@ namespace RunbookPilot.Engine.ReadModel;
 /// <summary>The read tables (design "Project"), kept in the same database as the journal; SQLite or PostgreSQL through Linq2Db.</summary>
 public sealed class ReadModelDb(RunbookPilotOptions options)
 {
-    private readonly DataOptions _options = SqliteSetup.DataOptions(options);
+    private readonly DataOptions _options = DatabaseConnections.DataOptions(options);
 
     public DataConnection Open() => new(_options);
 

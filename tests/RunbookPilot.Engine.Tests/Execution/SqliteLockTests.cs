@@ -1,0 +1,63 @@
+using LinqToDB.Data;
+using Microsoft.Data.Sqlite;
+using RunbookPilot.Domain.Execution;
+using RunbookPilot.Engine.Configuration;
+
+namespace RunbookPilot.Engine.Tests.Execution;
+
+/// <summary>
+/// SQLite has one write lock for the whole file (issue 17). Reading the journal must not take it, and a connection that
+/// finds it taken waits inside SQLite (busy timeout) instead of Microsoft.Data.Sqlite's 150 ms sleep-and-retry.
+/// </summary>
+public class SqliteLockTests
+{
+    private const string Playbook = """
+        id: lookup
+        name: Lookup
+        version: 1.0.0
+        autonomy_level: L0
+        trigger: { techniques: [T1071] }
+        steps:
+          - { id: vt, name: VT, action_type: lookup_ip, adapter: virustotal, autonomy_level: L0, params: { ip: "{{source.ip}}" } }
+        """;
+
+    [Fact]
+    public async Task An_execution_recovers_from_the_journal_while_another_connection_holds_the_write_lock()
+    {
+        await using var f = await new EngineFixture(Playbook).StartAsync();
+        var id = Assert.Single((await f.SubmitAsync("""{"event":{"id":"l1"},"source":{"ip":"203.0.113.9"},"threat":{"technique":{"id":"T1071"}}}""")).Selected).ExecutionId;
+        Assert.Equal(ExecutionOutcome.Completed, (await f.Engine.Executions.WaitSettledAsync(id, TimeSpan.FromSeconds(20))).State.Outcome);
+        await f.RestartAsync(); // the finished execution is not resumed: reading it starts its actor, which recovers from the journal
+
+        await using var writer = new SqliteConnection(f.Options.ConnectionString);
+        await writer.OpenAsync();
+        await using (var begin = writer.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync();
+        }
+        // Recovery reads the highest sequence number and replays the events. Were those reads write transactions
+        // (BEGIN IMMEDIATE, the plugin's default isolation on SQLite), they would wait for this lock and time out.
+        var read = await f.Engine.Executions.GetAsync(id).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ExecutionOutcome.Completed, read.State.Outcome);
+        await using var rollback = writer.CreateCommand();
+        rollback.CommandText = "ROLLBACK";
+        await rollback.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Every_connection_of_the_engine_waits_for_the_write_lock_inside_sqlite()
+    {
+        using var dir = new TempDir();
+        var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "rbp.db") };
+        Directory.CreateDirectory(dir.Path);
+        using var db = new DataConnection(DatabaseConnections.DataOptions(options));
+        Assert.Equal(30_000L, db.Execute<long>("PRAGMA busy_timeout"));
+        // A plain connection to the same file has none: the 150 ms retry the engine's connections avoid.
+        await using var plain = new SqliteConnection(options.ConnectionString + ";Pooling=False");
+        await plain.OpenAsync();
+        await using var query = plain.CreateCommand();
+        query.CommandText = "PRAGMA busy_timeout";
+        Assert.Equal(0L, (long)(await query.ExecuteScalarAsync())!);
+    }
+}
