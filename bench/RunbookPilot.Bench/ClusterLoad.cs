@@ -24,21 +24,26 @@ public static class ClusterLoad
     private const string Token = "bench-webhook-token-0123456789abcdef";
 
     /// <summary>One run's figures (the server processes together).</summary>
-    public sealed record Figures(double CompletedPerSecond, double CpuMsPerAlert, double P50, double P95, double P99, double PeakRssMb);
+    public sealed record Figures(double CompletedPerSecond, double CpuMsPerAlert, double P50, double P95, double P99, double PeakRssMb, double LongestWaitMs);
 
     /// <summary>
     /// <c>job [alerts]</c> (issue 17): the job n8n was measured on — one server on SQLite, the webhook with its bearer
     /// token, one alert per request over 16 keep-alive connections, a VirusTotal lookup per alert against the simulator
     /// (in this process, not the server's) — three runs of 100 warm-up and <c>alerts</c> measured alerts, and their medians.
     /// </summary>
+    /// <remarks><c>job [alerts] [rate]</c>: with a rate (alerts/s), the alerts are sent at that pace instead of as fast as the
+    /// 16 connections go, and the run also reports how long the read model trailed: the longest time an accepted alert
+    /// (202) waited to be shown completed, sampled every 50 ms.</remarks>
     public static async Task<int> JobAsync(string[] args)
     {
         var alerts = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
+        double? rate = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : null;
         var runs = new List<Figures>();
-        for (var run = 0; run < 3; run++) runs.Add(await MeasureAsync(1, alerts, sqlite: true, token: true));
+        for (var run = 0; run < 3; run++) runs.Add(await MeasureAsync(1, alerts, sqlite: true, token: true, rate));
         double Median(Func<Figures, double> f) => runs.Select(f).Order().ElementAt(1);
-        Console.WriteLine($"job alerts={alerts}, medians of 3 runs: {Median(r => r.CompletedPerSecond):0} completed alerts/s end to end; CPU {Median(r => r.CpuMsPerAlert):0.00} ms per alert " +
-            $"(server process); webhook p50 {Median(r => r.P50):0} ms, p95 {Median(r => r.P95):0} ms, p99 {Median(r => r.P99):0} ms; peak RSS {Median(r => r.PeakRssMb):0} MB");
+        Console.WriteLine($"job alerts={alerts}{(rate is { } r ? $" at {r:0}/s" : "")}, medians of 3 runs: {Median(r => r.CompletedPerSecond):0} completed alerts/s end to end; CPU {Median(r => r.CpuMsPerAlert):0.00} ms per alert " +
+            $"(server process); webhook p50 {Median(r => r.P50):0} ms, p95 {Median(r => r.P95):0} ms, p99 {Median(r => r.P99):0} ms; peak RSS {Median(r => r.PeakRssMb):0} MB" +
+            $"; longest wait of an accepted alert for its completion in the read model {Median(r => r.LongestWaitMs):0} ms");
         return 0;
     }
 
@@ -50,7 +55,7 @@ public static class ClusterLoad
         return 0;
     }
 
-    private static async Task<Figures> MeasureAsync(int nodes, int alerts, bool sqlite, bool token)
+    private static async Task<Figures> MeasureAsync(int nodes, int alerts, bool sqlite, bool token, double? rate = null)
     {
         if (sqlite) nodes = 1;
         var server = Environment.GetEnvironmentVariable("RBPILOT_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=rbp-test;Database=postgres";
@@ -128,23 +133,43 @@ public static class ClusterLoad
             var cpuBefore = processes.Select(Cpu).ToArray();
             var pgBefore = sqlite ? (0L, 0L) : await PgStatsAsync(server, database);
             var clock = Stopwatch.StartNew();
-            var latencies = await PostAsync(webhook, 100, alerts);
+            var acceptedAt = new List<double>(alerts); // ms since the clock started, in the order the 202s came
+            using var stop = new CancellationTokenSource();
+            var longestWait = 0.0;
+            var watch = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var shown = await completed() - 100;
+                    var now = clock.Elapsed.TotalMilliseconds;
+                    lock (acceptedAt)
+                        if (shown < acceptedAt.Count) longestWait = Math.Max(longestWait, now - acceptedAt[(int)Math.Max(0, shown)]);
+                    await Task.Delay(50);
+                }
+            });
+            var latencies = await PostAsync(webhook, 100, alerts, rate, () =>
+            {
+                lock (acceptedAt) acceptedAt.Add(clock.Elapsed.TotalMilliseconds);
+            });
             var posted = clock.Elapsed;
             await Until(async () => await completed() >= 100 + alerts, TimeSpan.FromMinutes(10));
             var elapsed = clock.Elapsed;
+            await stop.CancelAsync();
+            await watch;
             var cpu = processes.Select((p, i) => Cpu(p) - cpuBefore[i]).ToArray();
             var pgAfter = sqlite ? (0L, 0L) : await PgStatsAsync(server, database);
             latencies.Sort();
             var rss = processes.Sum(PeakRssMb);
             Console.WriteLine($"{(sqlite ? "sqlite" : "postgresql")} nodes={nodes} alerts={alerts}: {alerts / elapsed.TotalSeconds:0} completed/s end to end " +
                 $"(posted in {posted.TotalSeconds:0.0} s, all completed in {elapsed.TotalSeconds:0.0} s); webhook p50 {latencies[latencies.Count / 2]:0} ms, " +
-                $"p95 {latencies[(int)(latencies.Count * 0.95)]:0} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:0} ms; peak RSS {rss:0} MB{(token ? " (webhook token)" : "")}");
+                $"p95 {latencies[(int)(latencies.Count * 0.95)]:0} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:0} ms; peak RSS {rss:0} MB{(token ? " (webhook token)" : "")}; " +
+                $"an accepted alert waited at most {longestWait:0} ms to be shown completed");
             Console.WriteLine($"  CPU per alert: {string.Join(", ", cpu.Select((c, i) => $"node{i + 1} {c / alerts:0.00} ms"))}; all nodes {cpu.Sum() / alerts:0.00} ms");
             if (!sqlite)
                 Console.WriteLine($"  PostgreSQL: {(pgAfter.Item1 - pgBefore.Item1) / elapsed.TotalSeconds:0} commits/s, {(pgAfter.Item2 - pgBefore.Item2) / elapsed.TotalSeconds:0} rows inserted/s");
             foreach (var c in clients.Concat(webhook).Distinct()) c.Dispose();
             return new Figures(alerts / elapsed.TotalSeconds, cpu.Sum() / alerts, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.95)],
-                latencies[(int)(latencies.Count * 0.99)], rss);
+                latencies[(int)(latencies.Count * 0.99)], rss, longestWait);
         }
         finally
         {
@@ -155,22 +180,26 @@ public static class ClusterLoad
         }
     }
 
-    /// <summary>Posts alerts [from, from + count) over 16 connections, round-robin over the nodes; the webhook latency of each (ms).</summary>
-    private static async Task<List<double>> PostAsync(HttpClient[] clients, int from, int count)
+    /// <summary>Posts alerts [from, from + count) over 16 connections, round-robin over the nodes, as fast as they go or at
+    /// <paramref name="rate"/> alerts/s; the webhook latency of each (ms).</summary>
+    private static async Task<List<double>> PostAsync(HttpClient[] clients, int from, int count, double? rate = null, Action? accepted = null)
     {
         var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
         var next = from;
+        var start = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
         {
             while (true)
             {
                 var i = Interlocked.Increment(ref next) - 1;
                 if (i >= from + count) return;
+                if (rate is { } r && TimeSpan.FromSeconds((i - from) / r) - Stopwatch.GetElapsedTime(start) is { Ticks: > 0 } early) await Task.Delay(early);
                 var body = "{\"event\":{\"id\":\"bench-" + i + "\"},\"source\":{\"ip\":\"198.51.100." + (i % 250) + "\"},\"threat\":{\"technique\":{\"id\":\"T1071\"}}}";
                 var started = Stopwatch.GetTimestamp();
                 using var response = await clients[i % clients.Length].PostAsync("/events", new StringContent(body, Encoding.UTF8, "application/json"));
                 if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"alert {i}: HTTP {(int)response.StatusCode}");
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                accepted?.Invoke();
             }
         }));
         return [.. latencies];
