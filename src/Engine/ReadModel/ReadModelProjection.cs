@@ -78,6 +78,10 @@ public sealed class ReadModelProjection
         }
     }
 
+    private static readonly TimeSpan BusyHandlerStep = TimeSpan.FromMilliseconds(25);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     /// <summary>Follows the journal live from the offset reached; the task ends when the switch is shut down or the stream fails.</summary>
     public (UniqueKillSwitch Switch, Task Done) FollowLive(IMaterializer materializer)
     {
@@ -90,10 +94,10 @@ public sealed class ReadModelProjection
                 var started = Stopwatch.GetTimestamp();
                 await ApplyAsync(events, CancellationToken.None).ConfigureAwait(false);
                 // Catching up (a batch of 100 events or more): leave SQLite's one write lock free for as long as the batch
-                // held it. Back to back, the batches left gaps of a few milliseconds, which a journal write waiting in SQLite's
-                // busy handler (it sleeps up to 25 ms at a time) missed: writes, and the webhook's 202 waiting for them, stalled
-                // for 200 ms (issue 17).
-                if (events.Count >= 100) await Task.Delay(Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+                // held it, at most 25 ms. Back to back, the batches left gaps of a few milliseconds, which a journal write
+                // waiting in SQLite's busy handler missed (it sleeps 1, 2, 5, 10, 15, 20, then 25 ms at a time during its first
+                // 100 ms): writes, and the webhook's 202 waiting for them, stalled for 200 ms (issue 17).
+                if (events.Count >= 100) await Task.Delay(Min(Stopwatch.GetElapsedTime(started), BusyHandlerStep)).ConfigureAwait(false);
                 return NotUsed.Instance;
             })
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
