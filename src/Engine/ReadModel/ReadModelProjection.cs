@@ -229,7 +229,6 @@ public sealed class ReadModelProjection
         foreach (var alertId in touchedAlerts) await UpdateAlertStatusAsync(db, alertId, ct).ConfigureAwait(false);
         while (_finished.Count > FinishedStatesKept)
             if (_finished.Dequeue() is var id && _states.TryGetValue(id, out var old) && old.Finished) _states.Remove(id);
-        await audit.WriteAsync(db, ct).ConfigureAwait(false);
         var last = fresh.Max(e => ((Sequence)e.Offset).Value);
         await db.InsertOrReplaceAsync(new ProjectionOffsetRow { Name = Name, Offset = last }, token: ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -243,7 +242,7 @@ public sealed class ReadModelProjection
         for (var i = 0; i < decisions.Count; i++)
         {
             var d = decisions[i];
-            audit.Add(new RunAuditRow
+            await db.InsertAsync(audit.Seal(new RunAuditRow
             {
                 AuditId = $"{ordering}-{i}",
                 Seq = ordering * 1000 + i,
@@ -261,7 +260,7 @@ public sealed class ReadModelProjection
                 StartedAt = d.At,
                 FinishedAt = d.StartsExecution ? null : d.At,
                 OutputRef = d.ExecutionId,
-            }, ordering);
+            }, ordering), token: ct).ConfigureAwait(false);
             if (d.BindingId is not { } bindingId || (d.Usage is null && !d.StartsExecution && !d.OpensCircuit)) continue;
             var row = db.GetTable<BindingUsageRow>().FirstOrDefault(u => u.BindingId == bindingId && u.Key == d.Key)
                 ?? new BindingUsageRow { BindingId = bindingId, Key = d.Key, Tokens = -1, RefilledAt = d.At, QuotaDay = "" };
@@ -301,13 +300,13 @@ public sealed class ReadModelProjection
             case BindingRunEnded r:
                 var ordering = ((Sequence)envelope.Offset).Value;
                 var success = r.Outcome == "completed";
-                audit.Add(new RunAuditRow
+                await db.InsertAsync(audit.Seal(new RunAuditRow
                 {
                     AuditId = $"{ordering}-0", Seq = ordering * 1000, AlertId = r.AlertId, BindingId = r.BindingId, PlaybookId = r.PlaybookId,
                     Mode = BindingDecision.Name(r.Mode), Decision = BindingDecision.Name(r.Mode == BindingMode.DryRun ? BindingDecisionKind.DryRan : BindingDecisionKind.Ran),
                     Phase = "finished", Success = success, Reason = success ? null : "execution " + r.Outcome, Key = r.Key, ExecutionId = r.ExecutionId,
                     StartedAt = r.StartedAt, FinishedAt = r.At, OutputRef = r.ExecutionId,
-                }, ordering);
+                }, ordering), token: ct).ConfigureAwait(false);
                 await db.GetTable<BindingUsageRow>().Where(u => u.BindingId == r.BindingId && u.Key == r.Key && u.InFlight > 0)
                     .Set(u => u.InFlight, u => u.InFlight - 1).Set(u => u.UpdatedAt, r.At).UpdateAsync(ct).ConfigureAwait(false);
                 break;
@@ -337,25 +336,9 @@ public sealed class ReadModelProjection
         _states[persistenceId] = state;
     }
 
-    /// <summary>Links audit rows into their chains while a batch is projected (index, previous MAC, journal event hash, MAC),
-    /// and writes them at the end of the batch: one multi-row INSERT per table instead of one statement per row (issue 17).</summary>
+    /// <summary>Links audit rows into their chains while a batch is written: index, previous MAC, journal event hash, MAC.</summary>
     private sealed class AuditWriter(byte[] key, ChainHead log, ChainHead runs, IReadOnlyDictionary<long, string> journal)
     {
-        private static readonly BulkCopyOptions MultipleRows = new() { BulkCopyType = BulkCopyType.MultipleRows, UseParameters = true };
-        private readonly List<ExecutionLogRow> _log = [];
-        private readonly List<RunAuditRow> _runs = [];
-
-        public void Add(ExecutionLogRow row, long ordering) => _log.Add(Seal(row, ordering));
-
-        public void Add(RunAuditRow row, long ordering) => _runs.Add(Seal(row, ordering));
-
-        /// <summary>Appends the rows sealed in this batch (append-only: each event is projected once, the offset is in the same transaction).</summary>
-        public async Task WriteAsync(DataConnection db, CancellationToken ct)
-        {
-            if (_log.Count > 0) await db.BulkCopyAsync(MultipleRows, _log, ct).ConfigureAwait(false);
-            if (_runs.Count > 0) await db.BulkCopyAsync(MultipleRows, _runs, ct).ConfigureAwait(false);
-        }
-
         private string Journal(long ordering) =>
             journal.TryGetValue(ordering, out var hash) ? hash : throw new InvalidOperationException($"journal event at ordering {ordering} not found while projecting it");
 
@@ -365,7 +348,7 @@ public sealed class ReadModelProjection
         /// </summary>
         private static DateTimeOffset Stored(DateTimeOffset t) => new(t.Ticks - t.Ticks % 10, t.Offset);
 
-        private ExecutionLogRow Seal(ExecutionLogRow row, long ordering)
+        public ExecutionLogRow Seal(ExecutionLogRow row, long ordering)
         {
             row.At = Stored(row.At);
             (row.ChainIndex, row.PrevHash, row.JournalOrdering, row.JournalHash) = (log.Index + 1, log.Hash, ordering, Journal(ordering));
@@ -374,7 +357,7 @@ public sealed class ReadModelProjection
             return row;
         }
 
-        private RunAuditRow Seal(RunAuditRow row, long ordering)
+        public RunAuditRow Seal(RunAuditRow row, long ordering)
         {
             (row.StartedAt, row.FinishedAt) = (Stored(row.StartedAt), row.FinishedAt is { } f ? Stored(f) : null);
             (row.ChainIndex, row.PrevHash, row.JournalOrdering, row.JournalHash) = (runs.Index + 1, runs.Hash, ordering, Journal(ordering));
@@ -428,7 +411,7 @@ public sealed class ReadModelProjection
     {
         var seq = envelope.SequenceNr;
         var entry = Timeline.Describe(e);
-        audit.Add(new ExecutionLogRow
+        var row = audit.Seal(new ExecutionLogRow
         {
             ExecutionId = executionId,
             Seq = seq,
@@ -442,6 +425,7 @@ public sealed class ReadModelProjection
             Request = entry.Request,
             Response = entry.Response,
         }, ((Sequence)envelope.Offset).Value);
+        await db.InsertAsync(row, token: ct).ConfigureAwait(false); // append-only: each event is projected once (the offset is in the same transaction)
 
         switch (e)
         {
