@@ -99,23 +99,35 @@ public sealed class LlmHttp : IDisposable
     public void Dispose() => Client.Dispose();
 }
 
-/// <summary>Holds the database lock for the host's lifetime (one engine per database file) and prepares the SQLite file.</summary>
-public sealed class NodeStorage(RunbookPilotOptions options, string purpose) : IHostedService
+/// <summary>
+/// Holds the database lock for the host's lifetime (one engine per database file), prepares the SQLite file, and on
+/// SQLite checkpoints its write-ahead log once a second (the engine's connections do not: <see cref="DatabaseConnections"/>).
+/// </summary>
+public sealed class NodeStorage(RunbookPilotOptions options, string purpose) : IHostedService, IDisposable
 {
     private DatabaseLock? _lock;
+    private Timer? _checkpoints;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _lock = DatabaseLock.Acquire(options, purpose);
         SqliteSetup.Prepare(options);
+        if (!options.IsPostgres) _checkpoints = new Timer(_ => SqliteSetup.Checkpoint(options), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _checkpoints?.Dispose();
+        _checkpoints = null;
         _lock?.Dispose();
         _lock = null;
-        return Task.CompletedTask;
     }
 }
 

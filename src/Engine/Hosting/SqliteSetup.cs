@@ -22,6 +22,26 @@ public static class SqliteSetup
     }
 
     /// <summary>
+    /// Copies what it can of the write-ahead log into the database file without waiting for readers or writers (a
+    /// passive checkpoint), on a connection of its own. A checkpoint that fails is tried again on the next call; the log
+    /// only grows meanwhile.
+    /// </summary>
+    public static void Checkpoint(RunbookPilotOptions options)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(options.ConnectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+        }
+    }
+
+    /// <summary>
     /// Data options for the SQL journal. On SQLite, Microsoft.Data.Sqlite completes "async" calls synchronously, so the
     /// journal's write queue never sees two writes at once and never batches them (one INSERT transaction per event,
     /// measured in bench/README.md). Yielding when a connection opens makes each write truly asynchronous: while one
@@ -30,12 +50,16 @@ public static class SqliteSetup
     public static DataOptions JournalDataOptions(RunbookPilotOptions options)
     {
         var data = DatabaseConnections.DataOptions(options);
-        return options.BatchJournalWrites && !options.IsPostgres ? data.UseInterceptor(new YieldOnOpen()) : data;
+        return options.IsPostgres ? data : data.UseInterceptor(new JournalOpening(WriteTurns.For(options), options.BatchJournalWrites));
     }
 
-    private sealed class YieldOnOpen : ConnectionInterceptor
+    /// <summary>Before a journal connection opens: waits for the projector's turn at the write lock to end (<see cref="WriteTurns"/>), and yields.</summary>
+    private sealed class JournalOpening(WriteTurns turns, bool yield) : ConnectionInterceptor
     {
-        public override async Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken) =>
-            await Task.Yield();
+        public override async Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
+        {
+            await turns.JournalTurn().WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (yield) await Task.Yield();
+        }
     }
 }

@@ -12,6 +12,7 @@ using RunbookPilot.Domain.Bindings;
 using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Execution;
 using RunbookPilot.Engine.Hosting;
+using RunbookPilot.Engine.Configuration;
 using RunbookPilot.Domain.Intake;
 using RunbookPilot.Engine.Ingestion;
 using RunbookPilot.Domain.Core;
@@ -78,7 +79,7 @@ public sealed class ReadModelProjection
         }
     }
 
-    private static readonly TimeSpan BusyHandlerStep = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(25);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
@@ -87,17 +88,17 @@ public sealed class ReadModelProjection
     {
         var (killSwitch, done) = _journal.AllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
             .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
-            .GroupedWithin(500, TimeSpan.FromMilliseconds(50))
+            .GroupedWithin(250, TimeSpan.FromMilliseconds(50))
             .SelectAsync(1, async batch =>
             {
                 var events = batch.ToList();
                 var started = Stopwatch.GetTimestamp();
                 await ApplyAsync(events, CancellationToken.None).ConfigureAwait(false);
-                // Catching up (a batch of 100 events or more): leave SQLite's one write lock free for as long as the batch
-                // held it, at most 25 ms. Back to back, the batches left gaps of a few milliseconds, which a journal write
-                // waiting in SQLite's busy handler missed (it sleeps 1, 2, 5, 10, 15, 20, then 25 ms at a time during its first
-                // 100 ms): writes, and the webhook's 202 waiting for them, stalled for 200 ms (issue 17).
-                if (events.Count >= 100) await Task.Delay(Min(Stopwatch.GetElapsedTime(started), BusyHandlerStep)).ConfigureAwait(false);
+                // Catching up (a batch of 100 events or more): before the next batch, leave the write lock to the journal
+                // for as long as this batch held it, at most 25 ms. The journal's connections wait while the projector has its
+                // turn (WriteTurns) and are let go when it ends; without the pause the next batch's turn began before most had
+                // opened, and the webhook's p99 (a 202 waits for a journal write) went from about 50 to 110-240 ms (issue 17).
+                if (events.Count >= 100) await Task.Delay(Min(Stopwatch.GetElapsedTime(started), MaxPause)).ConfigureAwait(false);
                 return NotUsed.Instance;
             })
             .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
@@ -181,6 +182,7 @@ public sealed class ReadModelProjection
         foreach (var e in fresh.Where(e => e.Event is IExecutionEvent && !_states.ContainsKey(e.PersistenceId)).Select(e => (e.PersistenceId, e.SequenceNr)).DistinctBy(x => x.PersistenceId))
             await LoadStateAsync(e.PersistenceId, e.SequenceNr - 1).ConfigureAwait(false);
 
+        using var turn = _db.Options.IsPostgres ? null : WriteTurns.For(_db.Options).ProjectorTurn();
         using var db = _db.Open();
         using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
         var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);

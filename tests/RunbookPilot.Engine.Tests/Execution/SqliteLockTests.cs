@@ -46,18 +46,67 @@ public class SqliteLockTests
     }
 
     [Fact]
-    public async Task Every_connection_of_the_engine_waits_for_the_write_lock_inside_sqlite()
+    public async Task Every_connection_of_the_engine_waits_for_the_write_lock_inside_sqlite_and_none_checkpoints_in_its_commits()
     {
         using var dir = new TempDir();
         var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "rbp.db") };
         Directory.CreateDirectory(dir.Path);
         using var db = new DataConnection(DatabaseConnections.DataOptions(options));
         Assert.Equal(30_000L, db.Execute<long>("PRAGMA busy_timeout"));
+        Assert.Equal(0L, db.Execute<long>("PRAGMA wal_autocheckpoint")); // the server checkpoints beside the writers
         // A plain connection to the same file has none: the 150 ms retry the engine's connections avoid.
         await using var plain = new SqliteConnection(options.ConnectionString + ";Pooling=False");
         await plain.OpenAsync();
         await using var query = plain.CreateCommand();
         query.CommandText = "PRAGMA busy_timeout";
         Assert.Equal(0L, (long)(await query.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task The_server_checkpoints_the_write_ahead_log_into_the_database_file()
+    {
+        await using var f = await new EngineFixture(Playbook).StartAsync();
+        var file = new FileInfo(f.Options.Database);
+        var before = file.Length;
+        for (var i = 0; i < 20; i++)
+            await f.SubmitAsync("{\"event\":{\"id\":\"c" + i + "\"},\"source\":{\"ip\":\"203.0.113." + i + "\"},\"threat\":{\"technique\":{\"id\":\"T1071\"}}}");
+        // No connection of the engine checkpoints in its commits, so only the server's checkpoint (once a second) can
+        // move the pages written since the start from the write-ahead log into the database file.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (new FileInfo(f.Options.Database).Length == before && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(new FileInfo(f.Options.Database).Length > before, "the database file never grew: nothing was checkpointed");
+    }
+
+    [Fact]
+    public async Task While_the_projector_has_its_turn_at_the_write_lock_the_journal_opens_no_connection()
+    {
+        await using var f = await new EngineFixture(Playbook).StartAsync();
+        var turns = WriteTurns.For(f.Options);
+        Task<Domain.Intake.AlertAccepted> submit;
+        using (turns.ProjectorTurn())
+        {
+            Assert.False(turns.JournalTurn().IsCompleted);
+            submit = f.SubmitAsync("""{"event":{"id":"t1"},"source":{"ip":"203.0.113.7"},"threat":{"technique":{"id":"T1071"}}}""");
+            // The alert is accepted only once journaled: it cannot be while the turn is held.
+            Assert.NotSame(submit, await Task.WhenAny(submit, Task.Delay(500)));
+        }
+        Assert.True(turns.JournalTurn().IsCompleted);
+        Assert.Single((await submit.WaitAsync(TimeSpan.FromSeconds(20))).Selected);
+    }
+
+    [Fact]
+    public void Turns_nest_and_end_with_the_last()
+    {
+        var turns = WriteTurns.For(new RunbookPilotOptions { Database = Path.Combine(Path.GetTempPath(), "rbp-turns-" + Guid.NewGuid().ToString("N") + ".db") });
+        Assert.True(turns.JournalTurn().IsCompleted);
+        var outer = turns.ProjectorTurn();
+        var inner = turns.ProjectorTurn();
+        var waiting = turns.JournalTurn();
+        inner.Dispose();
+        inner.Dispose(); // twice is once
+        Assert.False(waiting.IsCompleted);
+        outer.Dispose();
+        Assert.True(waiting.IsCompleted);
+        Assert.True(turns.JournalTurn().IsCompleted);
     }
 }
