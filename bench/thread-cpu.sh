@@ -10,7 +10,7 @@ sleep 3
 snapshot() {
   for t in /proc/"$pid"/task/*; do
     echo "$(basename "$t")|$(cat "$t/comm" 2>/dev/null)|$(cut -d')' -f2 "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
-  done
+  done | grep -E '\|[0-9]+$' || true
 }
 first=$(snapshot)
 last=$first

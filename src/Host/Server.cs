@@ -21,7 +21,10 @@ public static class Server
         // The audit MAC key: RBPILOT_AUDIT_KEY, required outside --demo (ConfigurationException: the server does not start).
         if (engineOptions.AuditKey is null)
             engineOptions = engineOptions with { AuditKey = RunbookPilot.Engine.ReadModel.AuditKeys.Resolve(Environment.GetEnvironmentVariable, engineOptions, server.Demo) };
-        var builder = WebApplication.CreateSlimBuilder();
+        // No reload of the web host's configuration files: watching them meant watching the content root (the working
+        // folder, which holds ./data) recursively, and every SQLite write woke the file-watch thread, 5.6 % of the
+        // server's CPU under load (issue 17, bench/README.md). The server's settings are read once (Program.cs).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls(server.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = server.MaxBodyBytes);
         // One log for the web host and the engine: console (JSON lines with --json-logs), and the recent lines for `ops log`.
