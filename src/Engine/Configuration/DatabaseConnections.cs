@@ -23,7 +23,7 @@ public static class DatabaseConnections
     /// 150 ms or more, which made the webhook's p99 and the throughput (issue 17). With SQLite's own busy handler the wait
     /// ends within milliseconds of the lock's release. The automatic WAL checkpoint is off as well: it ran inside the
     /// commit of whichever connection crossed 1,000 WAL pages, a journal write or a projector batch, which then took up to
-    /// 600 ms; the server checkpoints beside the writers instead (<c>NodeStorage</c>). Set once per physical connection
+    /// 600 ms; the server checkpoints beside the writers instead (<c>SqliteSetup.CheckpointWal</c>). Set once per physical connection
     /// (pooled handles keep both).
     /// </summary>
     private sealed class Pragmas : ConnectionInterceptor
@@ -52,34 +52,34 @@ public static class DatabaseConnections
 }
 
 /// <summary>
-/// Turns at SQLite's one write lock between the read-model projector and the journal. SQLite's busy handler is not fair:
-/// a writer waiting for the lock sleeps 1 to 100 ms at a time and misses the short gaps in a stream of other writers'
-/// transactions, so a projector batch waited up to 0.5 s behind the journal's writes and the journal's writes up to
-/// 200 ms behind the projector's batches (issue 17). While the projector waits for the lock or holds it, the journal opens
-/// no new connection; after a batch, the projector leaves the journal a moment before its next one (ReadModelProjection).
-/// One instance per database file in the process.
+/// Turns at SQLite's one write lock. SQLite's busy handler is not fair: a writer waiting for the lock sleeps 1 to 100 ms
+/// at a time and misses the short gaps in a stream of other writers' transactions, so a projector batch waited up to
+/// 0.5 s behind the journal's writes and the journal's writes up to 200 ms behind the projector's batches (issue 17).
+/// While a priority turn is held (a projector batch, the server's WAL restart), the journal opens no new connection;
+/// after a batch, the projector leaves the journal a moment before its next one (ReadModelProjection). One instance per
+/// database file in the process.
 /// </summary>
 public sealed class WriteTurns
 {
     private static readonly ConcurrentDictionary<string, WriteTurns> ByDatabase = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private TaskCompletionSource? _projector;
+    private TaskCompletionSource? _held;
     private int _turns;
 
     public static WriteTurns For(RunbookPilotOptions options) => ByDatabase.GetOrAdd(options.ConnectionString, _ => new WriteTurns());
 
-    /// <summary>Completes at once, or when the projector's current turn ends.</summary>
+    /// <summary>Completes at once, or when the priority turns held now have ended.</summary>
     public Task JournalTurn()
     {
-        lock (_lock) return _projector?.Task ?? Task.CompletedTask;
+        lock (_lock) return _held?.Task ?? Task.CompletedTask;
     }
 
-    /// <summary>The projector's turn, until disposed: the journal's connections opened meanwhile wait for its end.</summary>
-    public IDisposable ProjectorTurn()
+    /// <summary>A priority turn, until disposed: the journal's connections opened meanwhile wait for its end. Turns nest.</summary>
+    public IDisposable PriorityTurn()
     {
         lock (_lock)
         {
-            if (_turns++ == 0) _projector = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_turns++ == 0) _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         return new Turn(this);
     }
@@ -89,7 +89,7 @@ public sealed class WriteTurns
         TaskCompletionSource? ended = null;
         lock (_lock)
         {
-            if (--_turns == 0) (ended, _projector) = (_projector, null);
+            if (--_turns == 0) (ended, _held) = (_held, null);
         }
         ended?.SetResult();
     }

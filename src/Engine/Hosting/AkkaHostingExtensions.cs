@@ -148,7 +148,8 @@ public static class AkkaHostingExtensions
         // On SQLite a transaction of another isolation level is BEGIN IMMEDIATE: it takes the database's one write lock, so
         // every read of the journal (a recovery's highest sequence number, a replay, the projector's polling) waited for
         // writes and made writes wait — Microsoft.Data.Sqlite retries a busy lock after sleeping 150 ms (issue 17). Read
-        // uncommitted is a deferred BEGIN (a WAL snapshot; the pragma it sets only matters with a shared cache, not used).
+        // uncommitted is a deferred BEGIN: a WAL snapshot of committed data (it reads uncommitted data only with a shared
+        // cache, which is not used).
         var reads = options.IsPostgres ? "" : "read-isolation-level = read-uncommitted";
         return $$"""
             akka.persistence {

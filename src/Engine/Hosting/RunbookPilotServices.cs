@@ -54,7 +54,7 @@ public static class RunbookPilotServices
         });
         services.AddSingleton<AuditCheckpoints>();
         // Before the actor system: the database lock and the SQLite file's settings; released after it stopped.
-        services.AddHostedService(_ => new NodeStorage(options, purpose));
+        services.AddHostedService(sp => new NodeStorage(options, purpose, sp.GetService<ILoggerFactory>()?.CreateLogger<NodeStorage>()));
         services.AddAkka(AkkaHostingExtensions.SystemName, (b, sp) =>
         {
             var runtime = sp.GetRequiredService<ExecutionRuntime>();
@@ -101,19 +101,35 @@ public sealed class LlmHttp : IDisposable
 
 /// <summary>
 /// Holds the database lock for the host's lifetime (one engine per database file), prepares the SQLite file, and on
-/// SQLite checkpoints its write-ahead log once a second (the engine's connections do not: <see cref="DatabaseConnections"/>).
+/// SQLite checkpoints its write-ahead log once a second (<see cref="SqliteSetup.CheckpointWal"/>).
 /// </summary>
-public sealed class NodeStorage(RunbookPilotOptions options, string purpose) : IHostedService, IDisposable
+public sealed class NodeStorage(RunbookPilotOptions options, string purpose, ILogger? log) : IHostedService, IDisposable
 {
     private DatabaseLock? _lock;
     private Timer? _checkpoints;
+    private string? _lastProblem;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _lock = DatabaseLock.Acquire(options, purpose);
         SqliteSetup.Prepare(options);
-        if (!options.IsPostgres) _checkpoints = new Timer(_ => SqliteSetup.Checkpoint(options), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        if (!options.IsPostgres) _checkpoints = new Timer(_ => CheckpointWal(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return Task.CompletedTask;
+    }
+
+    /// <summary>A checkpoint that fails is tried again a second later (the log only grows meanwhile); a new reason is logged once.</summary>
+    private void CheckpointWal()
+    {
+        try
+        {
+            SqliteSetup.CheckpointWal(options);
+            _lastProblem = null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            if (ex.Message != _lastProblem) log?.LogWarning("SQLite write-ahead log not checkpointed: {Error}; trying again every second", ex.Message);
+            _lastProblem = ex.Message;
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

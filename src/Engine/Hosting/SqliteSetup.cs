@@ -22,22 +22,24 @@ public static class SqliteSetup
     }
 
     /// <summary>
-    /// Copies what it can of the write-ahead log into the database file without waiting for readers or writers (a
-    /// passive checkpoint), on a connection of its own. A checkpoint that fails is tried again on the next call; the log
-    /// only grows meanwhile.
+    /// Checkpoints the write-ahead log beside the writers (their connections do not: <see cref="DatabaseConnections"/>).
+    /// First a passive checkpoint, which copies what it can into the database file without waiting for anyone; then,
+    /// in a priority turn (the journal opens no connection meanwhile, <see cref="WriteTurns"/>), a restart checkpoint,
+    /// which copies the few pages written since and makes the next writer start the log from its beginning. Without the
+    /// restart the log never started over under steady writes: 1.3 GB after 24,000 alerts in 28 s (issue 17).
     /// </summary>
-    public static void Checkpoint(RunbookPilotOptions options)
+    public static void CheckpointWal(RunbookPilotOptions options)
     {
-        try
+        using var connection = new SqliteConnection(options.ConnectionString + ";Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandTimeout = 2; // a busy checkpoint reports it in its result, never waits longer than its busy timeout
+        command.CommandText = "PRAGMA busy_timeout = 1000; PRAGMA wal_checkpoint(PASSIVE);";
+        command.ExecuteNonQuery();
+        using (WriteTurns.For(options).PriorityTurn())
         {
-            using var connection = new SqliteConnection(options.ConnectionString);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            command.CommandText = "PRAGMA wal_checkpoint(RESTART);";
             command.ExecuteNonQuery();
-        }
-        catch (SqliteException)
-        {
         }
     }
 

@@ -74,10 +74,14 @@ public sealed class ReadModelProjection
                 throw new TimeoutException($"the read model is {target - Offset} journal event(s) behind after {timeout.TotalSeconds:0} s of catching up");
             var events = await _journal.CurrentAllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
                 .RunWith(Sink.Seq<EventEnvelope>(), _system.Materializer()).ConfigureAwait(false);
-            if (events.Count > 0) await ApplyAsync(events, ct).ConfigureAwait(false);
-            else await Task.Delay(50, ct).ConfigureAwait(false);
+            foreach (var batch in events.Chunk(Batch)) await ApplyAsync(batch, ct).ConfigureAwait(false);
+            if (events.Count == 0) await Task.Delay(50, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Events per transaction (and per priority turn at SQLite's write lock, <see cref="WriteTurns"/>), also when
+    /// catching up or rebuilding, so the journal's writes wait for one batch at most.</summary>
+    private const int Batch = 250;
 
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(25);
 
@@ -88,7 +92,7 @@ public sealed class ReadModelProjection
     {
         var (killSwitch, done) = _journal.AllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
             .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
-            .GroupedWithin(250, TimeSpan.FromMilliseconds(50))
+            .GroupedWithin(Batch, TimeSpan.FromMilliseconds(50))
             .SelectAsync(1, async batch =>
             {
                 var events = batch.ToList();
@@ -137,8 +141,13 @@ public sealed class ReadModelProjection
                 var events = await _journal.CurrentAllEvents(Akka.Persistence.Query.Offset.Sequence(Offset))
                     .RunWith(Sink.Seq<EventEnvelope>(), _system.Materializer()).ConfigureAwait(false);
                 if (events.Count == 0) return;
-                await ApplyCoreAsync(events, ct).ConfigureAwait(false);
+                foreach (var batch in events.Chunk(Batch)) await ApplyCoreAsync(batch, ct).ConfigureAwait(false);
             }
+        }
+        catch
+        {
+            ForgetStates(); // as in ApplyAsync: states advanced before a transaction that failed
+            throw;
         }
         finally
         {
@@ -182,7 +191,7 @@ public sealed class ReadModelProjection
         foreach (var e in fresh.Where(e => e.Event is IExecutionEvent && !_states.ContainsKey(e.PersistenceId)).Select(e => (e.PersistenceId, e.SequenceNr)).DistinctBy(x => x.PersistenceId))
             await LoadStateAsync(e.PersistenceId, e.SequenceNr - 1).ConfigureAwait(false);
 
-        using var turn = _db.Options.IsPostgres ? null : WriteTurns.For(_db.Options).ProjectorTurn();
+        using var turn = _db.Options.IsPostgres ? null : WriteTurns.For(_db.Options).PriorityTurn();
         using var db = _db.Open();
         using var tx = await db.BeginTransactionAsync(ct).ConfigureAwait(false);
         var touchedAlerts = new HashSet<string>(StringComparer.Ordinal);

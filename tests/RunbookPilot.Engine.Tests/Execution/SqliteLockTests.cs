@@ -2,6 +2,7 @@ using LinqToDB.Data;
 using Microsoft.Data.Sqlite;
 using RunbookPilot.Domain.Execution;
 using RunbookPilot.Engine.Configuration;
+using RunbookPilot.Engine.Hosting;
 
 namespace RunbookPilot.Engine.Tests.Execution;
 
@@ -46,14 +47,17 @@ public class SqliteLockTests
     }
 
     [Fact]
-    public async Task Every_connection_of_the_engine_waits_for_the_write_lock_inside_sqlite_and_none_checkpoints_in_its_commits()
+    public async Task The_journals_and_the_read_models_connections_wait_for_the_write_lock_inside_sqlite_and_none_checkpoints_in_its_commits()
     {
         using var dir = new TempDir();
         var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "rbp.db") };
         Directory.CreateDirectory(dir.Path);
-        using var db = new DataConnection(DatabaseConnections.DataOptions(options));
-        Assert.Equal(30_000L, db.Execute<long>("PRAGMA busy_timeout"));
-        Assert.Equal(0L, db.Execute<long>("PRAGMA wal_autocheckpoint")); // the server checkpoints beside the writers
+        foreach (var data in new[] { DatabaseConnections.DataOptions(options), SqliteSetup.JournalDataOptions(options) })
+        {
+            using var db = new DataConnection(data);
+            Assert.Equal(30_000L, db.Execute<long>("PRAGMA busy_timeout"));
+            Assert.Equal(0L, db.Execute<long>("PRAGMA wal_autocheckpoint")); // the server checkpoints beside the writers
+        }
         // A plain connection to the same file has none: the 150 ms retry the engine's connections avoid.
         await using var plain = new SqliteConnection(options.ConnectionString + ";Pooling=False");
         await plain.OpenAsync();
@@ -81,9 +85,10 @@ public class SqliteLockTests
     public async Task While_the_projector_has_its_turn_at_the_write_lock_the_journal_opens_no_connection()
     {
         await using var f = await new EngineFixture(Playbook).StartAsync();
+        await f.SubmitAsync("""{"event":{"id":"t0"},"source":{"ip":"203.0.113.6"},"threat":{"technique":{"id":"T1071"}}}"""); // warm: the next one is quick
         var turns = WriteTurns.For(f.Options);
         Task<Domain.Intake.AlertAccepted> submit;
-        using (turns.ProjectorTurn())
+        using (turns.PriorityTurn())
         {
             Assert.False(turns.JournalTurn().IsCompleted);
             submit = f.SubmitAsync("""{"event":{"id":"t1"},"source":{"ip":"203.0.113.7"},"threat":{"technique":{"id":"T1071"}}}""");
@@ -95,12 +100,54 @@ public class SqliteLockTests
     }
 
     [Fact]
+    public async Task Under_steady_writes_the_servers_checkpoint_makes_the_write_ahead_log_start_over()
+    {
+        using var dir = new TempDir();
+        var options = new RunbookPilotOptions { Database = Path.Combine(dir.Path, "rbp.db") };
+        Directory.CreateDirectory(dir.Path);
+        SqliteSetup.Prepare(options);
+        using (var db = new DataConnection(DatabaseConnections.DataOptions(options))) db.Execute("CREATE TABLE t (v TEXT)");
+        var rows = 0;
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            // Written as the journal writes: a connection of its own per write, opened through the journal's options.
+            while (!stop.IsCancellationRequested)
+            {
+                await using var w = new DataConnection(SqliteSetup.JournalDataOptions(options));
+                await w.ExecuteAsync("INSERT INTO t VALUES (@v)", new DataParameter("v", new string('x', 4000)));
+                Interlocked.Increment(ref rows);
+            }
+        });
+        while (Volatile.Read(ref rows) < 300) await Task.Delay(10);
+        // New frames arrive while each checkpoint runs: a passive checkpoint never catches up, and the log never starts
+        // over (it grew to 1.3 GB in 28 s of load); the restart checkpoint holds the journal's writers back (a priority
+        // turn) for the few pages left.
+        for (var i = 0; i < 3; i++) SqliteSetup.CheckpointWal(options);
+        await stop.CancelAsync();
+        await writer;
+        Assert.True(LogFrames(options) < rows / 2, $"the log did not start over: {LogFrames(options)} frames for {rows} rows written");
+    }
+
+    /// <summary>Frames in the write-ahead log (a passive checkpoint reports them; it copies, never restarts the log).</summary>
+    private static long LogFrames(RunbookPilotOptions options)
+    {
+        using var c = new SqliteConnection(options.ConnectionString + ";Pooling=False");
+        c.Open();
+        using var q = c.CreateCommand();
+        q.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        using var r = q.ExecuteReader();
+        r.Read();
+        return r.GetInt64(1);
+    }
+
+    [Fact]
     public void Turns_nest_and_end_with_the_last()
     {
         var turns = WriteTurns.For(new RunbookPilotOptions { Database = Path.Combine(Path.GetTempPath(), "rbp-turns-" + Guid.NewGuid().ToString("N") + ".db") });
         Assert.True(turns.JournalTurn().IsCompleted);
-        var outer = turns.ProjectorTurn();
-        var inner = turns.ProjectorTurn();
+        var outer = turns.PriorityTurn();
+        var inner = turns.PriorityTurn();
         var waiting = turns.JournalTurn();
         inner.Dispose();
         inner.Dispose(); // twice is once
