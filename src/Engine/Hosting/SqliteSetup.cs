@@ -34,11 +34,13 @@ public static class SqliteSetup
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandTimeout = 2; // a busy checkpoint reports it in its result, never waits longer than its busy timeout
-        command.CommandText = "PRAGMA busy_timeout = 1000; PRAGMA wal_checkpoint(PASSIVE);";
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
         command.ExecuteNonQuery();
         using (WriteTurns.For(options).PriorityTurn())
         {
-            command.CommandText = "PRAGMA wal_checkpoint(RESTART);";
+            // Waits at most 100 ms for a writer's transaction or a reader (a long dashboard query) to end, then gives up
+            // until the next second: the journal waits no longer than that.
+            command.CommandText = "PRAGMA busy_timeout = 100; PRAGMA wal_checkpoint(RESTART);";
             command.ExecuteNonQuery();
         }
     }
@@ -55,7 +57,7 @@ public static class SqliteSetup
         return options.IsPostgres ? data : data.UseInterceptor(new JournalOpening(WriteTurns.For(options), options.BatchJournalWrites));
     }
 
-    /// <summary>Before a journal connection opens: waits for the projector's turn at the write lock to end (<see cref="WriteTurns"/>), and yields.</summary>
+    /// <summary>Before a journal connection opens: waits for the priority turns at the write lock to end (<see cref="WriteTurns"/>), and yields.</summary>
     private sealed class JournalOpening(WriteTurns turns, bool yield) : ConnectionInterceptor
     {
         public override async Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
