@@ -136,10 +136,17 @@ public static class ClusterLoad
             var acceptedAt = new List<double>(alerts); // ms since the clock started, in the order the 202s came
             using var stop = new CancellationTokenSource();
             var longestWait = 0.0;
+            var wal = new FileInfo(Path.Combine(dir, "data", "bench.db-wal"));
+            long walPeak = 0;
             var watch = Task.Run(async () =>
             {
                 while (!stop.IsCancellationRequested)
                 {
+                    if (sqlite)
+                    {
+                        wal.Refresh();
+                        if (wal.Exists) walPeak = Math.Max(walPeak, wal.Length);
+                    }
                     var shown = await completed() - 100;
                     var now = clock.Elapsed.TotalMilliseconds;
                     lock (acceptedAt)
@@ -163,7 +170,7 @@ public static class ClusterLoad
             Console.WriteLine($"{(sqlite ? "sqlite" : "postgresql")} nodes={nodes} alerts={alerts}: {alerts / elapsed.TotalSeconds:0} completed/s end to end " +
                 $"(posted in {posted.TotalSeconds:0.0} s, all completed in {elapsed.TotalSeconds:0.0} s); webhook p50 {latencies[latencies.Count / 2]:0} ms, " +
                 $"p95 {latencies[(int)(latencies.Count * 0.95)]:0} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:0} ms; peak RSS {rss:0} MB{(token ? " (webhook token)" : "")}; " +
-                $"an accepted alert waited at most {longestWait:0} ms to be shown completed");
+                $"an accepted alert waited at most {longestWait:0} ms to be shown completed{(sqlite ? $"; write-ahead log at most {walPeak / 1048576.0:0} MB" : "")}");
             Console.WriteLine($"  CPU per alert: {string.Join(", ", cpu.Select((c, i) => $"node{i + 1} {c / alerts:0.00} ms"))}; all nodes {cpu.Sum() / alerts:0.00} ms");
             if (!sqlite)
                 Console.WriteLine($"  PostgreSQL: {(pgAfter.Item1 - pgBefore.Item1) / elapsed.TotalSeconds:0} commits/s, {(pgAfter.Item2 - pgBefore.Item2) / elapsed.TotalSeconds:0} rows inserted/s");

@@ -53,8 +53,8 @@ public static class DatabaseConnections
 
 /// <summary>
 /// Turns at SQLite's one write lock. SQLite's busy handler is not fair: a writer waiting for the lock sleeps 1 to 100 ms
-/// at a time and misses the short gaps in a stream of other writers' transactions, so a projector batch waited up to
-/// 0.5 s behind the journal's writes and the journal's writes up to 200 ms behind the projector's batches (issue 17).
+/// at a time and misses the short gaps in a stream of other writers' transactions, so a projector batch waited for
+/// hundreds of milliseconds behind the journal's writes and the journal's writes up to 200 ms behind the projector's batches (issue 17).
 /// While a priority turn is held (a projector batch, the server's WAL restart), the journal opens no new connection;
 /// after a batch, the projector leaves the journal a moment before its next one (ReadModelProjection). One instance per
 /// database file in the process.
